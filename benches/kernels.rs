@@ -1,0 +1,122 @@
+//! Kernel benchmarks: matmul (f32/f64, the lecture's tiny shapes up to 2048²), elementwise
+//! ops and reductions at 1e3 and 1e6 elements.
+//!
+//! `cargo bench --bench kernels`; one group: `cargo bench --bench kernels -- matmul_f32`.
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::time::Duration;
+use tapegrad::Tensor;
+
+fn matmul<T: num_traits::Float>(c: &mut Criterion, name: &str) {
+    let mut group = c.benchmark_group(name);
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20);
+    let a: Tensor<T> = Tensor::randn(&[64, 4]);
+    let b: Tensor<T> = Tensor::randn(&[4, 2]);
+    group.bench_function("64x4*4x2", |bench| bench.iter(|| black_box(a.mm(&b))));
+    for n in [128usize, 256, 512, 1024, 2048] {
+        let a: Tensor<T> = Tensor::randn(&[n, n]);
+        let b: Tensor<T> = Tensor::randn(&[n, n]);
+        group.throughput(Throughput::Elements(2 * (n as u64).pow(3))); // flops: read "elements/s" as FLOP/s
+        group.bench_with_input(BenchmarkId::new("square", n), &n, |bench, _| {
+            bench.iter(|| black_box(a.mm(&b)))
+        });
+    }
+    let n = 512;
+    let a: Tensor<T> = Tensor::randn(&[n, n]);
+    group.throughput(Throughput::Elements(2 * (n as u64).pow(3)));
+    group.bench_function("transposed 512 (aᵀa, strides, no copy)", |bench| {
+        bench.iter(|| black_box(a.t().mm(&a)))
+    });
+    group.finish();
+}
+
+fn matmul_f32(c: &mut Criterion) {
+    matmul::<f32>(c, "matmul_f32");
+}
+
+fn matmul_f64(c: &mut Criterion) {
+    matmul::<f64>(c, "matmul_f64");
+}
+
+fn elementwise(c: &mut Criterion) {
+    let mut group = c.benchmark_group("elementwise_f32");
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    for n in [1_000usize, 1_000_000] {
+        let a: Tensor = Tensor::randn(&[n / 1000, 1000]);
+        let b: Tensor = Tensor::randn(&[n / 1000, 1000]);
+        let row: Tensor = Tensor::randn(&[1000]);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("add", n), &n, |bench, _| {
+            bench.iter(|| black_box(&a + &b))
+        });
+        group.bench_with_input(BenchmarkId::new("add broadcast row", n), &n, |bench, _| {
+            bench.iter(|| black_box(&a + &row))
+        });
+        group.bench_with_input(BenchmarkId::new("mul scalar", n), &n, |bench, _| {
+            bench.iter(|| black_box(&a * 0.5))
+        });
+        group.bench_with_input(BenchmarkId::new("exp", n), &n, |bench, _| {
+            bench.iter(|| black_box(a.exp()))
+        });
+        group.bench_with_input(BenchmarkId::new("add transposed", n), &n, |bench, _| {
+            let at = a.reshape(&[1000, n / 1000]).t();
+            bench.iter(|| black_box(&at + &b))
+        });
+    }
+    group.finish();
+}
+
+fn reductions(c: &mut Criterion) {
+    let mut group = c.benchmark_group("reduce_f32");
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    for n in [1_000usize, 1_000_000] {
+        let a: Tensor = Tensor::randn(&[n / 1000, 1000]);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("sum", n), &n, |bench, _| {
+            bench.iter(|| black_box(a.sum()))
+        });
+        group.bench_with_input(BenchmarkId::new("sum_dim 0", n), &n, |bench, _| {
+            bench.iter(|| black_box(a.sum_dim(0, false)))
+        });
+        group.bench_with_input(BenchmarkId::new("sum_dim 1", n), &n, |bench, _| {
+            bench.iter(|| black_box(a.sum_dim(1, false)))
+        });
+        group.bench_with_input(BenchmarkId::new("max_dim 1", n), &n, |bench, _| {
+            bench.iter(|| black_box(a.max_dim(1, false)))
+        });
+    }
+    group.finish();
+}
+
+fn small_ops(c: &mut Criterion) {
+    // The lecture's sizes: what one op costs when the arithmetic is nothing.
+    let mut group = c.benchmark_group("overhead_64x2");
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    let a: Tensor = Tensor::randn(&[64, 2]);
+    let b: Tensor = Tensor::randn(&[64, 2]);
+    group.bench_function("sub", |bench| bench.iter(|| black_box(&a - &b)));
+    group.bench_function("mul scalar", |bench| bench.iter(|| black_box(&a * 0.5)));
+    group.bench_function("sum", |bench| bench.iter(|| black_box(a.sum())));
+    group.bench_function("t (view)", |bench| bench.iter(|| black_box(a.t())));
+    group.bench_function("clone", |bench| bench.iter(|| black_box(a.clone())));
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    small_ops,
+    matmul_f32,
+    matmul_f64,
+    elementwise,
+    reductions
+);
+criterion_main!(benches);

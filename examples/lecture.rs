@@ -1,0 +1,40 @@
+//! The whole lecture in order, one row per step: what it computes, which tapegrad layer it
+//! uses, the first and final loss, and the time per step.
+//!
+//! Run: `cargo run --release --example lecture`
+
+#[path = "02_numpy_style.rs"]
+#[allow(dead_code)]
+mod numpy_style;
+
+#[path = "03_torch_manual.rs"]
+#[allow(dead_code)]
+mod torch_manual;
+
+#[path = "04_autograd.rs"]
+#[allow(dead_code)]
+mod autograd;
+
+/// (lecture step, what it shows, tapegrad layer, example, run)
+type Step = (&'static str, &'static str, &'static str, &'static str, fn(bool) -> (f32, f32, usize, f64));
+
+fn main() {
+    let steps: [Step; 3] = [
+        ("3", "NumPy, manual gradient", "Tensor ops", "02_numpy_style", numpy_style::run),
+        ("4.1", "torch on a device, manual gradient", "Tensor, Device", "03_torch_manual", torch_manual::run),
+        ("4.2", "autograd: backward, no_grad", "autograd", "04_autograd", autograd::run),
+    ];
+    println!("The world's simplest neural network: y_pred = x·w, N=64, D_in=4, D_out=2\n");
+    println!(
+        "| {:<5} | {:<36} | {:<15} | {:<16} | {:>6} | {:>12} | {:>12} | {:>9} |",
+        "step", "what", "layer", "example", "steps", "first loss", "final loss", "µs/step"
+    );
+    println!("|{:-<7}|{:-<38}|{:-<17}|{:-<18}|{:->8}|{:->14}|{:->14}|{:->11}|", "", "", "", "", "", "", "", "");
+    for (step, what, layer, example, run) in steps {
+        let (first, last, n, seconds) = run(false);
+        println!(
+            "| {step:<5} | {what:<36} | {layer:<15} | {example:<16} | {n:>6} | {first:>12.4} | {last:>12.4} | {:>9.3} |",
+            seconds / n as f64 * 1e6
+        );
+    }
+}

@@ -1,0 +1,132 @@
+//! Shape + strides + offset: which elements of a buffer a view sees, and in what order.
+
+use crate::shape::{contiguous_strides, numel, Shape};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub(crate) shape: Shape,
+    pub(crate) strides: Shape,
+    pub(crate) offset: usize,
+}
+
+impl Layout {
+    pub(crate) fn contiguous(shape: &[usize]) -> Self {
+        Layout {
+            shape: Shape::from_slice(shape),
+            strides: contiguous_strides(shape),
+            offset: 0,
+        }
+    }
+
+    pub(crate) fn numel(&self) -> usize {
+        numel(&self.shape)
+    }
+
+    /// Row-major and dense. Dims of size 1 may have any stride.
+    pub(crate) fn is_contiguous(&self) -> bool {
+        let mut expected = 1;
+        for (&dim, &stride) in self.shape.iter().zip(&self.strides).rev() {
+            if dim != 1 && stride != expected {
+                return dim == 0;
+            }
+            expected *= dim;
+        }
+        true
+    }
+
+    /// Swaps two dims (no copy). Caller checks the dims.
+    pub(crate) fn transpose(&self, d0: usize, d1: usize) -> Layout {
+        let mut out = self.clone();
+        out.shape.swap(d0, d1);
+        out.strides.swap(d0, d1);
+        out
+    }
+
+    /// Reorders dims: dim `i` of the result is dim `dims[i]` of `self`. Caller checks `dims`.
+    pub(crate) fn permute(&self, dims: &[usize]) -> Layout {
+        Layout {
+            shape: dims.iter().map(|&d| self.shape[d]).collect(),
+            strides: dims.iter().map(|&d| self.strides[d]).collect(),
+            offset: self.offset,
+        }
+    }
+
+    /// A view of `shape` where broadcast dims get stride 0. Caller checks broadcastability.
+    pub(crate) fn broadcast_to(&self, shape: &[usize]) -> Layout {
+        let lead = shape.len() - self.shape.len();
+        let strides = (0..shape.len())
+            .map(|i| {
+                if i < lead || self.shape[i - lead] != shape[i] {
+                    0
+                } else {
+                    self.strides[i - lead]
+                }
+            })
+            .collect();
+        Layout {
+            shape: Shape::from_slice(shape),
+            strides,
+            offset: self.offset,
+        }
+    }
+
+    /// True if two logical positions share one memory location (a broadcast view): writing
+    /// through such a layout would be ambiguous.
+    pub(crate) fn has_overlap(&self) -> bool {
+        self.shape
+            .iter()
+            .zip(&self.strides)
+            .any(|(&d, &s)| d > 1 && s == 0)
+    }
+}
+
+/// Visits every row of `shape` (all dims but the last), passing the offset of the row's
+/// first element in each of `N` layouts. Zero-size shapes visit nothing; a scalar visits
+/// one row. Rows are walked with an odometer, so each step costs a few additions.
+pub(crate) fn for_each_row<const N: usize>(
+    shape: &[usize],
+    strides: [&[usize]; N],
+    start: [usize; N],
+    mut f: impl FnMut([usize; N]),
+) {
+    if shape.contains(&0) {
+        return;
+    }
+    let nd = shape.len();
+    if nd <= 1 {
+        f(start);
+        return;
+    }
+    let outer = &shape[..nd - 1];
+    let mut index: Shape = smallvec::smallvec![0; nd - 1];
+    let mut offsets = start;
+    loop {
+        f(offsets);
+        let mut d = nd - 1;
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            index[d] += 1;
+            for k in 0..N {
+                offsets[k] += strides[k][d];
+            }
+            if index[d] < outer[d] {
+                break;
+            }
+            for k in 0..N {
+                offsets[k] -= strides[k][d] * outer[d];
+            }
+            index[d] = 0;
+        }
+    }
+}
+
+/// Length and stride of the last dim (1 and 0 for a scalar).
+pub(crate) fn row(shape: &[usize], strides: &[usize]) -> (usize, usize) {
+    match (shape.last(), strides.last()) {
+        (Some(&n), Some(&s)) => (n, s),
+        _ => (1, 0),
+    }
+}

@@ -1,0 +1,254 @@
+//! Matmul: `[..., m, k] x [..., k, n] -> [..., m, n]` with broadcast batch dims.
+//!
+//! Operands are handed to the GEMM as (pointer, row stride, column stride), so a
+//! transposed view costs nothing. Tiny products (the lecture's 64x4 by 4x2) skip the GEMM:
+//! its packing and dispatch cost more than the arithmetic.
+
+use super::layout::Layout;
+use super::Array;
+use crate::error::Result;
+use crate::shape::{matmul_shape, numel, Shape};
+use num_traits::Float;
+use std::sync::OnceLock;
+
+/// Below this many multiply-adds a plain loop beats the GEMM's setup (measured: benches/kernels.rs).
+const SMALL_PRODUCT: usize = 16 * 1024;
+/// Above this many multiply-adds a second thread pays for itself.
+const PARALLEL_PRODUCT: usize = 192 * 192 * 192;
+
+/// Threads for large matmuls, read once: `TAPEGRAD_NUM_THREADS`, else `RAYON_NUM_THREADS`,
+/// else the machine's parallelism. Reading it per call would cost more than a small matmul.
+pub(crate) fn num_threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| {
+        ["TAPEGRAD_NUM_THREADS", "RAYON_NUM_THREADS"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok()?.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
+}
+
+/// Batched matmul with broadcasting of the batch dims; both operands have at least 2 dims.
+pub(crate) fn matmul<T: Float>(op: &'static str, a: &Array<T>, b: &Array<T>) -> Result<Array<T>> {
+    let out_shape = matmul_shape(op, a.shape(), b.shape())?;
+    let k = a.shape()[a.ndim() - 1];
+    let nb = out_shape.len() - 2;
+    let (m, n) = (out_shape[nb], out_shape[nb + 1]);
+    let mut out = vec![T::zero(); numel(&out_shape)];
+    if out.is_empty() || k == 0 {
+        return Ok(Array::from_vec(out, &out_shape));
+    }
+    // Plain 2-D operands (the common case) skip the batch broadcasting below.
+    let (la, lb) = if a.ndim() == 2 && b.ndim() == 2 {
+        (a.layout().clone(), b.layout().clone())
+    } else {
+        let with = |dims: [usize; 2]| -> Shape {
+            let mut s = Shape::from_slice(&out_shape[..nb]);
+            s.extend_from_slice(&dims);
+            s
+        };
+        (
+            a.layout().broadcast_to(&with([m, k])),
+            b.layout().broadcast_to(&with([k, n])),
+        )
+    };
+    {
+        let guard_a = a.read();
+        let guard_b;
+        let db: &[T] = if a.same_storage(b) {
+            &guard_a
+        } else {
+            guard_b = b.read();
+            &guard_b
+        };
+        let da: &[T] = &guard_a;
+        for (bi, c) in out.chunks_exact_mut(m * n).enumerate() {
+            let (oa, ob) = (batch_offset(&la, nb, bi), batch_offset(&lb, nb, bi));
+            let lhs = Operand {
+                data: &da[oa..],
+                rs: la.strides[nb],
+                cs: la.strides[nb + 1],
+            };
+            let rhs = Operand {
+                data: &db[ob..],
+                rs: lb.strides[nb],
+                cs: lb.strides[nb + 1],
+            };
+            gemm_into(m, n, k, &lhs, &rhs, c);
+        }
+    }
+    Ok(Array::from_vec(out, &out_shape))
+}
+
+/// Offset of batch `index` (row-major over the first `nb` dims) in a broadcast layout.
+fn batch_offset(layout: &Layout, nb: usize, mut index: usize) -> usize {
+    let mut offset = layout.offset;
+    for d in (0..nb).rev() {
+        offset += (index % layout.shape[d]) * layout.strides[d];
+        index /= layout.shape[d];
+    }
+    offset
+}
+
+/// A matrix operand: its first element is `data[0]`, element (i, j) is `data[i*rs + j*cs]`.
+struct Operand<'a, T> {
+    data: &'a [T],
+    rs: usize,
+    cs: usize,
+}
+
+impl<T> Operand<'_, T> {
+    /// The last index the operand reaches must lie inside its slice.
+    fn fits(&self, rows: usize, cols: usize) -> bool {
+        (rows - 1) * self.rs + (cols - 1) * self.cs < self.data.len()
+    }
+}
+
+/// `c = a @ b` for one (m x k) by (k x n) product into a contiguous, zeroed `c`.
+fn gemm_into<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operand<T>, c: &mut [T]) {
+    assert!(
+        a.fits(m, k) && b.fits(k, n) && c.len() == m * n,
+        "matmul: operand outside its buffer"
+    );
+    let work = m * n * k;
+    if work >= SMALL_PRODUCT {
+        if let Some(elem) = GemmType::of::<T>() {
+            let parallelism = if work >= PARALLEL_PRODUCT && num_threads() > 1 {
+                gemm::Parallelism::Rayon(num_threads())
+            } else {
+                gemm::Parallelism::None
+            };
+            // SAFETY: `fits` checked above that every element the GEMM reads lies inside
+            // `a.data` / `b.data` and that `c` holds m*n elements; strides fit in isize
+            // because they index allocated buffers. `GemmType::of` only returns Some when `T`
+            // is the primitive f32 or f64 (same name, size and alignment), so the pointer
+            // casts below reinterpret memory as its own type.
+            unsafe {
+                match elem {
+                    GemmType::F32 => gemm_raw::<f32>(m, n, k, a, b, c, parallelism),
+                    GemmType::F64 => gemm_raw::<f64>(m, n, k, a, b, c, parallelism),
+                }
+            }
+            return;
+        }
+    }
+    small_gemm(m, n, k, a, b, c);
+}
+
+/// Products too small for the GEMM (and float types it does not know), in register tiles
+/// of up to 4x4: each tile keeps its sums in locals, so the loop over `k` carries no
+/// dependency through memory and its 16 independent chains keep the FPU busy.
+fn small_gemm<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operand<T>, c: &mut [T]) {
+    let mut i0 = 0;
+    while i0 < m {
+        let rows = (m - i0).min(4);
+        let mut j0 = 0;
+        while j0 < n {
+            let cols = (n - j0).min(4);
+            let at = Tile { i0, j0, n, k };
+            macro_rules! dispatch {
+                ($(($r:literal, $c:literal))*) => {
+                    match (rows, cols) {
+                        $(($r, $c) => tile::<T, $r, $c>(&at, a, b, c),)*
+                        _ => unreachable!("tiles are 1..=4 by 1..=4"),
+                    }
+                };
+            }
+            dispatch! {
+                (1, 1) (1, 2) (1, 3) (1, 4) (2, 1) (2, 2) (2, 3) (2, 4)
+                (3, 1) (3, 2) (3, 3) (3, 4) (4, 1) (4, 2) (4, 3) (4, 4)
+            }
+            j0 += cols;
+        }
+        i0 += rows;
+    }
+}
+
+/// Where a tile sits: rows from `i0`, columns from `j0`, in a product with `n` columns and
+/// inner dimension `k`.
+struct Tile {
+    i0: usize,
+    j0: usize,
+    n: usize,
+    k: usize,
+}
+
+#[inline(always)]
+fn tile<T: Float, const R: usize, const C: usize>(
+    at: &Tile,
+    a: &Operand<T>,
+    b: &Operand<T>,
+    c: &mut [T],
+) {
+    let mut acc = [[T::zero(); C]; R];
+    for p in 0..at.k {
+        let a_col: [T; R] = std::array::from_fn(|r| a.data[(at.i0 + r) * a.rs + p * a.cs]);
+        let b_row: [T; C] = std::array::from_fn(|q| b.data[p * b.rs + (at.j0 + q) * b.cs]);
+        for r in 0..R {
+            for q in 0..C {
+                acc[r][q] = acc[r][q] + a_col[r] * b_row[q];
+            }
+        }
+    }
+    for (r, acc_row) in acc.iter().enumerate() {
+        let start = (at.i0 + r) * at.n + at.j0;
+        c[start..start + C].copy_from_slice(acc_row);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum GemmType {
+    F32,
+    F64,
+}
+
+impl GemmType {
+    /// Which GEMM `T` is. `T: Float` carries no `'static` bound (so no `TypeId`); the
+    /// primitive's type name together with its size and alignment identifies it.
+    fn of<T>() -> Option<GemmType> {
+        use std::mem::{align_of, size_of};
+        let name = std::any::type_name::<T>();
+        if name == "f32" && size_of::<T>() == 4 && align_of::<T>() == align_of::<f32>() {
+            Some(GemmType::F32)
+        } else if name == "f64" && size_of::<T>() == 8 && align_of::<T>() == align_of::<f64>() {
+            Some(GemmType::F64)
+        } else {
+            None
+        }
+    }
+}
+
+/// # Safety
+/// `E` must be the same type as `T`, and the operands must satisfy [`Operand::fits`].
+unsafe fn gemm_raw<E: 'static + Copy + num_traits::Zero + num_traits::One>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &Operand<impl Sized>,
+    b: &Operand<impl Sized>,
+    c: &mut [impl Sized],
+    parallelism: gemm::Parallelism,
+) {
+    gemm::gemm::<E>(
+        m,
+        n,
+        k,
+        c.as_mut_ptr() as *mut E,
+        1,
+        n as isize,
+        false,
+        a.data.as_ptr() as *const E,
+        a.cs as isize,
+        a.rs as isize,
+        b.data.as_ptr() as *const E,
+        b.cs as isize,
+        b.rs as isize,
+        E::zero(),
+        E::one(),
+        false,
+        false,
+        false,
+        parallelism,
+    );
+}

@@ -1,0 +1,121 @@
+//! `gradcheck`: compares backward's gradients with central finite differences in f64.
+
+use super::grad_mode::no_grad;
+use crate::tensor::Tensor;
+use std::fmt;
+
+/// Step and tolerances for [`gradcheck`]; the defaults are PyTorch's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GradcheckOptions {
+    /// Finite-difference step.
+    pub eps: f64,
+    /// Absolute tolerance.
+    pub atol: f64,
+    /// Relative tolerance (relative to the numerical gradient).
+    pub rtol: f64,
+}
+
+impl Default for GradcheckOptions {
+    fn default() -> Self {
+        GradcheckOptions {
+            eps: 1e-6,
+            atol: 1e-5,
+            rtol: 1e-3,
+        }
+    }
+}
+
+/// The outcome of [`gradcheck`], naming the worst element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradcheckReport {
+    /// True if every element was within tolerance.
+    pub passed: bool,
+    /// Elements compared.
+    pub checked: usize,
+    /// The element with the largest error relative to its tolerance:
+    /// (input index, flat element index, analytic, numerical).
+    pub worst: Option<(usize, usize, f64, f64)>,
+}
+
+impl fmt::Display for GradcheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdict = if self.passed { "passed" } else { "FAILED" };
+        write!(f, "gradcheck {verdict} on {} elements", self.checked)?;
+        if let Some((input, index, analytic, numeric)) = self.worst {
+            write!(
+                f,
+                "; worst: input {input}, element {index}: backward gave {analytic:e}, finite differences {numeric:e} \
+                 (difference {:e})",
+                (analytic - numeric).abs()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks the gradients of `f` at `inputs` against central finite differences.
+///
+/// `f` may return any shape: both sides differentiate `sum(f(x) * v)` for a fixed,
+/// irregular weighting `v`, which tests the whole vector-Jacobian product backward computes.
+/// Inputs are used as given (their values), and each gets `requires_grad` for the check.
+///
+/// ```
+/// use tapegrad::autograd::{gradcheck, GradcheckOptions};
+/// use tapegrad::Tensor;
+/// let x = Tensor::<f64>::randn(&[3, 2]);
+/// let report = gradcheck(|v| v[0].tanh().mm(&v[0].t()), &[x], GradcheckOptions::default());
+/// assert!(report.passed, "{report}");
+/// ```
+pub fn gradcheck<F>(f: F, inputs: &[Tensor<f64>], options: GradcheckOptions) -> GradcheckReport
+where
+    F: Fn(&[Tensor<f64>]) -> Tensor<f64>,
+{
+    let leaves: Vec<Tensor<f64>> = inputs
+        .iter()
+        .map(|t| Tensor::from_vec(t.to_vec(), t.shape()).requires_grad_(true))
+        .collect();
+    let out = f(&leaves);
+    let weights = Tensor::from_vec(
+        (0..out.numel())
+            .map(|i| 1.0 + 0.37 * (i % 7) as f64 - 0.11 * (i % 3) as f64)
+            .collect(),
+        out.shape(),
+    );
+    let objective = |out: &Tensor<f64>| (out * &weights).sum();
+    objective(&out).backward();
+
+    let mut report = GradcheckReport {
+        passed: true,
+        checked: 0,
+        worst: None,
+    };
+    let mut worst_excess = f64::NEG_INFINITY;
+    for (i, leaf) in leaves.iter().enumerate() {
+        let analytic = leaf
+            .grad()
+            .map_or_else(|| vec![0.0; leaf.numel()], |g| g.to_vec());
+        let base = leaf.to_vec();
+        for (j, &a) in analytic.iter().enumerate() {
+            let at = |delta: f64| {
+                let mut values = base.clone();
+                values[j] += delta;
+                let mut moved: Vec<Tensor<f64>> = leaves.iter().map(Tensor::detach).collect();
+                moved[i] = Tensor::from_vec(values, leaf.shape());
+                no_grad(|| objective(&f(&moved)).item())
+            };
+            let numeric = (at(options.eps) - at(-options.eps)) / (2.0 * options.eps);
+            let excess = (a - numeric).abs() - (options.atol + options.rtol * numeric.abs());
+            report.checked += 1;
+            if excess > 0.0 || excess.is_nan() {
+                report.passed = false;
+            }
+            if excess > worst_excess
+                || excess.is_nan() && report.worst.is_none_or(|w| !(w.2 - w.3).is_nan())
+            {
+                worst_excess = excess;
+                report.worst = Some((i, j, a, numeric));
+            }
+        }
+    }
+    report
+}

@@ -1,0 +1,217 @@
+//! Autograd: the dynamic tape that records ops as they run, and `backward`.
+//!
+//! - `op.rs`: the [`Op`] enum, the vocabulary of differentiable ops, and their forward;
+//! - `backward.rs`: every chain rule in one `match`;
+//! - `tape.rs`: recording nodes, and the backward walk;
+//! - `grad_mode.rs`: [`no_grad`] and [`NoGradGuard`];
+//! - `gradcheck.rs`: [`gradcheck`], finite differences in f64;
+//! - `dot.rs`: the recorded graph as a Graphviz picture.
+
+mod backward;
+mod dot;
+mod grad_mode;
+mod gradcheck;
+mod op;
+pub(crate) mod tape;
+
+pub use grad_mode::{is_grad_enabled, no_grad, no_grad_guard, NoGradGuard};
+pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
+pub use op::Op;
+
+use crate::array::{self, Array};
+use crate::error::{or_panic, Error, Result};
+use crate::tensor::Tensor;
+use num_traits::Float;
+use std::sync::atomic::Ordering;
+
+impl<T: Float> Tensor<T> {
+    /// Turns gradient tracking on or off for this leaf, in place, and returns (a clone of)
+    /// the same handle, like PyTorch's `requires_grad_()`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::randn(&[4, 2]).requires_grad_(true);
+    /// assert!(w.requires_grad() && w.is_leaf());
+    /// ```
+    ///
+    /// Panics when asked to turn tracking off on a non-leaf (use [`Tensor::detach`]).
+    #[track_caller]
+    pub fn requires_grad_(&self, on: bool) -> Tensor<T> {
+        if self.0.grad_fn.is_some() && !on {
+            panic!(
+                "requires_grad_: you can only change requires_grad of leaf tensors; use detach() to get a \
+                 tensor that does not require grad"
+            );
+        }
+        self.0.requires_grad.store(on, Ordering::Release);
+        self.clone()
+    }
+
+    /// True if gradients flow to or through this tensor.
+    pub fn requires_grad(&self) -> bool {
+        self.0.requires_grad.load(Ordering::Acquire)
+    }
+
+    /// True for tensors not made by a recorded op (inputs and parameters).
+    pub fn is_leaf(&self) -> bool {
+        self.0.grad_fn.is_none()
+    }
+
+    /// The name of the op that made this tensor, as PyTorch prints it (`"MulBackward"`), or
+    /// `None` for a leaf.
+    pub fn grad_fn_name(&self) -> Option<String> {
+        self.0.grad_fn.as_ref().map(|n| backward_name(n.op.name()))
+    }
+
+    /// Computes the gradient of this scalar with respect to every leaf that requires grad,
+    /// adding it into their [`Tensor::grad`], like PyTorch's `loss.backward()`. The values
+    /// the graph saved are freed afterwards (see [`Tensor::backward_with`]).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::from_vec(vec![3.0], &[1]).requires_grad_(true);
+    /// let loss = (&w * &w).sum(); // w²
+    /// loss.backward();
+    /// assert_eq!(w.grad().unwrap().to_vec(), vec![6.0]); // 2w
+    /// ```
+    #[track_caller]
+    pub fn backward(&self) {
+        or_panic(self.try_backward())
+    }
+
+    /// [`Tensor::backward`] returning an error instead of panicking.
+    pub fn try_backward(&self) -> Result<()> {
+        self.try_backward_with(false)
+    }
+
+    /// `backward` with PyTorch's `retain_graph`: keep the saved values so that the graph
+    /// can be walked again.
+    #[track_caller]
+    pub fn backward_with(&self, retain_graph: bool) {
+        or_panic(self.try_backward_with(retain_graph))
+    }
+
+    /// [`Tensor::backward_with`] returning an error instead of panicking.
+    pub fn try_backward_with(&self, retain_graph: bool) -> Result<()> {
+        if self.numel() != 1 {
+            return Err(Error::autograd(
+                "backward",
+                format!(
+                    "grad can be implicitly created only for scalar outputs, got shape {:?}",
+                    self.shape()
+                ),
+            ));
+        }
+        let seed = Array::full(self.shape(), T::one());
+        tape::backward(self, seed, retain_graph)
+    }
+
+    /// Backpropagates an explicit gradient of this tensor (of the same shape), like
+    /// PyTorch's `y.backward(gradient)`.
+    pub fn try_backward_from(&self, grad: &Tensor<T>, retain_graph: bool) -> Result<()> {
+        if grad.shape() != self.shape() {
+            return Err(Error::shape(
+                "backward",
+                format!(
+                    "gradient of shape {:?} does not match the tensor's shape {:?}",
+                    grad.shape(),
+                    self.shape()
+                ),
+            ));
+        }
+        tape::backward(self, grad.array().clone(), retain_graph)
+    }
+
+    /// The accumulated gradient, if backward has reached this tensor.
+    pub fn grad(&self) -> Option<Tensor<T>> {
+        tape::lock(&self.0.grad).clone()
+    }
+
+    /// Sets every element of the gradient to zero in place, like `w.grad.zero_()` (the
+    /// buffer is kept, so the next backward accumulates into it without allocating).
+    pub fn zero_grad(&self) {
+        if let Some(g) = tape::lock(&self.0.grad).as_ref() {
+            g.array().fill_(T::zero());
+        }
+    }
+
+    /// Drops the gradient buffer, like `w.grad = None`.
+    pub fn clear_grad(&self) {
+        *tape::lock(&self.0.grad) = None;
+    }
+
+    /// Keeps this non-leaf tensor's gradient in [`Tensor::grad`] during backward, like
+    /// PyTorch's `retain_grad()`. On a leaf it does nothing (leaves keep theirs anyway).
+    pub fn retain_grad(&self) {
+        if let Some(node) = &self.0.grad_fn {
+            node.retain_grad_of(self);
+        }
+    }
+
+    /// A new leaf sharing this tensor's data, cut from the graph (`requires_grad` false).
+    pub fn detach(&self) -> Tensor<T> {
+        Tensor::from_array(self.array().clone())
+    }
+
+    /// The recorded graph behind this tensor as Graphviz DOT text: ops, shapes, and the
+    /// leaves that require grad. Render it with `dot -Tpng`.
+    pub fn to_dot(&self) -> String {
+        dot::to_dot(self)
+    }
+
+    pub(crate) fn check_inplace(&self, op: &'static str, other: Option<&Tensor<T>>) -> Result<()> {
+        if is_grad_enabled() {
+            if self.is_leaf() && self.requires_grad() {
+                return Err(Error::autograd(
+                    op,
+                    "a leaf tensor that requires grad cannot be modified in place outside no_grad \
+                     (wrap the update in tapegrad::no_grad(|| ...))",
+                ));
+            }
+            if self.requires_grad() || other.is_some_and(Tensor::requires_grad) {
+                return Err(Error::autograd(
+                    op,
+                    "in-place ops are not recorded on the tape: use the out-of-place op, or run it under no_grad",
+                ));
+            }
+        }
+        if self.array().layout().has_overlap() {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "cannot write in place to a broadcast view of shape {:?} (several elements share one memory \
+                     location); call contiguous() first",
+                    self.shape()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn inplace_binary(
+        &self,
+        op: &'static str,
+        other: &Tensor<T>,
+        f: impl Fn(T, T) -> T,
+    ) -> Result<()> {
+        self.check_inplace(op, Some(other))?;
+        crate::shape::check_broadcast_to(op, other.shape(), self.shape())?;
+        array::apply_inplace(self.array(), other.array(), f);
+        Ok(())
+    }
+}
+
+/// PyTorch's grad_fn names: `mul` -> `MulBackward`, `sum_dim` -> `SumDimBackward`.
+pub(crate) fn backward_name(op: &str) -> String {
+    let mut name: String = op
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    name.push_str("Backward");
+    name
+}

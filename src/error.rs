@@ -1,0 +1,92 @@
+//! One error type for the whole crate.
+//!
+//! Every error names the op that failed and, where shapes are involved, the shapes, so a
+//! message reads like `mm: cannot multiply [2, 3] by [4, 5]: inner dimensions 3 and 4 differ`.
+//! Each fallible op has a `try_` form returning [`Result`]; the plain form panics with the
+//! error's `Display` text as its `String` payload.
+
+use std::fmt;
+
+/// What kind of failure an [`Error`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Shapes that do not fit the op (broadcasting, matmul, reshape, data length, ...).
+    Shape,
+    /// A dimension index or element index out of range.
+    Index,
+    /// An autograd rule was broken (backward from a non-scalar, in-place on a leaf, ...).
+    Autograd,
+    /// Reading or writing a file failed.
+    Io,
+    /// A file's contents are not what was expected.
+    Format,
+    /// A static graph was misused (missing feed, node of another graph, ...).
+    Graph,
+}
+
+/// The crate's error: the failing op, what kind of failure, and a message with the shapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    op: &'static str,
+    message: String,
+}
+
+/// `std::result::Result` with the crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// Builds an error of `kind` raised by `op`.
+    pub fn new(kind: ErrorKind, op: &'static str, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            op,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn shape(op: &'static str, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Shape, op, message)
+    }
+
+    pub(crate) fn index(op: &'static str, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Index, op, message)
+    }
+
+    pub(crate) fn autograd(op: &'static str, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Autograd, op, message)
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The name of the op that failed, e.g. `"mm"`.
+    pub fn op(&self) -> &'static str {
+        self.op
+    }
+
+    /// The message after the op name.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.op, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Unwraps a `try_` result the way every plain op does: panic with the error's text.
+#[track_caller]
+pub(crate) fn or_panic<V>(result: Result<V>) -> V {
+    match result {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
+}

@@ -1,0 +1,69 @@
+//! # tapegrad
+//!
+//! An autograd tensor library, built in the layers of a first deep-learning lecture: "the
+//! world's simplest neural network", which tells a dog from a wolf by four features (ear,
+//! eye, tongue, tail). Each step of the lecture maps onto one layer of the crate:
+//!
+//! | lecture step | tapegrad | example |
+//! |---|---|---|
+//! | 2. worked example by hand | [`Tensor`], [`Tensor::backward`] | `examples/01_dog_vs_wolf.rs` |
+//! | 3. NumPy, manual gradient | [`Tensor`] ops, no autograd | `examples/02_numpy_style.rs` |
+//! | 4.1 PyTorch tensors on a device | [`Device`], [`Tensor::to_device`] | `examples/03_torch_manual.rs` |
+//! | 4.2 autograd, `no_grad` | [`autograd`], [`no_grad`] | `examples/04_autograd.rs` |
+//! | all of the above, one table | | `examples/lecture.rs` |
+//!
+//! ```
+//! use tapegrad::{no_grad, Tensor};
+//! // The lecture's network: y_pred = x @ w, loss = sum((y_pred - y)^2), a gradient step.
+//! let x: Tensor = Tensor::randn(&[64, 4]);
+//! let y: Tensor = Tensor::randn(&[64, 2]);
+//! let w: Tensor = Tensor::randn(&[4, 2]).requires_grad_(true);
+//! let loss = (x.mm(&w) - &y).pow(2.0).sum();
+//! loss.backward();
+//! no_grad(|| w.sub_(&(w.grad().unwrap() * 1e-6)));
+//! w.zero_grad();
+//! ```
+//!
+//! ## The layers
+//!
+//! - `array` (internal): storage, strided layouts and the kernels. No autograd.
+//! - [`Tensor`]: a cheap-to-clone handle over an array, with the math API.
+//! - [`autograd`]: the tape that records ops and walks them back.
+//!
+//! ## How the tape works
+//!
+//! When an op runs and one of its inputs requires grad, the result gets a *node*: the
+//! [`autograd::Op`] that made it, an edge to each input (another node, or a leaf tensor
+//! whose `.grad` should receive a gradient), and only the values its gradient rule needs
+//! (`mul` keeps both inputs, `exp` keeps its output, `add` keeps nothing but shapes).
+//! Nothing is global: the nodes are owned by the tensors that reach them, so when a step's
+//! loss is dropped its graph is freed.
+//!
+//! ```text
+//!   x ──┐                      loss.backward():
+//!       ├─ mm ── sub ── pow ── sum      1. seed d(loss)/d(loss) = 1
+//!   w ──┘        │                      2. visit nodes newest-first (each node's `seq`
+//!   (leaf,       y                         is larger than its inputs'), apply each
+//!    requires                              node's chain rule, pass gradients on
+//!    grad)                              3. at a leaf, add into w.grad()
+//! ```
+//!
+//! Visiting nodes by decreasing creation number is a topological order: every consumer of
+//! a value runs before the value's own node, so its gradient is complete when used. All
+//! chain rules live in one `match` (`autograd/backward.rs`), written over a small trait so
+//! the same rules can later build the static graph's gradient nodes.
+#![warn(missing_docs)]
+
+mod array;
+pub mod autograd;
+mod device;
+mod error;
+mod rng;
+pub mod shape;
+mod tensor;
+
+pub use autograd::{no_grad, no_grad_guard, NoGradGuard};
+pub use device::Device;
+pub use error::{Error, ErrorKind, Result};
+pub use rng::manual_seed;
+pub use tensor::Tensor;

@@ -1,0 +1,162 @@
+//! Shapes, strides, broadcasting and the reductions that undo broadcasting.
+
+use crate::error::{Error, Result};
+use smallvec::SmallVec;
+
+/// A shape or a list of strides; up to 4 dims live inline without a heap allocation.
+pub type Shape = SmallVec<[usize; 4]>;
+
+/// Number of elements of a tensor of `shape` (1 for a scalar, 0 if any dim is 0).
+pub fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+/// Row-major (C order) strides of a contiguous tensor of `shape`.
+pub fn contiguous_strides(shape: &[usize]) -> Shape {
+    let mut strides: Shape = smallvec::smallvec![0; shape.len()];
+    let mut step = 1;
+    for (stride, &dim) in strides.iter_mut().zip(shape).rev() {
+        *stride = step;
+        step *= dim.max(1);
+    }
+    strides
+}
+
+/// The shape two operands broadcast to, by NumPy/PyTorch rules: align the shapes on the
+/// right; each pair of dims must be equal or one of them 1.
+pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Shape> {
+    if a == b {
+        return Ok(Shape::from_slice(a));
+    }
+    let ndim = a.len().max(b.len());
+    let mut out: Shape = smallvec::smallvec![0; ndim];
+    for i in 0..ndim {
+        let da = if i < ndim - a.len() {
+            1
+        } else {
+            a[i - (ndim - a.len())]
+        };
+        let db = if i < ndim - b.len() {
+            1
+        } else {
+            b[i - (ndim - b.len())]
+        };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => {
+                return Err(Error::shape(
+                    op,
+                    format!("cannot broadcast {a:?} with {b:?}: dim {da} does not match dim {db}"),
+                ))
+            }
+        };
+    }
+    Ok(out)
+}
+
+/// Checks that `from` broadcasts to exactly `to` (used by in-place ops and `broadcast_to`).
+pub(crate) fn check_broadcast_to(op: &'static str, from: &[usize], to: &[usize]) -> Result<()> {
+    let ok = from.len() <= to.len()
+        && from
+            .iter()
+            .rev()
+            .zip(to.iter().rev())
+            .all(|(&f, &t)| f == t || f == 1);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::shape(
+            op,
+            format!("cannot broadcast {from:?} to {to:?}"),
+        ))
+    }
+}
+
+/// Checks a dimension index against `ndim`.
+pub(crate) fn check_dim(op: &'static str, dim: usize, shape: &[usize]) -> Result<()> {
+    if dim < shape.len() {
+        Ok(())
+    } else {
+        Err(Error::index(
+            op,
+            format!(
+                "dim {dim} is out of range for a tensor of shape {shape:?} ({} dims)",
+                shape.len()
+            ),
+        ))
+    }
+}
+
+/// The shape after reducing `dim` (kept as 1 with `keepdim`, removed otherwise).
+pub(crate) fn reduced_shape(shape: &[usize], dim: usize, keepdim: bool) -> Shape {
+    let mut out = Shape::from_slice(shape);
+    if keepdim {
+        out[dim] = 1;
+    } else {
+        out.remove(dim);
+    }
+    out
+}
+
+/// Output shape of a batched matmul `[..., m, k] x [..., k, n] -> [..., m, n]`.
+pub(crate) fn matmul_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Shape> {
+    if a.len() < 2 || b.len() < 2 {
+        return Err(Error::shape(
+            op,
+            format!("expected at least 2-D operands, got {a:?} and {b:?}"),
+        ));
+    }
+    let (m, k) = (a[a.len() - 2], a[a.len() - 1]);
+    let (k2, n) = (b[b.len() - 2], b[b.len() - 1]);
+    if k != k2 {
+        return Err(Error::shape(
+            op,
+            format!("cannot multiply {a:?} by {b:?}: inner dimensions {k} and {k2} differ"),
+        ));
+    }
+    let mut out = broadcast_shapes(op, &a[..a.len() - 2], &b[..b.len() - 2])?;
+    out.extend_from_slice(&[m, n]);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(
+            broadcast_shapes("add", &[64, 2], &[2]).unwrap().as_slice(),
+            &[64, 2]
+        );
+        assert_eq!(
+            broadcast_shapes("add", &[3, 1, 5], &[4, 1])
+                .unwrap()
+                .as_slice(),
+            &[3, 4, 5]
+        );
+        assert_eq!(
+            broadcast_shapes("add", &[], &[2, 3]).unwrap().as_slice(),
+            &[2, 3]
+        );
+        assert_eq!(
+            broadcast_shapes("add", &[0, 3], &[1, 3])
+                .unwrap()
+                .as_slice(),
+            &[0, 3]
+        );
+        let e = broadcast_shapes("add", &[2, 3], &[4]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "add: cannot broadcast [2, 3] with [4]: dim 3 does not match dim 4"
+        );
+    }
+
+    #[test]
+    fn strides_are_row_major() {
+        assert_eq!(contiguous_strides(&[2, 3, 4]).as_slice(), &[12, 4, 1]);
+        assert_eq!(contiguous_strides(&[]).as_slice(), &[] as &[usize]);
+    }
+}

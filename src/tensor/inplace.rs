@@ -1,0 +1,67 @@
+//! In-place updates of the shared storage (`w -= lr * grad` under `no_grad`).
+//!
+//! They are not recorded: on a tensor that requires grad they are refused unless grad
+//! mode is off, like PyTorch's RuntimeError for a leaf. A graph that saved the old values
+//! notices the change through the storage's version counter and refuses to backward.
+
+use super::Tensor;
+use crate::array;
+use crate::error::{or_panic, Result};
+use num_traits::Float;
+
+macro_rules! inplace {
+    ($($(#[$doc:meta])* $name:ident / $try_name:ident => |$a:ident, $b:ident| $f:expr;)*) => {$(
+        $(#[$doc])*
+        #[track_caller]
+        pub fn $name(&self, other: &Tensor<T>) {
+            or_panic(self.$try_name(other))
+        }
+
+        #[doc = concat!("[`Tensor::", stringify!($name), "`] returning an error instead of panicking.")]
+        pub fn $try_name(&self, other: &Tensor<T>) -> Result<()> {
+            self.inplace_binary(stringify!($name), other, |$a, $b| $f)
+        }
+    )*};
+}
+
+impl<T: Float> Tensor<T> {
+    inplace! {
+        /// `self -= other` in place (`other` broadcast to `self`'s shape).
+        ///
+        /// ```
+        /// use tapegrad::{no_grad, Tensor};
+        /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+        /// assert!(w.try_sub_(&Tensor::ones(&[2])).is_err()); // a leaf that requires grad
+        /// no_grad(|| w.sub_(&Tensor::full(&[2], 0.25)));
+        /// assert_eq!(w.to_vec(), vec![0.75, 0.75]);
+        /// ```
+        sub_ / try_sub_ => |a, b| a - b;
+        /// `self += other` in place.
+        add_ / try_add_ => |a, b| a + b;
+        /// `self *= other` in place.
+        mul_ / try_mul_ => |a, b| a * b;
+        /// `self /= other` in place.
+        div_ / try_div_ => |a, b| a / b;
+        /// Copies `other`'s values into `self` (broadcasting), like PyTorch's `copy_`.
+        copy_ / try_copy_ => |_a, b| b;
+    }
+
+    /// Sets every element to `value` in place, under the same rules as [`Tensor::sub_`].
+    #[track_caller]
+    pub fn fill_(&self, value: T) {
+        or_panic(self.try_fill_(value))
+    }
+
+    /// [`Tensor::fill_`] returning an error instead of panicking.
+    pub fn try_fill_(&self, value: T) -> Result<()> {
+        self.check_inplace("fill_", None)?;
+        array::apply_inplace_scalar(self.array(), |_| value);
+        Ok(())
+    }
+
+    /// Sets every element to zero in place.
+    #[track_caller]
+    pub fn zero_(&self) {
+        self.fill_(T::zero())
+    }
+}

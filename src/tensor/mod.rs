@@ -1,0 +1,169 @@
+//! Layer 1: the `Tensor` handle, its creation, the math API, operators and `Display`.
+//!
+//! - `create.rs`: `from_vec`, `zeros`, `randn`, ... ;
+//! - `ops.rs`: the math methods (each is one `Op` applied through [`Tensor::apply`]);
+//! - `operators.rs`: `+ - * /` and unary `-` for owned, borrowed and scalar operands;
+//! - `inplace.rs`: `sub_`, `add_`, ... on the shared storage;
+//! - `display.rs`: printing like PyTorch.
+
+mod create;
+mod display;
+mod inplace;
+mod operators;
+mod ops;
+
+use crate::array::Array;
+use crate::autograd::tape::{self, Node};
+use crate::autograd::Op;
+use crate::device::Device;
+use crate::error::{or_panic, Error, Result};
+use num_traits::Float;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+/// An n-dimensional array of `T` (f32 by default) that records the ops applied to it, so
+/// `backward()` can compute gradients, like a PyTorch tensor.
+///
+/// A `Tensor` is a cheap handle: `clone()` shares the data and the autograd state (like
+/// assigning a tensor to a second Python name). Views (`t()`, `transpose`, `permute`,
+/// `reshape` of a contiguous tensor, `broadcast_to`) share the data too.
+///
+/// ```
+/// use tapegrad::Tensor;
+/// let x: Tensor = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+/// let y = &x * 2.0 + 1.0;
+/// assert_eq!(y.to_vec(), vec![3.0, 5.0, 7.0, 9.0]);
+/// assert_eq!(x.t().to_vec(), vec![1.0, 3.0, 2.0, 4.0]);
+/// ```
+pub struct Tensor<T: Float = f32>(pub(crate) Arc<TensorImpl<T>>);
+
+pub(crate) struct TensorImpl<T: Float> {
+    pub(crate) array: Array<T>,
+    pub(crate) device: Device,
+    /// Set by `requires_grad_` on leaves; a tensor with a `grad_fn` always requires grad.
+    pub(crate) requires_grad: AtomicBool,
+    /// The accumulated gradient (leaves, and non-leaves after `retain_grad`).
+    pub(crate) grad: Mutex<Option<Tensor<T>>>,
+    /// The recorded op that made this tensor; `None` for a leaf.
+    pub(crate) grad_fn: Option<Arc<Node<T>>>,
+}
+
+impl<T: Float> Clone for Tensor<T> {
+    fn clone(&self) -> Self {
+        Tensor(Arc::clone(&self.0))
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// A leaf tensor over `array`.
+    pub(crate) fn from_array(array: Array<T>) -> Self {
+        Tensor::from_parts(array, None, false)
+    }
+
+    pub(crate) fn from_parts(
+        array: Array<T>,
+        grad_fn: Option<Arc<Node<T>>>,
+        requires_grad: bool,
+    ) -> Self {
+        Tensor(Arc::new(TensorImpl {
+            array,
+            device: Device::Cpu,
+            requires_grad: AtomicBool::new(requires_grad || grad_fn.is_some()),
+            grad: Mutex::new(None),
+            grad_fn,
+        }))
+    }
+
+    pub(crate) fn array(&self) -> &Array<T> {
+        &self.0.array
+    }
+
+    /// Runs `op` on the inputs and records it on the tape when gradients are wanted.
+    /// Every differentiable tensor method goes through here.
+    pub(crate) fn apply(op: Op<T>, inputs: &[&Tensor<T>]) -> Result<Tensor<T>> {
+        let output = match inputs {
+            [a] => op.eval(&[a.array()])?,
+            [a, b] => op.eval(&[a.array(), b.array()])?,
+            _ => unreachable!("ops take one or two inputs"),
+        };
+        Ok(tape::record(op, inputs, output))
+    }
+
+    /// The shape, e.g. `[64, 4]`; `[]` for a scalar.
+    pub fn shape(&self) -> &[usize] {
+        self.array().shape()
+    }
+
+    /// The number of dims (0 for a scalar).
+    pub fn ndim(&self) -> usize {
+        self.array().ndim()
+    }
+
+    /// The number of elements.
+    pub fn numel(&self) -> usize {
+        self.array().numel()
+    }
+
+    /// The strides of each dim, in elements (a view's strides are not row-major).
+    pub fn strides(&self) -> &[usize] {
+        &self.array().layout().strides
+    }
+
+    /// True if the elements are stored densely in row-major order.
+    pub fn is_contiguous(&self) -> bool {
+        self.array().is_contiguous()
+    }
+
+    /// A row-major copy of the contents, whatever the strides.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x: Tensor = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    /// assert_eq!(x.t().to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    /// ```
+    pub fn to_vec(&self) -> Vec<T> {
+        self.array().to_vec()
+    }
+
+    /// The single value of a one-element tensor. Panics otherwise (see [`Tensor::try_item`]).
+    #[track_caller]
+    pub fn item(&self) -> T {
+        or_panic(self.try_item())
+    }
+
+    /// The single value of a one-element tensor, or an error naming the shape.
+    pub fn try_item(&self) -> Result<T> {
+        if self.numel() != 1 {
+            return Err(Error::shape(
+                "item",
+                format!(
+                    "a tensor with {} elements (shape {:?}) cannot be converted to a scalar",
+                    self.numel(),
+                    self.shape()
+                ),
+            ));
+        }
+        Ok(self.array().get_flat(0))
+    }
+
+    /// The device the data lives on.
+    pub fn device(&self) -> Device {
+        self.0.device
+    }
+
+    /// This tensor on `device`, like `tensor.to(device)`. Today every device is the CPU, so
+    /// this returns the same handle (autograd history included).
+    pub fn to_device(&self, device: Device) -> Tensor<T> {
+        match device {
+            Device::Cpu => self.clone(),
+        }
+    }
+}
+
+// Tensors cross threads (data-parallel loaders, two models trained at once): keep it so.
+const _: () = {
+    const fn assert_send_sync<S: Send + Sync>() {}
+    assert_send_sync::<Tensor<f32>>();
+    assert_send_sync::<Tensor<f64>>();
+    assert_send_sync::<Error>();
+};
