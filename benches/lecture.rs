@@ -1,1 +1,102 @@
-fn main() {}
+//! The lecture's training steps (workloads W1-W3 of ../shared/anchors), per step, plus the
+//! heap allocations one step makes, counted by a wrapping global allocator.
+//!
+//! `cargo bench --bench lecture`. Compare with `../shared/anchors/run.sh lecture` run right
+//! before or after on the same machine (BENCHMARKS.md has both and the ratios).
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tapegrad::{manual_seed, no_grad, Tensor};
+
+/// Counts allocations so the report can say how many one step makes.
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarding the caller's layout to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const LR: f32 = 1e-6;
+
+struct Problem {
+    x: Tensor,
+    y: Tensor,
+    w: Tensor,
+}
+
+fn problem(requires_grad: bool) -> Problem {
+    manual_seed(0);
+    let x = Tensor::randn(&[64, 4]);
+    let y = Tensor::randn(&[64, 2]);
+    let w = Tensor::randn(&[4, 2]).requires_grad_(requires_grad);
+    Problem { x, y, w }
+}
+
+/// W1/W2: the NumPy and manual-PyTorch slides' step (gradient by hand, loss computed).
+fn manual_step(p: &Problem) -> f32 {
+    let diff = &p.x.mm(&p.w) - &p.y;
+    let loss = (0.5 * diff.pow(2.0)).sum().item();
+    let grad_w = p.x.t().mm(&diff);
+    p.w.sub_(&(grad_w * LR));
+    loss
+}
+
+/// W3: the autograd slide's step.
+fn autograd_step(p: &Problem) -> f32 {
+    let loss = (0.5 * (&p.x.mm(&p.w) - &p.y).pow(2.0)).sum();
+    loss.backward();
+    no_grad(|| p.w.sub_(&(LR * p.w.grad().expect("w has a gradient"))));
+    p.w.zero_grad();
+    loss.item()
+}
+
+fn allocations_per_step(p: &Problem, step: fn(&Problem) -> f32) -> f64 {
+    for _ in 0..10 {
+        step(p);
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..1000 {
+        black_box(step(p));
+    }
+    (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / 1000.0
+}
+
+fn lecture(c: &mut Criterion) {
+    let mut group = c.benchmark_group("lecture");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    let manual = problem(false);
+    eprintln!(
+        "W1 manual step: {} heap allocations per step",
+        allocations_per_step(&manual, manual_step)
+    );
+    group.bench_function("W1 manual step (64x4, numpy slide)", |b| {
+        b.iter(|| black_box(manual_step(&manual)))
+    });
+    let auto = problem(true);
+    eprintln!(
+        "W3 autograd step: {} heap allocations per step",
+        allocations_per_step(&auto, autograd_step)
+    );
+    group.bench_function("W3 autograd step", |b| {
+        b.iter(|| black_box(autograd_step(&auto)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, lecture);
+criterion_main!(benches);

@@ -16,20 +16,47 @@ mod torch_manual;
 mod autograd;
 
 /// (lecture step, what it shows, tapegrad layer, example, run)
-type Step = (&'static str, &'static str, &'static str, &'static str, fn(bool) -> (f32, f32, usize, f64));
+type Step = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(bool) -> (f32, f32, usize, f64),
+);
 
 fn main() {
     let steps: [Step; 3] = [
-        ("3", "NumPy, manual gradient", "Tensor ops", "02_numpy_style", numpy_style::run),
-        ("4.1", "torch on a device, manual gradient", "Tensor, Device", "03_torch_manual", torch_manual::run),
-        ("4.2", "autograd: backward, no_grad", "autograd", "04_autograd", autograd::run),
+        (
+            "3",
+            "NumPy, manual gradient",
+            "Tensor ops",
+            "02_numpy_style",
+            numpy_style::run,
+        ),
+        (
+            "4.1",
+            "torch on a device, manual gradient",
+            "Tensor, Device",
+            "03_torch_manual",
+            torch_manual::run,
+        ),
+        (
+            "4.2",
+            "autograd: backward, no_grad",
+            "autograd",
+            "04_autograd",
+            autograd::run,
+        ),
     ];
     println!("The world's simplest neural network: y_pred = x·w, N=64, D_in=4, D_out=2\n");
     println!(
         "| {:<5} | {:<36} | {:<15} | {:<16} | {:>6} | {:>12} | {:>12} | {:>9} |",
         "step", "what", "layer", "example", "steps", "first loss", "final loss", "µs/step"
     );
-    println!("|{:-<7}|{:-<38}|{:-<17}|{:-<18}|{:->8}|{:->14}|{:->14}|{:->11}|", "", "", "", "", "", "", "", "");
+    println!(
+        "|{:-<7}|{:-<38}|{:-<17}|{:-<18}|{:->8}|{:->14}|{:->14}|{:->11}|",
+        "", "", "", "", "", "", "", ""
+    );
     for (step, what, layer, example, run) in steps {
         let (first, last, n, seconds) = run(false);
         println!(

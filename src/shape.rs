@@ -30,7 +30,8 @@ pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Sh
     }
     let ndim = a.len().max(b.len());
     let mut out: Shape = smallvec::smallvec![0; ndim];
-    for i in 0..ndim {
+    // From the right, like PyTorch, so the error names the innermost mismatch.
+    for i in (0..ndim).rev() {
         let da = if i < ndim - a.len() {
             1
         } else {

@@ -120,7 +120,8 @@ pub(crate) fn input_grads<T: Float, V: GradValue<T>>(
         // d(√x) = 1 / (2√x)
         Op::Sqrt => one_input(div(g, &scale(y(), two))),
         Op::Abs => one_input(mul(g, &ap(Op::Sign, &[x(0)]))),
-        Op::Relu => one_input(mul(g, &ap(Op::Step, &[y()]))),
+        // Like PyTorch's threshold_backward: select, not multiply, so 0 * inf cannot leak in.
+        Op::Relu => one_input(ap(Op::WherePositive, &[g, y()])),
         // σ' = σ(1 - σ)
         Op::Sigmoid => one_input(mul(g, &mul(y(), &ap(Op::ScalarSub(one), &[y()])))),
         // tanh' = 1 - tanh²
@@ -172,6 +173,7 @@ pub(crate) fn input_grads<T: Float, V: GradValue<T>>(
         Op::Reshape(_) => one_input(ap(Op::Reshape(shapes[0].clone()), &[g])),
         Op::Expand(_) => one_input(sum_to(g, &shapes[0])),
         // Piecewise-constant helpers: zero almost everywhere, and never recorded on a tape.
-        Op::Step | Op::Sign | Op::ArgMaxDim { .. } | Op::IndexMask { .. } => smallvec![None],
+        Op::WherePositive => smallvec![None, None],
+        Op::Sign | Op::ArgMaxDim { .. } | Op::IndexMask { .. } => smallvec![None],
     }
 }

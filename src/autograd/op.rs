@@ -61,8 +61,8 @@ pub enum Op<T> {
     Expand(Shape),
     Contiguous,
     // Value-only helpers for gradient rules; they have no gradient themselves.
-    /// 1 where x > 0, else 0.
-    Step,
+    /// `a` where `b > 0`, else 0 (a select, so an infinite `a` where `b <= 0` still gives 0).
+    WherePositive,
     /// -1, 0 or 1 (NaN stays NaN).
     Sign,
     ArgMaxDim {
@@ -105,7 +105,7 @@ impl<T: Float> Op<T> {
             Op::Reshape(_) => "reshape",
             Op::Expand(_) => "broadcast_to",
             Op::Contiguous => "contiguous",
-            Op::Step => "step",
+            Op::WherePositive => "where_positive",
             Op::Sign => "sign",
             Op::ArgMaxDim { .. } => "argmax_dim",
             Op::IndexMask { .. } => "index_mask",
@@ -115,7 +115,7 @@ impl<T: Float> Op<T> {
     /// How many inputs the op takes.
     pub fn arity(&self) -> usize {
         match self {
-            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::MatMul => 2,
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::MatMul | Op::WherePositive => 2,
             _ => 1,
         }
     }
@@ -285,7 +285,14 @@ impl<T: Float> Op<T> {
                 a.with_layout(a.layout().broadcast_to(to))
             }
             Op::Contiguous => a.contiguous(),
-            Op::Step => array::map(a, |p| if p > T::zero() { T::one() } else { T::zero() }),
+            Op::WherePositive => {
+                array::zip_map(
+                    name,
+                    a,
+                    x[1],
+                    |p, q| if q > T::zero() { p } else { T::zero() },
+                )?
+            }
             Op::Sign => array::map(a, |p| {
                 if p == T::zero() || p.is_nan() {
                     p

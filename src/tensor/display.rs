@@ -45,7 +45,14 @@ impl Style {
         match self {
             Style::Whole => format!("{v:.0}."),
             Style::Fixed => format!("{v:.4}"),
-            Style::Scientific => format!("{v:.4e}"),
+            Style::Scientific => {
+                // PyTorch writes the exponent with a sign and two digits: 1.0000e-05.
+                let text = format!("{v:.4e}");
+                let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+                let exponent: i32 = exponent.parse().unwrap_or(0);
+                let sign = if exponent < 0 { '-' } else { '+' };
+                format!("{mantissa}e{sign}{:02}", exponent.abs())
+            }
         }
     }
 }
