@@ -3,6 +3,10 @@
 //!
 //! Run: `cargo run --release --example lecture`
 
+#[path = "01_dog_vs_wolf.rs"]
+#[allow(dead_code)]
+mod dog_vs_wolf;
+
 #[path = "02_numpy_style.rs"]
 #[allow(dead_code)]
 mod numpy_style;
@@ -25,7 +29,14 @@ type Step = (
 );
 
 fn main() {
-    let steps: [Step; 3] = [
+    let steps: [Step; 4] = [
+        (
+            "2",
+            "worked example: formula = backward()",
+            "Tensor, backward",
+            "01_dog_vs_wolf",
+            dog_vs_wolf::run,
+        ),
         (
             "3",
             "NumPy, manual gradient",
@@ -50,17 +61,17 @@ fn main() {
     ];
     println!("The world's simplest neural network: y_pred = x·w, N=64, D_in=4, D_out=2\n");
     println!(
-        "| {:<5} | {:<36} | {:<15} | {:<16} | {:>6} | {:>12} | {:>12} | {:>9} |",
+        "| {:<5} | {:<36} | {:<17} | {:<16} | {:>6} | {:>12} | {:>12} | {:>9} |",
         "step", "what", "layer", "example", "steps", "first loss", "final loss", "µs/step"
     );
     println!(
-        "|{:-<7}|{:-<38}|{:-<17}|{:-<18}|{:->8}|{:->14}|{:->14}|{:->11}|",
+        "|{:-<7}|{:-<38}|{:-<19}|{:-<18}|{:->8}|{:->14}|{:->14}|{:->11}|",
         "", "", "", "", "", "", "", ""
     );
     for (step, what, layer, example, run) in steps {
         let (first, last, n, seconds) = run(false);
         println!(
-            "| {step:<5} | {what:<36} | {layer:<15} | {example:<16} | {n:>6} | {first:>12.4} | {last:>12.4} | {:>9.3} |",
+            "| {step:<5} | {what:<36} | {layer:<17} | {example:<16} | {n:>6} | {first:>12.4} | {last:>12.4} | {:>9.3} |",
             seconds / n as f64 * 1e6
         );
     }

@@ -182,14 +182,22 @@ fn tile<T: Float, const R: usize, const C: usize>(
     c: &mut [T],
 ) {
     let mut acc = [[T::zero(); C]; R];
-    for p in 0..at.k {
-        let a_col: [T; R] = std::array::from_fn(|r| a.data[(at.i0 + r) * a.rs + p * a.cs]);
-        let b_row: [T; C] = std::array::from_fn(|q| b.data[p * b.rs + (at.j0 + q) * b.cs]);
+    let (mut a_at, mut b_at) = (at.i0 * a.rs, at.j0 * b.cs);
+    for _ in 0..at.k {
+        // SAFETY: `gemm_into` checked with `Operand::fits` that the operands' last elements
+        // lie inside their slices, and every index here addresses element (row, p) of A
+        // or (p, col) of B with row < m, col < n and p < k.
+        let a_col: [T; R] =
+            std::array::from_fn(|r| unsafe { *a.data.get_unchecked(a_at + r * a.rs) });
+        let b_row: [T; C] =
+            std::array::from_fn(|q| unsafe { *b.data.get_unchecked(b_at + q * b.cs) });
         for r in 0..R {
             for q in 0..C {
                 acc[r][q] = acc[r][q] + a_col[r] * b_row[q];
             }
         }
+        a_at += a.cs;
+        b_at += b.rs;
     }
     for (r, acc_row) in acc.iter().enumerate() {
         let start = (at.i0 + r) * at.n + at.j0;
