@@ -3,39 +3,65 @@
 //! Each kernel has a contiguous fast path (slice iterators the compiler vectorizes, no
 //! index arithmetic, no bounds checks in the loop) and a strided fallback that walks rows.
 
-use super::layout::{for_each_row, row};
+use super::layout::{coalesce, for_each_row, row};
 use super::Array;
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, numel};
 use num_traits::Float;
 
+/// Calls `visit` with each row (last dim) of `a` in logical order, as a slice when the
+/// row is dense and through a small buffer when it is strided.
+pub(crate) fn gather_rows<T: Float>(a: &Array<T>, mut visit: impl FnMut(&[T])) {
+    let layout = a.layout();
+    let data = a.read();
+    let (shape, [strides]) = coalesce(&layout.shape, [&layout.strides]);
+    let (len, stride) = row(&shape, &strides);
+    let mut buffer = Vec::new();
+    for_each_row(&shape, [&strides], [layout.offset], |[o]| {
+        if stride == 1 {
+            visit(&data[o..o + len]);
+        } else {
+            buffer.clear();
+            buffer.extend((0..len).map(|j| data[o + j * stride]));
+            visit(&buffer);
+        }
+    });
+}
+
 /// `f` applied to every element; the result is contiguous.
 pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T) -> Array<T> {
     let layout = a.layout();
-    let n = layout.numel();
-    let out = {
-        let data = a.read();
+    let data = a.read();
+    Array::build(&layout.shape, |out| {
         if layout.is_contiguous() {
-            // `collect` from a slice iterator compiles to a vectorized loop; `extend` into a
-            // Vec that is also being grown does not always.
-            data[layout.offset..layout.offset + n]
-                .iter()
-                .map(|&x| f(x))
-                .collect()
+            let src = &data[layout.offset..layout.offset + out.len()];
+            for (o, &x) in out.iter_mut().zip(src) {
+                *o = f(x);
+            }
         } else {
-            let mut out = Vec::with_capacity(n);
-            let (len, stride) = row(&layout.shape, &layout.strides);
-            for_each_row(&layout.shape, [&layout.strides], [layout.offset], |[o]| {
-                if stride == 1 {
-                    out.extend(data[o..o + len].iter().map(|&x| f(x)));
-                } else {
-                    out.extend((0..len).map(|j| f(data[o + j * stride])));
+            let (shape, [strides]) = coalesce(&layout.shape, [&layout.strides]);
+            let (len, stride) = row(&shape, &strides);
+            let mut rows = out.chunks_exact_mut(len.max(1));
+            for_each_row(&shape, [&strides], [layout.offset], |[o]| {
+                let dst = rows.next().expect("one output row per input row");
+                match stride {
+                    // A broadcast row (a gradient expanded from a sum): one value, repeated.
+                    0 => dst.fill(f(data[o])),
+                    1 => {
+                        let len = dst.len();
+                        for (d, &x) in dst.iter_mut().zip(&data[o..o + len]) {
+                            *d = f(x);
+                        }
+                    }
+                    _ => {
+                        for (j, d) in dst.iter_mut().enumerate() {
+                            *d = f(data[o + j * stride]);
+                        }
+                    }
                 }
             });
-            out
         }
-    };
-    Array::from_vec(out, &layout.shape)
+    })
 }
 
 /// `f(a, b)` elementwise after broadcasting `a` and `b` to a common shape.
@@ -48,63 +74,76 @@ pub(crate) fn zip_map<T: Float>(
     let shape = broadcast_shapes(op, a.shape(), b.shape())?;
     let n = numel(&shape);
     let (la, lb) = (a.layout(), b.layout());
-    let out = {
-        let guard_a = a.read();
-        let guard_b;
-        // One storage read-locked twice by one thread may deadlock: lock it once.
-        let db: &[T] = if a.same_storage(b) {
-            &guard_a
-        } else {
-            guard_b = b.read();
-            &guard_b
-        };
-        let da: &[T] = &guard_a;
-        let a_dense = la.is_contiguous() && la.shape == shape;
-        let b_dense = lb.is_contiguous() && lb.shape == shape;
+    let guard_a = a.read();
+    let guard_b;
+    // One storage read-locked twice by one thread may deadlock: lock it once.
+    let db: &[T] = if a.same_storage(b) {
+        &guard_a
+    } else {
+        guard_b = b.read();
+        &guard_b
+    };
+    let da: &[T] = &guard_a;
+    let a_dense = la.is_contiguous() && la.shape == shape;
+    let b_dense = lb.is_contiguous() && lb.shape == shape;
+    Ok(Array::build(&shape, |out| {
         if a_dense && b_dense {
             let (sa, sb) = (&da[la.offset..la.offset + n], &db[lb.offset..lb.offset + n]);
-            sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect()
+            for ((o, &x), &y) in out.iter_mut().zip(sa).zip(sb) {
+                *o = f(x, y);
+            }
         } else if a_dense && lb.numel() == 1 {
             let y = db[lb.offset];
-            da[la.offset..la.offset + n]
-                .iter()
-                .map(|&x| f(x, y))
-                .collect()
+            for (o, &x) in out.iter_mut().zip(&da[la.offset..la.offset + n]) {
+                *o = f(x, y);
+            }
         } else if b_dense && la.numel() == 1 {
             let x = da[la.offset];
-            db[lb.offset..lb.offset + n]
-                .iter()
-                .map(|&y| f(x, y))
-                .collect()
+            for (o, &y) in out.iter_mut().zip(&db[lb.offset..lb.offset + n]) {
+                *o = f(x, y);
+            }
         } else {
-            let mut out = Vec::with_capacity(n);
             let (ba, bb) = (la.broadcast_to(&shape), lb.broadcast_to(&shape));
-            let (len, sa) = row(&shape, &ba.strides);
-            let sb = row(&shape, &bb.strides).1;
+            let (walk, [strides_a, strides_b]) = coalesce(&shape, [&ba.strides, &bb.strides]);
+            let (len, sa) = row(&walk, &strides_a);
+            let sb = row(&walk, &strides_b).1;
+            let mut rows = out.chunks_exact_mut(len.max(1));
             for_each_row(
-                &shape,
-                [&ba.strides, &bb.strides],
+                &walk,
+                [&strides_a, &strides_b],
                 [ba.offset, bb.offset],
-                |[oa, ob]| match (sa, sb) {
-                    (1, 1) => {
-                        let (ra, rb) = (&da[oa..oa + len], &db[ob..ob + len]);
-                        out.extend(ra.iter().zip(rb).map(|(&x, &y)| f(x, y)));
+                |[oa, ob]| {
+                    let dst = rows.next().expect("one output row per row");
+                    match (sa, sb) {
+                        (1, 1) => {
+                            for ((o, &x), &y) in
+                                dst.iter_mut().zip(&da[oa..oa + len]).zip(&db[ob..ob + len])
+                            {
+                                *o = f(x, y);
+                            }
+                        }
+                        (1, 0) => {
+                            let y = db[ob];
+                            for (o, &x) in dst.iter_mut().zip(&da[oa..oa + len]) {
+                                *o = f(x, y);
+                            }
+                        }
+                        (0, 1) => {
+                            let x = da[oa];
+                            for (o, &y) in dst.iter_mut().zip(&db[ob..ob + len]) {
+                                *o = f(x, y);
+                            }
+                        }
+                        _ => {
+                            for (j, o) in dst.iter_mut().enumerate() {
+                                *o = f(da[oa + j * sa], db[ob + j * sb]);
+                            }
+                        }
                     }
-                    (1, 0) => {
-                        let y = db[ob];
-                        out.extend(da[oa..oa + len].iter().map(|&x| f(x, y)));
-                    }
-                    (0, 1) => {
-                        let x = da[oa];
-                        out.extend(db[ob..ob + len].iter().map(|&y| f(x, y)));
-                    }
-                    _ => out.extend((0..len).map(|j| f(da[oa + j * sa], db[ob + j * sb]))),
                 },
             );
-            out
         }
-    };
-    Ok(Array::from_vec(out, &shape))
+    }))
 }
 
 /// `dst[i] = f(dst[i], src[i])` through `dst`'s layout, with `src` broadcast to `dst`'s

@@ -130,3 +130,34 @@ pub(crate) fn row(shape: &[usize], strides: &[usize]) -> (usize, usize) {
         _ => (1, 0),
     }
 }
+
+/// Merges neighbouring dims that every one of `N` layouts walks as one (stride of the outer
+/// = stride of the inner × its size) and drops dims of size 1, so a strided walk makes as
+/// few, as long rows as possible: a `[64, 2]` broadcast of a scalar becomes one row of 128
+/// with stride 0, a transposed matrix stays two dims.
+pub(crate) fn coalesce<const N: usize>(
+    shape: &[usize],
+    strides: [&[usize]; N],
+) -> (Shape, [Shape; N]) {
+    let mut out_shape = Shape::new();
+    let mut out_strides: [Shape; N] = std::array::from_fn(|_| Shape::new());
+    for d in 0..shape.len() {
+        if shape[d] == 1 {
+            continue;
+        }
+        let mergeable = !out_shape.is_empty()
+            && (0..N).all(|k| out_strides[k].last() == Some(&(strides[k][d] * shape[d])));
+        if mergeable {
+            *out_shape.last_mut().expect("not empty") *= shape[d];
+            for k in 0..N {
+                *out_strides[k].last_mut().expect("not empty") = strides[k][d];
+            }
+        } else {
+            out_shape.push(shape[d]);
+            for k in 0..N {
+                out_strides[k].push(strides[k][d]);
+            }
+        }
+    }
+    (out_shape, out_strides)
+}

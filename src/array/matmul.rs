@@ -4,6 +4,7 @@
 //! transposed view costs nothing. Tiny products (the lecture's 64x4 by 4x2) skip the GEMM:
 //! its packing and dispatch cost more than the arithmetic.
 
+use super::dtype::Dtype;
 use super::layout::Layout;
 use super::Array;
 use crate::error::Result;
@@ -35,36 +36,38 @@ pub(crate) fn matmul<T: Float>(op: &'static str, a: &Array<T>, b: &Array<T>) -> 
     let k = a.shape()[a.ndim() - 1];
     let nb = out_shape.len() - 2;
     let (m, n) = (out_shape[nb], out_shape[nb + 1]);
-    let mut out = vec![T::zero(); numel(&out_shape)];
-    if out.is_empty() || k == 0 {
-        return Ok(Array::from_vec(out, &out_shape));
+    if numel(&out_shape) == 0 || k == 0 {
+        return Ok(Array::full(&out_shape, T::zero()));
     }
     // Plain 2-D operands (the common case) skip the batch broadcasting below.
+    let broadcast;
     let (la, lb) = if a.ndim() == 2 && b.ndim() == 2 {
-        (a.layout().clone(), b.layout().clone())
+        (a.layout(), b.layout())
     } else {
         let with = |dims: [usize; 2]| -> Shape {
             let mut s = Shape::from_slice(&out_shape[..nb]);
             s.extend_from_slice(&dims);
             s
         };
-        (
+        broadcast = (
             a.layout().broadcast_to(&with([m, k])),
             b.layout().broadcast_to(&with([k, n])),
-        )
+        );
+        (&broadcast.0, &broadcast.1)
     };
-    {
-        let guard_a = a.read();
-        let guard_b;
-        let db: &[T] = if a.same_storage(b) {
-            &guard_a
-        } else {
-            guard_b = b.read();
-            &guard_b
-        };
-        let da: &[T] = &guard_a;
+    let guard_a = a.read();
+    let guard_b;
+    let db: &[T] = if a.same_storage(b) {
+        &guard_a
+    } else {
+        guard_b = b.read();
+        &guard_b
+    };
+    let da: &[T] = &guard_a;
+    // Every element of the output is written: the GEMM does not read it, the tiles cover it.
+    Ok(Array::build(&out_shape, |out| {
         for (bi, c) in out.chunks_exact_mut(m * n).enumerate() {
-            let (oa, ob) = (batch_offset(&la, nb, bi), batch_offset(&lb, nb, bi));
+            let (oa, ob) = (batch_offset(la, nb, bi), batch_offset(lb, nb, bi));
             let lhs = Operand {
                 data: &da[oa..],
                 rs: la.strides[nb],
@@ -77,8 +80,7 @@ pub(crate) fn matmul<T: Float>(op: &'static str, a: &Array<T>, b: &Array<T>) -> 
             };
             gemm_into(m, n, k, &lhs, &rhs, c);
         }
-    }
-    Ok(Array::from_vec(out, &out_shape))
+    }))
 }
 
 /// Offset of batch `index` (row-major over the first `nb` dims) in a broadcast layout.
@@ -113,7 +115,7 @@ fn gemm_into<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operand
     );
     let work = m * n * k;
     if work >= SMALL_PRODUCT {
-        if let Some(elem) = GemmType::of::<T>() {
+        if let Some(elem) = Dtype::of::<T>() {
             let parallelism = if work >= PARALLEL_PRODUCT && num_threads() > 1 {
                 gemm::Parallelism::Rayon(num_threads())
             } else {
@@ -121,13 +123,13 @@ fn gemm_into<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operand
             };
             // SAFETY: `fits` checked above that every element the GEMM reads lies inside
             // `a.data` / `b.data` and that `c` holds m*n elements; strides fit in isize
-            // because they index allocated buffers. `GemmType::of` only returns Some when `T`
+            // because they index allocated buffers. `Dtype::of` only returns Some when `T`
             // is the primitive f32 or f64 (same name, size and alignment), so the pointer
             // casts below reinterpret memory as its own type.
             unsafe {
                 match elem {
-                    GemmType::F32 => gemm_raw::<f32>(m, n, k, a, b, c, parallelism),
-                    GemmType::F64 => gemm_raw::<f64>(m, n, k, a, b, c, parallelism),
+                    Dtype::F32 => gemm_raw::<f32>(m, n, k, a, b, c, parallelism),
+                    Dtype::F64 => gemm_raw::<f64>(m, n, k, a, b, c, parallelism),
                 }
             }
             return;
@@ -202,28 +204,6 @@ fn tile<T: Float, const R: usize, const C: usize>(
     for (r, acc_row) in acc.iter().enumerate() {
         let start = (at.i0 + r) * at.n + at.j0;
         c[start..start + C].copy_from_slice(acc_row);
-    }
-}
-
-#[derive(Clone, Copy)]
-enum GemmType {
-    F32,
-    F64,
-}
-
-impl GemmType {
-    /// Which GEMM `T` is. `T: Float` carries no `'static` bound (so no `TypeId`); the
-    /// primitive's type name together with its size and alignment identifies it.
-    fn of<T>() -> Option<GemmType> {
-        use std::mem::{align_of, size_of};
-        let name = std::any::type_name::<T>();
-        if name == "f32" && size_of::<T>() == 4 && align_of::<T>() == align_of::<f32>() {
-            Some(GemmType::F32)
-        } else if name == "f64" && size_of::<T>() == 8 && align_of::<T>() == align_of::<f64>() {
-            Some(GemmType::F64)
-        } else {
-            None
-        }
     }
 }
 

@@ -10,9 +10,11 @@
 //! - `reduce.rs`: sums, means, max/argmax along a dim, and sum-to-shape (undoing broadcast);
 //! - `matmul.rs`: batched matmul through the `gemm` crate, with a loop for tiny products.
 
+mod dtype;
 mod elementwise;
 mod layout;
 mod matmul;
+mod pool;
 mod reduce;
 
 pub(crate) use elementwise::{apply_inplace, apply_inplace_scalar, map, zip_map};
@@ -20,8 +22,9 @@ pub(crate) use layout::Layout;
 pub(crate) use matmul::matmul;
 pub(crate) use reduce::{argmax_dim, max_dim, sum_all, sum_dim, sum_to_shape};
 
-use crate::shape::{numel, Shape};
+use crate::shape::numel;
 use num_traits::Float;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -30,14 +33,42 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 #[derive(Debug)]
 pub(crate) struct Storage<T> {
     data: RwLock<Vec<T>>,
+    /// `data.len()`, fixed at creation (readable without the lock).
+    len: usize,
     version: AtomicU64,
 }
 
 /// A strided view of a [`Storage`]. Cloning is cheap: it shares the buffer.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Array<T> {
-    storage: Arc<Storage<T>>,
+    /// Taken out only in `drop`, to hand a buffer nobody else holds to the pool.
+    storage: ManuallyDrop<Arc<Storage<T>>>,
     layout: Layout,
+}
+
+impl<T> Clone for Array<T> {
+    fn clone(&self) -> Self {
+        Array {
+            storage: ManuallyDrop::new(Arc::clone(&self.storage)),
+            layout: self.layout.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Array<T> {
+    fn drop(&mut self) {
+        // SAFETY: `storage` is not used again: this is the array's last moment.
+        let storage = unsafe { ManuallyDrop::take(&mut self.storage) };
+        pool::recycle(storage);
+    }
+}
+
+fn new_storage<T>(data: Vec<T>) -> Arc<Storage<T>> {
+    Arc::new(Storage {
+        len: data.len(),
+        data: RwLock::new(data),
+        version: AtomicU64::new(0),
+    })
 }
 
 impl<T: Float> Array<T> {
@@ -45,26 +76,52 @@ impl<T: Float> Array<T> {
     pub(crate) fn from_vec(data: Vec<T>, shape: &[usize]) -> Self {
         debug_assert_eq!(data.len(), numel(shape));
         Array {
-            storage: Arc::new(Storage {
-                data: RwLock::new(data),
-                version: AtomicU64::new(0),
-            }),
+            storage: ManuallyDrop::new(new_storage(data)),
+            layout: Layout::contiguous(shape),
+        }
+    }
+
+    /// A new contiguous array of `shape` whose every element `fill` writes. The buffer
+    /// comes from the thread's pool when one of the right size is free (its old values
+    /// are stale, which is why `fill` must write them all).
+    pub(crate) fn build(shape: &[usize], fill: impl FnOnce(&mut [T])) -> Self {
+        let n = numel(shape);
+        let storage = match pool::take::<T>(n) {
+            Some(mut storage) => {
+                let unshared =
+                    Arc::get_mut(&mut storage).expect("a pooled storage has no other handle");
+                fill(
+                    unshared
+                        .data
+                        .get_mut()
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
+                storage
+            }
+            None => {
+                let mut data = vec![T::zero(); n];
+                fill(&mut data);
+                new_storage(data)
+            }
+        };
+        Array {
+            storage: ManuallyDrop::new(storage),
             layout: Layout::contiguous(shape),
         }
     }
 
     pub(crate) fn full(shape: &[usize], value: T) -> Self {
-        Array::from_vec(vec![value; numel(shape)], shape)
+        Array::build(shape, |out| out.fill(value))
     }
 
     pub(crate) fn scalar(value: T) -> Self {
-        Array::from_vec(vec![value], &[])
+        Array::full(&[], value)
     }
 
     /// Another view of the same buffer.
     pub(crate) fn with_layout(&self, layout: Layout) -> Self {
         Array {
-            storage: Arc::clone(&self.storage),
+            storage: ManuallyDrop::new(Arc::clone(&self.storage)),
             layout,
         }
     }
@@ -117,7 +174,7 @@ impl<T: Float> Array<T> {
 
     /// True when no other array shares this buffer (so it may be reused for a result).
     pub(crate) fn is_unique(&self) -> bool {
-        Arc::strong_count(&self.storage) == 1
+        Arc::strong_count(&self.storage) == 1 && Arc::weak_count(&self.storage) == 0
     }
 
     /// Runs `f` on the contiguous slice this array covers, if it is contiguous.
@@ -135,29 +192,9 @@ impl<T: Float> Array<T> {
         if let Some(v) = self.with_contiguous_slice(|s| s.to_vec()) {
             return v;
         }
-        map(self, |x| x).into_vec()
-    }
-
-    /// Consumes a contiguous array that owns its buffer alone, or copies otherwise.
-    pub(crate) fn into_vec(self) -> Vec<T> {
-        if self.is_contiguous() && self.layout.offset == 0 && self.numel() == self.read().len() {
-            match Arc::try_unwrap(self.storage) {
-                Ok(storage) => {
-                    return storage
-                        .data
-                        .into_inner()
-                        .unwrap_or_else(PoisonError::into_inner)
-                }
-                Err(storage) => {
-                    return Array {
-                        storage,
-                        layout: self.layout,
-                    }
-                    .to_vec()
-                }
-            }
-        }
-        self.to_vec()
+        let mut out = Vec::with_capacity(self.numel());
+        elementwise::gather_rows(self, |row| out.extend_from_slice(row));
+        out
     }
 
     /// This array if it is contiguous, else a contiguous copy.
@@ -192,9 +229,5 @@ impl<T: Float> Array<T> {
     /// Fills every element this view covers with `value`, in place.
     pub(crate) fn fill_(&self, value: T) {
         elementwise::apply_inplace_scalar(self, |_| value);
-    }
-
-    pub(crate) fn shape_vec(&self) -> Shape {
-        self.layout.shape.clone()
     }
 }

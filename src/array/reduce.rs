@@ -48,15 +48,15 @@ fn split_at_dim(shape: &[usize], dim: usize) -> (usize, usize, usize) {
 pub(crate) fn sum_dim<T: Float>(a: &Array<T>, dim: usize, keepdim: bool) -> Array<T> {
     let c = a.contiguous();
     let (outer, len, inner) = split_at_dim(c.shape(), dim);
-    let mut out = vec![T::zero(); outer * inner];
-    {
-        let guard = c.read();
-        let src = &guard[c.layout().offset..c.layout().offset + c.numel()];
+    let guard = c.read();
+    let src = &guard[c.layout().offset..c.layout().offset + c.numel()];
+    Array::build(&reduced_shape(c.shape(), dim, keepdim), |out| {
         if inner == 1 {
             for (o, slot) in out.iter_mut().enumerate() {
                 *slot = sum_slice(&src[o * len..(o + 1) * len]);
             }
         } else {
+            out.fill(T::zero());
             for o in 0..outer {
                 let dst = &mut out[o * inner..(o + 1) * inner];
                 for k in 0..len {
@@ -67,8 +67,7 @@ pub(crate) fn sum_dim<T: Float>(a: &Array<T>, dim: usize, keepdim: bool) -> Arra
                 }
             }
         }
-    }
-    Array::from_vec(out, &reduced_shape(c.shape(), dim, keepdim))
+    })
 }
 
 /// Max along `dim` and the index where it is (the first one on ties; NaN wins, as in
@@ -118,10 +117,10 @@ pub(crate) fn sum_to_shape<T: Float>(a: &Array<T>, target: &[usize]) -> Array<T>
     let c = a.contiguous();
     let shape = c.shape();
     let out_layout = Layout::contiguous(target).broadcast_to(shape);
-    let mut out = vec![T::zero(); numel(target)];
-    {
-        let guard = c.read();
-        let src = &guard[c.layout().offset..c.layout().offset + c.numel()];
+    let guard = c.read();
+    let src = &guard[c.layout().offset..c.layout().offset + c.numel()];
+    Array::build(target, |out| {
+        out.fill(T::zero());
         let (len, stride) = row(shape, &out_layout.strides);
         let mut pos = 0;
         for_each_row(shape, [&out_layout.strides], [0], |[o]| {
@@ -135,6 +134,5 @@ pub(crate) fn sum_to_shape<T: Float>(a: &Array<T>, target: &[usize]) -> Array<T>
                 }
             }
         });
-    }
-    Array::from_vec(out, target)
+    })
 }

@@ -13,7 +13,7 @@ use smallvec::{smallvec, SmallVec};
 
 /// A value the gradient rules can compute with: anything that an [`Op`] can be applied to.
 pub(crate) trait GradValue<T: Float>: Clone {
-    fn shape(&self) -> Shape;
+    fn shape(&self) -> &[usize];
     /// Applies `op`; the rules only build shape-consistent ops, so this cannot fail.
     fn apply(op: Op<T>, inputs: &[&Self]) -> Self;
 }
@@ -47,14 +47,14 @@ pub(crate) fn input_grads<T: Float, V: GradValue<T>>(
     let scale = |a: &V, c: T| ap(Op::MulScalar(c), &[a]);
     let neg = |a: &V| ap(Op::Neg, &[a]);
     let expand = |a: &V, to: &Shape| {
-        if &a.shape() == to {
+        if a.shape() == to.as_slice() {
             a.clone()
         } else {
             ap(Op::Expand(to.clone()), &[a])
         }
     };
     let sum_to = |a: &V, to: &Shape| {
-        if &a.shape() == to {
+        if a.shape() == to.as_slice() {
             a.clone()
         } else {
             ap(Op::SumTo(to.clone()), &[a])
@@ -114,6 +114,8 @@ pub(crate) fn input_grads<T: Float, V: GradValue<T>>(
         Op::ScalarDiv(_) => one_input(neg(&div(&mul(g, y()), x(0)))),
         // d(x^e) = e x^(e-1); PyTorch gives exactly 0 for e = 0, even where x^-1 is inf.
         Op::Pow(e) if *e == T::zero() => one_input(scale(g, T::zero())),
+        // e = 2 (the lecture's square) skips the x^1 copy: 2x, exactly as PyTorch computes it.
+        Op::Pow(e) if *e == two => one_input(mul(g, &scale(x(0), two))),
         Op::Pow(e) => one_input(mul(g, &scale(&ap(Op::Pow(*e - one), &[x(0)]), *e))),
         Op::Exp => one_input(mul(g, y())),
         Op::Log => one_input(div(g, x(0))),

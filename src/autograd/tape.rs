@@ -164,8 +164,8 @@ impl<T: Float> Node<T> {
 }
 
 impl<T: Float> GradValue<T> for Array<T> {
-    fn shape(&self) -> Shape {
-        self.shape_vec()
+    fn shape(&self) -> &[usize] {
+        Array::shape(self)
     }
 
     fn apply(op: Op<T>, inputs: &[&Self]) -> Self {
