@@ -45,13 +45,15 @@ fn problem(requires_grad: bool) -> Problem {
     Problem { x, y, w }
 }
 
-/// W1/W2: the NumPy and manual-PyTorch slides' step (gradient by hand, loss computed).
+/// W1/W2: the NumPy and manual-PyTorch slides' step (gradient by hand, loss computed),
+/// op for op as in ../shared/anchors/lecture_numpy_torch.py (`y_pred - y` twice).
 fn manual_step(p: &Problem) -> f32 {
-    let diff = &p.x.mm(&p.w) - &p.y;
-    let loss = (0.5 * diff.pow(2.0)).sum().item();
-    let grad_w = p.x.t().mm(&diff);
+    let y_pred = p.x.mm(&p.w);
+    let loss = (0.5 * (&y_pred - &p.y).pow(2.0)).sum();
+    let grad_y_pred = &y_pred - &p.y;
+    let grad_w = p.x.t().mm(&grad_y_pred);
     p.w.sub_(&(grad_w * LR));
-    loss
+    loss.item()
 }
 
 /// W3: the autograd slide's step.

@@ -16,9 +16,13 @@ const CAPACITY: usize = 64;
 /// Larger buffers go back to the allocator: caching them would pin memory for little gain.
 const MAX_ELEMENTS: usize = 1 << 16;
 
+/// Cached storages with their lengths beside them, so a lookup scans one flat array
+/// instead of following a pointer per entry.
+type Cache<E> = RefCell<Vec<(usize, Arc<Storage<E>>)>>;
+
 thread_local! {
-    static F32: RefCell<Vec<Arc<Storage<f32>>>> = const { RefCell::new(Vec::new()) };
-    static F64: RefCell<Vec<Arc<Storage<f64>>>> = const { RefCell::new(Vec::new()) };
+    static F32: Cache<f32> = const { RefCell::new(Vec::new()) };
+    static F64: Cache<f64> = const { RefCell::new(Vec::new()) };
 }
 
 /// A cached storage holding exactly `len` elements (stale values), if one is free.
@@ -26,10 +30,10 @@ pub(super) fn take<T>(len: usize) -> Option<Arc<Storage<T>>> {
     if len > MAX_ELEMENTS || len == 0 {
         return None;
     }
-    fn pop<E>(cache: &RefCell<Vec<Arc<Storage<E>>>>, len: usize) -> Option<Arc<Storage<E>>> {
+    fn pop<E>(cache: &Cache<E>, len: usize) -> Option<Arc<Storage<E>>> {
         let mut cache = cache.try_borrow_mut().ok()?;
-        let at = cache.iter().rposition(|s| s.len == len)?;
-        Some(cache.swap_remove(at))
+        let at = cache.iter().rposition(|(n, _)| *n == len)?;
+        Some(cache.swap_remove(at).1)
     }
     match Dtype::of::<T>()? {
         // SAFETY (both arms): `Dtype::of` returned this variant only because `T` is that
@@ -52,10 +56,10 @@ pub(super) fn recycle<T>(mut storage: Arc<Storage<T>>) {
     if storage.len > MAX_ELEMENTS || storage.len == 0 || Arc::get_mut(&mut storage).is_none() {
         return;
     }
-    fn push<E>(cache: &RefCell<Vec<Arc<Storage<E>>>>, storage: Arc<Storage<E>>) {
+    fn push<E>(cache: &Cache<E>, storage: Arc<Storage<E>>) {
         if let Ok(mut cache) = cache.try_borrow_mut() {
             if cache.len() < CAPACITY {
-                cache.push(storage);
+                cache.push((storage.len, storage));
             }
         }
     }
