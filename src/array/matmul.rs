@@ -135,7 +135,51 @@ fn gemm_into<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operand
             return;
         }
     }
+    if a.cs == 1 && n <= 8 {
+        match k {
+            1 => return short_rows_gemm::<T, 1>(n, a, b, c),
+            2 => return short_rows_gemm::<T, 2>(n, a, b, c),
+            3 => return short_rows_gemm::<T, 3>(n, a, b, c),
+            4 => return short_rows_gemm::<T, 4>(n, a, b, c),
+            5 => return short_rows_gemm::<T, 5>(n, a, b, c),
+            6 => return short_rows_gemm::<T, 6>(n, a, b, c),
+            7 => return short_rows_gemm::<T, 7>(n, a, b, c),
+            8 => return short_rows_gemm::<T, 8>(n, a, b, c),
+            _ => {}
+        }
+    }
     small_gemm(m, n, k, a, b, c);
+}
+
+/// A short inner dimension (`k <= 8`) with A's rows contiguous: the lecture's forward
+/// `x @ w`, `[64, 4] x [4, 2]`. Each output is a dot product of a `K`-element row of A,
+/// loaded whole, with a column of B packed once; the sums run in `p` order, exactly as
+/// the tiles do.
+fn short_rows_gemm<T: Float, const K: usize>(
+    n: usize,
+    a: &Operand<T>,
+    b: &Operand<T>,
+    c: &mut [T],
+) {
+    let mut columns = [[T::zero(); K]; 8];
+    for (q, column) in columns.iter_mut().enumerate().take(n) {
+        for (p, value) in column.iter_mut().enumerate() {
+            *value = b.data[p * b.rs + q * b.cs];
+        }
+    }
+    for (i, c_row) in c.chunks_exact_mut(n).enumerate() {
+        let start = i * a.rs;
+        // SAFETY: `gemm_into` checked `Operand::fits` for all m rows and K columns with
+        // a.cs == 1, so row i's elements start..start + K lie inside `a.data`.
+        let a_row: [T; K] = std::array::from_fn(|p| unsafe { *a.data.get_unchecked(start + p) });
+        for (out, column) in c_row.iter_mut().zip(&columns) {
+            let mut sum = T::zero();
+            for p in 0..K {
+                sum = sum + a_row[p] * column[p];
+            }
+            *out = sum;
+        }
+    }
 }
 
 /// Products too small for the GEMM (and float types it does not know), in register tiles
