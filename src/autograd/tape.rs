@@ -163,6 +163,36 @@ impl<T: Float> Node<T> {
     }
 }
 
+/// Dropping a graph must not recurse once per node: a chain of a million ops (an
+/// accumulation like `total = &total + &x` in a loop) would overflow the stack. A node
+/// being dropped hands the inputs that only it still holds to a work list instead, and
+/// each of those is emptied the same way before it is freed.
+impl<T: Float> Drop for Node<T> {
+    fn drop(&mut self) {
+        let mut orphans: SmallVec<[Arc<Node<T>>; 8]> = SmallVec::new();
+        take_last_handles(&mut self.inputs, &mut orphans);
+        while let Some(node) = orphans.pop() {
+            if let Ok(mut node) = Arc::try_unwrap(node) {
+                take_last_handles(&mut node.inputs, &mut orphans);
+            }
+        }
+    }
+}
+
+/// Moves out the input nodes this edge list holds the last handle to.
+fn take_last_handles<T: Float>(
+    inputs: &mut SmallVec<[Edge<T>; 2]>,
+    into: &mut SmallVec<[Arc<Node<T>>; 8]>,
+) {
+    for edge in inputs.iter_mut() {
+        if matches!(edge, Edge::Node(n) if Arc::strong_count(n) == 1) {
+            if let Edge::Node(n) = std::mem::replace(edge, Edge::Constant) {
+                into.push(n);
+            }
+        }
+    }
+}
+
 impl<T: Float> GradValue<T> for Array<T> {
     fn shape(&self) -> &[usize] {
         Array::shape(self)
