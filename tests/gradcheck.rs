@@ -3,6 +3,7 @@
 //! and transposed (strided) views as inputs.
 
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use tapegrad::autograd::{gradcheck, GradcheckOptions};
 use tapegrad::Tensor;
 
@@ -157,8 +158,21 @@ fn check(
     Ok(())
 }
 
+/// A fixed seed keeps CI reproducible; set `TAPEGRAD_PROPTEST_SEED` to explore others.
+fn config(cases: u32) -> ProptestConfig {
+    let seed = std::env::var("TAPEGRAD_PROPTEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_261_127);
+    ProptestConfig {
+        cases,
+        rng_seed: RngSeed::Fixed(seed),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(config(96))]
 
     #[test]
     fn every_unary_op_passes_gradcheck(s in step(), x in shape().prop_flat_map(leaf), transposed in any::<bool>()) {
@@ -228,7 +242,9 @@ proptest! {
         check(|v| {
             let mut x = match op { 0 => &v[0] + &v[1], 1 => &v[0] * &v[1], _ => (&v[0] - &v[1]).tanh() };
             for s in &steps {
-                x = apply(s, &x);
+                // tanh keeps every intermediate within [-2, 2]: chained pow and exp could
+                // otherwise reach magnitudes where finite differences round to nothing.
+                x = apply(s, &x).tanh() * 2.0;
             }
             // Use x twice so the gradients of a shared value must add up.
             &x * &x.sigmoid()
