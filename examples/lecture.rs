@@ -19,6 +19,10 @@ mod torch_manual;
 #[allow(dead_code)]
 mod autograd;
 
+#[path = "08_static_graph.rs"]
+#[allow(dead_code)]
+mod static_graph;
+
 /// (lecture step, what it shows, tapegrad layer, example, run)
 type Step = (
     &'static str,
@@ -29,7 +33,7 @@ type Step = (
 );
 
 fn main() {
-    let steps: [Step; 4] = [
+    let steps: [Step; 5] = [
         (
             "2",
             "worked example: formula = backward()",
@@ -57,6 +61,13 @@ fn main() {
             "autograd",
             "04_autograd",
             autograd::run,
+        ),
+        (
+            "5",
+            "TF-style static graph + Session.run",
+            "graph",
+            "08_static_graph",
+            static_graph::run,
         ),
     ];
     println!("The world's simplest neural network: y_pred = x·w, N=64, D_in=4, D_out=2\n");

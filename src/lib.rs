@@ -10,6 +10,7 @@
 //! | 3. NumPy, manual gradient | [`Tensor`] ops, no autograd | `examples/02_numpy_style.rs` |
 //! | 4.1 PyTorch tensors on a device | [`Device`], [`Tensor::to_device`] | `examples/03_torch_manual.rs` |
 //! | 4.2 autograd, `no_grad` | [`autograd`], [`no_grad`] | `examples/04_autograd.rs` |
+//! | 5. TensorFlow's static graph | [`graph`] | `examples/08_static_graph.rs` |
 //! | all of the above, one table | | `examples/lecture.rs` |
 //!
 //! ```
@@ -29,6 +30,7 @@
 //! - `array` (internal): storage, strided layouts and the kernels. No autograd.
 //! - [`Tensor`]: a cheap-to-clone handle over an array, with the math API.
 //! - [`autograd`]: the tape that records ops and walks them back.
+//! - [`graph`]: the static, define-then-run graph, on the same ops and chain rules.
 //!
 //! ## How the tape works
 //!
@@ -58,6 +60,7 @@ mod array;
 pub mod autograd;
 mod device;
 mod error;
+pub mod graph;
 mod rng;
 pub mod shape;
 mod tensor;

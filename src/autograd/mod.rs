@@ -7,7 +7,7 @@
 //! - `gradcheck.rs`: [`gradcheck`], finite differences in f64;
 //! - `dot.rs`: the recorded graph as a Graphviz picture.
 
-mod backward;
+pub(crate) mod backward;
 mod dot;
 mod grad_mode;
 mod gradcheck;

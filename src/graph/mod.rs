@@ -1,0 +1,316 @@
+//! The static graph: define first, run later, like TensorFlow 1 (the lecture's last slide).
+//!
+//! A [`Graph`] records [`Node`]s — placeholders, constants, variables and ops — without
+//! computing anything; shapes are inferred and checked as each node is added.
+//! [`Graph::gradients`] adds gradient nodes, built by the very chain rules eager
+//! `backward()` runs (`autograd/backward.rs`), and a [`Session`] evaluates the nodes a fetch
+//! needs with the same kernels as eager tensors ([`crate::autograd::Op`]'s `eval`).
+//!
+//! ```
+//! use tapegrad::graph::{Graph, Session};
+//! use tapegrad::Tensor;
+//! # fn main() -> tapegrad::Result<()> {
+//! let g = Graph::<f32>::new();
+//! let x = g.placeholder("x", &[64, 4]);
+//! let y = g.placeholder("y", &[64, 2]);
+//! let w = g.placeholder("w", &[4, 2]);
+//! let y_pred = x.matmul(&w);
+//! let loss = (&y_pred - &y).pow(2.0).sum_dim(1, false).mean();
+//! let grads = g.gradients(&loss, &[&w]);
+//! let sess = Session::new(&g);
+//! let (xv, yv, wv) = (Tensor::randn(&[64, 4]), Tensor::randn(&[64, 2]), Tensor::randn(&[4, 2]));
+//! let out = sess.run(&[&loss, &grads[0]], &[(&x, &xv), (&y, &yv), (&w, &wv)])?;
+//! assert_eq!(out[1].shape(), &[4, 2]);
+//! # Ok(())
+//! # }
+//! ```
+
+mod node;
+mod session;
+
+pub use node::Node;
+pub use session::Session;
+
+use crate::array::Array;
+use crate::autograd::backward::{input_grads, GradValue, RuleArgs};
+use crate::autograd::Op;
+use crate::error::{or_panic, Error, ErrorKind, Result};
+use crate::shape::Shape;
+use crate::tensor::Tensor;
+use num_traits::Float;
+use smallvec::SmallVec;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+static NEXT_GRAPH: AtomicU64 = AtomicU64::new(0);
+
+/// A static computation graph over `T` (f32 by default).
+pub struct Graph<T: Float = f32> {
+    pub(crate) inner: Arc<GraphInner<T>>,
+}
+
+pub(crate) struct GraphInner<T: Float> {
+    pub(crate) id: u64,
+    pub(crate) nodes: RwLock<Vec<NodeDef<T>>>,
+}
+
+/// One node as the graph stores it. Node ids grow as nodes are added, and every node's
+/// inputs have smaller ids: increasing id order is a topological order.
+pub(crate) struct NodeDef<T: Float> {
+    pub(crate) kind: Kind<T>,
+    pub(crate) shape: Shape,
+}
+
+pub(crate) enum Kind<T: Float> {
+    /// Fed at each run.
+    Placeholder(String),
+    /// A value fixed when the graph is built.
+    Constant(Array<T>),
+    /// A value that lives across runs and changes through `assign`.
+    Variable {
+        name: String,
+        value: Mutex<Array<T>>,
+    },
+    /// An op applied to other nodes.
+    Apply {
+        op: Op<T>,
+        inputs: SmallVec<[usize; 2]>,
+    },
+    /// Writes `value` into `variable` when run; evaluates to the new value.
+    Assign { variable: usize, value: usize },
+}
+
+/// A node's op and inputs (None for a source) and shape, copied out of the graph so that
+/// `gradients` can add nodes while it walks.
+type Snapshot<T> = (Option<(Op<T>, SmallVec<[usize; 2]>)>, Shape);
+
+impl<T: Float> Default for Graph<T> {
+    fn default() -> Self {
+        Graph::new()
+    }
+}
+
+impl<T: Float> Graph<T> {
+    /// An empty graph.
+    pub fn new() -> Self {
+        Graph {
+            inner: Arc::new(GraphInner {
+                id: NEXT_GRAPH.fetch_add(1, Ordering::Relaxed),
+                nodes: RwLock::new(Vec::new()),
+            }),
+        }
+    }
+
+    pub(crate) fn add(inner: &Arc<GraphInner<T>>, kind: Kind<T>, shape: Shape) -> Node<T> {
+        let mut nodes = inner.nodes.write().unwrap_or_else(PoisonError::into_inner);
+        nodes.push(NodeDef {
+            kind,
+            shape: shape.clone(),
+        });
+        Node {
+            graph: Arc::clone(inner),
+            id: nodes.len() - 1,
+            shape,
+        }
+    }
+
+    /// A value fed at each [`Session::run`], like `tf.placeholder(dtype, shape)`.
+    pub fn placeholder(&self, name: &str, shape: &[usize]) -> Node<T> {
+        Graph::add(
+            &self.inner,
+            Kind::Placeholder(name.to_string()),
+            Shape::from_slice(shape),
+        )
+    }
+
+    /// A value fixed in the graph (copied now).
+    pub fn constant(&self, value: &Tensor<T>) -> Node<T> {
+        let array = Array::from_vec(value.to_vec(), value.shape());
+        Graph::add(
+            &self.inner,
+            Kind::Constant(array),
+            Shape::from_slice(value.shape()),
+        )
+    }
+
+    /// A value kept across runs, starting at `initial` (copied now), like `tf.Variable`.
+    /// Change it with [`Node::assign`].
+    pub fn variable(&self, name: &str, initial: &Tensor<T>) -> Node<T> {
+        let value = Mutex::new(Array::from_vec(initial.to_vec(), initial.shape()));
+        Graph::add(
+            &self.inner,
+            Kind::Variable {
+                name: name.to_string(),
+                value,
+            },
+            Shape::from_slice(initial.shape()),
+        )
+    }
+
+    /// The current value of a variable node (errors for other nodes).
+    pub fn variable_value(&self, variable: &Node<T>) -> Result<Tensor<T>> {
+        self.check_owns("variable_value", variable)?;
+        let nodes = self
+            .inner
+            .nodes
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        match &nodes[variable.id].kind {
+            Kind::Variable { value, .. } => {
+                let value = value.lock().unwrap_or_else(PoisonError::into_inner);
+                Ok(Tensor::from_array(Array::from_vec(
+                    value.to_vec(),
+                    value.shape(),
+                )))
+            }
+            _ => Err(Error::new(
+                ErrorKind::Graph,
+                "variable_value",
+                "the node is not a variable",
+            )),
+        }
+    }
+
+    pub(crate) fn check_owns(&self, op: &'static str, node: &Node<T>) -> Result<()> {
+        if Arc::ptr_eq(&self.inner, &node.graph) {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Graph,
+                op,
+                format!("node {} belongs to another graph", node.id),
+            ))
+        }
+    }
+
+    /// Adds nodes computing the gradient of `sum(y)` with respect to each of `xs`, like
+    /// `tf.gradients(y, xs)`. The gradient nodes are ordinary nodes: they can feed further
+    /// nodes (`&w - &(lr * &grads[0])`). An `x` that `y` does not depend on gets zeros.
+    /// Panics on a node of another graph (see [`Graph::try_gradients`]).
+    #[track_caller]
+    pub fn gradients(&self, y: &Node<T>, xs: &[&Node<T>]) -> Vec<Node<T>> {
+        or_panic(self.try_gradients(y, xs))
+    }
+
+    /// [`Graph::gradients`] returning an error for a node of another graph.
+    pub fn try_gradients(&self, y: &Node<T>, xs: &[&Node<T>]) -> Result<Vec<Node<T>>> {
+        self.check_owns("gradients", y)?;
+        for x in xs {
+            self.check_owns("gradients", x)?;
+        }
+        // Which nodes lie on a path from some x (forward marks) — only those need gradients.
+        let (defs, depends): (Vec<Snapshot<T>>, Vec<bool>) = {
+            let nodes = self
+                .inner
+                .nodes
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut depends = vec![false; y.id + 1];
+            for x in xs {
+                if x.id <= y.id {
+                    depends[x.id] = true;
+                }
+            }
+            let defs: Vec<_> = nodes[..=y.id]
+                .iter()
+                .map(|d| match &d.kind {
+                    Kind::Apply { op, inputs } => {
+                        (Some((op.clone(), inputs.clone())), d.shape.clone())
+                    }
+                    _ => (None, d.shape.clone()),
+                })
+                .collect();
+            for (id, (def, _)) in defs.iter().enumerate() {
+                if let Some((_, inputs)) = def {
+                    if inputs.iter().any(|&i| depends[i]) {
+                        depends[id] = true;
+                    }
+                }
+            }
+            (defs, depends)
+        };
+        let node = |id: usize| Node {
+            graph: Arc::clone(&self.inner),
+            id,
+            shape: defs[id].1.clone(),
+        };
+        let mut grads: Vec<Option<Node<T>>> = vec![None; y.id + 1];
+        grads[y.id] = Some(self.constant(&Tensor::ones(y.shape())));
+        for id in (0..=y.id).rev() {
+            let (Some((op, inputs)), _) = &defs[id] else {
+                continue; // a source (placeholder, constant, variable) keeps its gradient
+            };
+            let Some(g) = grads[id].take() else {
+                continue;
+            };
+            let needs: SmallVec<[bool; 2]> = inputs.iter().map(|&i| depends[i]).collect();
+            if !needs.iter().any(|&n| n) {
+                grads[id] = Some(g);
+                continue;
+            }
+            let input_nodes: SmallVec<[Option<Node<T>>; 2]> =
+                inputs.iter().map(|&i| Some(node(i))).collect();
+            let input_shapes: SmallVec<[Shape; 2]> =
+                inputs.iter().map(|&i| defs[i].1.clone()).collect();
+            let output = node(id);
+            let args = RuleArgs {
+                op,
+                inputs: &input_nodes,
+                output: Some(&output),
+                input_shapes: &input_shapes,
+                needs: &needs,
+            };
+            for (&i, gi) in inputs.iter().zip(input_grads(&args, &g)) {
+                if let Some(gi) = gi {
+                    grads[i] = Some(match grads[i].take() {
+                        Some(acc) => <Node<T> as GradValue<T>>::apply(Op::Add, &[&acc, &gi]),
+                        None => gi,
+                    });
+                }
+            }
+            grads[id] = Some(g);
+        }
+        Ok(xs
+            .iter()
+            .map(|x| match grads.get(x.id).and_then(Option::as_ref) {
+                Some(g) => g.clone(),
+                None => self.constant(&Tensor::zeros(x.shape())),
+            })
+            .collect())
+    }
+
+    /// The graph as Graphviz DOT text: placeholders, variables and constants as ellipses,
+    /// ops as boxes with their output shapes.
+    pub fn to_dot(&self) -> String {
+        let nodes = self
+            .inner
+            .nodes
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut out =
+            String::from("digraph graph {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
+        for (id, def) in nodes.iter().enumerate() {
+            let shape = def.shape.as_slice();
+            let _ = match &def.kind {
+                Kind::Placeholder(name) => {
+                    writeln!(out, "  n{id} [label=\"{name}\\nplaceholder {shape:?}\" shape=ellipse style=filled fillcolor=lightblue];")
+                }
+                Kind::Constant(_) => writeln!(out, "  n{id} [label=\"constant {shape:?}\" shape=ellipse style=filled fillcolor=lightgrey];"),
+                Kind::Variable { name, .. } => {
+                    writeln!(out, "  n{id} [label=\"{name}\\nvariable {shape:?}\" shape=ellipse style=filled fillcolor=lightyellow];")
+                }
+                Kind::Apply { op, inputs } => {
+                    let _ = writeln!(out, "  n{id} [label=\"{}\\n{shape:?}\" shape=box];", op.name());
+                    inputs.iter().try_for_each(|i| writeln!(out, "  n{i} -> n{id};"))
+                }
+                Kind::Assign { variable, value } => writeln!(
+                    out,
+                    "  n{id} [label=\"assign\" shape=box style=dashed];\n  n{value} -> n{id};\n  n{id} -> n{variable} [style=dashed];"
+                ),
+            };
+        }
+        out.push_str("}\n");
+        out
+    }
+}

@@ -1,0 +1,399 @@
+//! `Node`: a value of the static graph, with the same math methods and operators as
+//! `Tensor`. Each method adds one node after checking shapes, so a shape error surfaces
+//! while the graph is built, naming the op and the shapes.
+
+use super::{Graph, GraphInner, Kind};
+use crate::autograd::backward::GradValue;
+use crate::autograd::Op;
+use crate::error::{or_panic, Error, ErrorKind, Result};
+use crate::shape::Shape;
+use num_traits::Float;
+use smallvec::SmallVec;
+use std::ops::{Add, Div, Mul, Neg, Sub};
+use std::sync::Arc;
+
+/// A value in a [`Graph`]: a placeholder, constant, variable, or an op on other nodes.
+/// Cheap to clone.
+pub struct Node<T: Float = f32> {
+    pub(crate) graph: Arc<GraphInner<T>>,
+    pub(crate) id: usize,
+    pub(crate) shape: Shape,
+}
+
+impl<T: Float> Clone for Node<T> {
+    fn clone(&self) -> Self {
+        Node {
+            graph: Arc::clone(&self.graph),
+            id: self.id,
+            shape: self.shape.clone(),
+        }
+    }
+}
+
+impl<T: Float> std::fmt::Debug for Node<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Node(graph {}, id {}, shape {:?})",
+            self.graph.id,
+            self.id,
+            self.shape.as_slice()
+        )
+    }
+}
+
+impl<T: Float> GradValue<T> for Node<T> {
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    fn apply(op: Op<T>, inputs: &[&Self]) -> Self {
+        match Node::apply(op, inputs) {
+            Ok(node) => node,
+            Err(e) => panic!("a gradient rule built an inconsistent op (a tapegrad bug): {e}"),
+        }
+    }
+}
+
+/// `name(&self, ...)` panicking and `try_name(&self, ...)` returning `Result`, as on Tensor.
+macro_rules! node_ops {
+    ($($(#[$doc:meta])* $name:ident / $try_name:ident ($($arg:ident : $ty:ty),*) => $op:expr;)*) => {$(
+        $(#[$doc])*
+        #[track_caller]
+        pub fn $name(&self $(, $arg: $ty)*) -> Node<T> {
+            or_panic(self.$try_name($($arg),*))
+        }
+
+        #[doc = concat!("[`Node::", stringify!($name), "`] returning an error instead of panicking.")]
+        pub fn $try_name(&self $(, $arg: $ty)*) -> Result<Node<T>> {
+            Node::apply($op, &[self])
+        }
+    )*};
+}
+
+impl<T: Float> Node<T> {
+    /// Adds `op` applied to `inputs` to their graph, checking shapes now.
+    pub(crate) fn apply(op: Op<T>, inputs: &[&Node<T>]) -> Result<Node<T>> {
+        let graph = &inputs[0].graph;
+        if let Some(other) = inputs.iter().find(|n| !Arc::ptr_eq(&n.graph, graph)) {
+            return Err(Error::new(
+                ErrorKind::Graph,
+                op.name(),
+                format!(
+                    "operands belong to different graphs (graph {} and graph {})",
+                    graph.id, other.graph.id
+                ),
+            ));
+        }
+        let shapes: SmallVec<[&[usize]; 2]> = inputs.iter().map(|n| n.shape.as_slice()).collect();
+        let shape = op.output_shape(&shapes)?;
+        let inputs = inputs.iter().map(|n| n.id).collect();
+        Ok(Graph::add(graph, Kind::Apply { op, inputs }, shape))
+    }
+
+    /// The shape, known when the node was built.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The number of dims.
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// A node that, when run, stores `value` into this variable and evaluates to it (like
+    /// `tf.assign`). Panics if this is not a variable or the shapes differ.
+    #[track_caller]
+    pub fn assign(&self, value: &Node<T>) -> Node<T> {
+        or_panic(self.try_assign(value))
+    }
+
+    /// [`Node::assign`] returning an error instead of panicking.
+    pub fn try_assign(&self, value: &Node<T>) -> Result<Node<T>> {
+        if !Arc::ptr_eq(&self.graph, &value.graph) {
+            return Err(Error::new(
+                ErrorKind::Graph,
+                "assign",
+                "the value belongs to another graph",
+            ));
+        }
+        let is_variable = {
+            let nodes = self
+                .graph
+                .nodes
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            matches!(nodes[self.id].kind, Kind::Variable { .. })
+        };
+        if !is_variable {
+            return Err(Error::new(
+                ErrorKind::Graph,
+                "assign",
+                "only a variable can be assigned to",
+            ));
+        }
+        if value.shape != self.shape {
+            return Err(Error::shape(
+                "assign",
+                format!(
+                    "cannot assign a value of shape {:?} to a variable of shape {:?}",
+                    value.shape(),
+                    self.shape()
+                ),
+            ));
+        }
+        Ok(Graph::add(
+            &self.graph,
+            Kind::Assign {
+                variable: self.id,
+                value: value.id,
+            },
+            self.shape.clone(),
+        ))
+    }
+
+    /// Elementwise `self + other` with broadcasting; also `&a + &b`.
+    pub fn try_add(&self, other: &Node<T>) -> Result<Node<T>> {
+        Node::apply(Op::Add, &[self, other])
+    }
+
+    /// Elementwise `self - other` with broadcasting; also `&a - &b`.
+    pub fn try_sub(&self, other: &Node<T>) -> Result<Node<T>> {
+        Node::apply(Op::Sub, &[self, other])
+    }
+
+    /// Elementwise `self * other` with broadcasting; also `&a * &b`.
+    pub fn try_mul(&self, other: &Node<T>) -> Result<Node<T>> {
+        Node::apply(Op::Mul, &[self, other])
+    }
+
+    /// Elementwise `self / other` with broadcasting; also `&a / &b`.
+    pub fn try_div(&self, other: &Node<T>) -> Result<Node<T>> {
+        Node::apply(Op::Div, &[self, other])
+    }
+
+    node_ops! {
+        /// `self ^ exponent` elementwise.
+        pow / try_pow (exponent: T) => Op::Pow(exponent);
+        /// `e^x` elementwise.
+        exp / try_exp () => Op::Exp;
+        /// Natural logarithm elementwise.
+        log / try_log () => Op::Log;
+        /// Square root elementwise.
+        sqrt / try_sqrt () => Op::Sqrt;
+        /// Absolute value elementwise.
+        abs / try_abs () => Op::Abs;
+        /// `max(x, 0)` elementwise.
+        relu / try_relu () => Op::Relu;
+        /// The logistic function elementwise.
+        sigmoid / try_sigmoid () => Op::Sigmoid;
+        /// Hyperbolic tangent elementwise.
+        tanh / try_tanh () => Op::Tanh;
+        /// Sum of all elements (a scalar node), like `tf.reduce_sum(x)`.
+        sum / try_sum () => Op::Sum;
+        /// Mean of all elements (a scalar node), like `tf.reduce_mean(x)`.
+        mean / try_mean () => Op::Mean;
+        /// Sum along `dim`, like `tf.reduce_sum(x, axis=dim)`.
+        sum_dim / try_sum_dim (dim: usize, keepdim: bool) => Op::SumDim { dim, keepdim };
+        /// Mean along `dim`.
+        mean_dim / try_mean_dim (dim: usize, keepdim: bool) => Op::MeanDim { dim, keepdim };
+        /// Max along `dim` (the values; the gradient goes to the arg max).
+        max_dim / try_max_dim (dim: usize, keepdim: bool) => Op::MaxDim { dim, keepdim };
+        /// Swaps dims `d0` and `d1`.
+        transpose / try_transpose (d0: usize, d1: usize) => Op::Transpose(d0, d1);
+        /// Reorders the dims.
+        permute / try_permute (dims: &[usize]) => Op::Permute(Shape::from_slice(dims));
+        /// The same elements in a new shape.
+        reshape / try_reshape (shape: &[usize]) => Op::Reshape(Shape::from_slice(shape));
+        /// Repeats along broadcast dims.
+        broadcast_to / try_broadcast_to (shape: &[usize]) => Op::Expand(Shape::from_slice(shape));
+    }
+
+    /// The transpose of a 2-D node. Panics unless 2-D.
+    #[track_caller]
+    pub fn t(&self) -> Node<T> {
+        if self.ndim() != 2 {
+            panic!(
+                "t: expected a 2-D node, got shape {:?} (use transpose(d0, d1))",
+                self.shape()
+            );
+        }
+        self.transpose(0, 1)
+    }
+
+    /// Matrix product of two 2-D nodes, like `tf.matmul` on matrices.
+    #[track_caller]
+    pub fn mm(&self, other: &Node<T>) -> Node<T> {
+        or_panic(self.try_mm(other))
+    }
+
+    /// [`Node::mm`] returning an error instead of panicking.
+    pub fn try_mm(&self, other: &Node<T>) -> Result<Node<T>> {
+        if self.ndim() != 2 || other.ndim() != 2 {
+            return Err(Error::shape(
+                "mm",
+                format!(
+                    "expected 2-D tensors, got {:?} and {:?}",
+                    self.shape(),
+                    other.shape()
+                ),
+            ));
+        }
+        Node::apply(Op::MatMul, &[self, other]).map_err(|e| Error::shape("mm", e.message()))
+    }
+
+    /// Matrix product like `Tensor::matmul`: 1-D, 2-D and batched with broadcasting.
+    #[track_caller]
+    pub fn matmul(&self, other: &Node<T>) -> Node<T> {
+        or_panic(self.try_matmul(other))
+    }
+
+    /// [`Node::matmul`] returning an error instead of panicking.
+    pub fn try_matmul(&self, other: &Node<T>) -> Result<Node<T>> {
+        let (a, b) = (self.shape().to_vec(), other.shape().to_vec());
+        if a.is_empty() || b.is_empty() {
+            return Err(Error::shape(
+                "matmul",
+                format!("both arguments need at least 1 dimension, got {a:?} and {b:?}"),
+            ));
+        }
+        let (ka, kb) = (
+            a[a.len() - 1],
+            if b.len() == 1 { b[0] } else { b[b.len() - 2] },
+        );
+        if ka != kb {
+            return Err(Error::shape(
+                "matmul",
+                format!("cannot multiply {a:?} by {b:?}: inner dimensions {ka} and {kb} differ"),
+            ));
+        }
+        let lhs = if a.len() == 1 {
+            self.try_reshape(&[1, a[0]])?
+        } else {
+            self.clone()
+        };
+        let rhs = if b.len() == 1 {
+            other.try_reshape(&[b[0], 1])?
+        } else {
+            other.clone()
+        };
+        let out = Node::apply(Op::MatMul, &[&lhs, &rhs])?;
+        if a.len() > 1 && b.len() > 1 {
+            return Ok(out);
+        }
+        let mut shape = out.shape.clone();
+        let nd = shape.len();
+        if b.len() == 1 {
+            shape.remove(nd - 1);
+        }
+        if a.len() == 1 {
+            shape.remove(nd - 2);
+        }
+        out.try_reshape(&shape)
+    }
+}
+
+macro_rules! node_node {
+    ($($trait:ident $method:ident $try_method:ident;)*) => {$(
+        impl<T: Float> $trait<&Node<T>> for &Node<T> {
+            type Output = Node<T>;
+            #[track_caller]
+            fn $method(self, rhs: &Node<T>) -> Node<T> { or_panic(self.$try_method(rhs)) }
+        }
+        impl<T: Float> $trait<Node<T>> for &Node<T> {
+            type Output = Node<T>;
+            #[track_caller]
+            fn $method(self, rhs: Node<T>) -> Node<T> { or_panic(self.$try_method(&rhs)) }
+        }
+        impl<T: Float> $trait<&Node<T>> for Node<T> {
+            type Output = Node<T>;
+            #[track_caller]
+            fn $method(self, rhs: &Node<T>) -> Node<T> { or_panic(self.$try_method(rhs)) }
+        }
+        impl<T: Float> $trait<Node<T>> for Node<T> {
+            type Output = Node<T>;
+            #[track_caller]
+            fn $method(self, rhs: Node<T>) -> Node<T> { or_panic(self.$try_method(&rhs)) }
+        }
+    )*};
+}
+
+node_node! {
+    Add add try_add;
+    Sub sub try_sub;
+    Mul mul try_mul;
+    Div div try_div;
+}
+
+macro_rules! node_scalar {
+    ($($trait:ident $method:ident |$c:ident| $op:expr;)*) => {$(
+        impl<T: Float> $trait<T> for &Node<T> {
+            type Output = Node<T>;
+            fn $method(self, $c: T) -> Node<T> { or_panic(Node::apply($op, &[self])) }
+        }
+        impl<T: Float> $trait<T> for Node<T> {
+            type Output = Node<T>;
+            fn $method(self, $c: T) -> Node<T> { or_panic(Node::apply($op, &[&self])) }
+        }
+    )*};
+}
+
+node_scalar! {
+    Add add |c| Op::AddScalar(c);
+    Sub sub |c| Op::AddScalar(-c);
+    Mul mul |c| Op::MulScalar(c);
+    Div div |c| Op::DivScalar(c);
+}
+
+macro_rules! scalar_node {
+    ($($float:ty),*) => {$(
+        impl Add<&Node<$float>> for $float {
+            type Output = Node<$float>;
+            fn add(self, rhs: &Node<$float>) -> Node<$float> { rhs + self }
+        }
+        impl Add<Node<$float>> for $float {
+            type Output = Node<$float>;
+            fn add(self, rhs: Node<$float>) -> Node<$float> { &rhs + self }
+        }
+        impl Mul<&Node<$float>> for $float {
+            type Output = Node<$float>;
+            fn mul(self, rhs: &Node<$float>) -> Node<$float> { rhs * self }
+        }
+        impl Mul<Node<$float>> for $float {
+            type Output = Node<$float>;
+            fn mul(self, rhs: Node<$float>) -> Node<$float> { &rhs * self }
+        }
+        impl Sub<&Node<$float>> for $float {
+            type Output = Node<$float>;
+            fn sub(self, rhs: &Node<$float>) -> Node<$float> { or_panic(Node::apply(Op::ScalarSub(self), &[rhs])) }
+        }
+        impl Sub<Node<$float>> for $float {
+            type Output = Node<$float>;
+            fn sub(self, rhs: Node<$float>) -> Node<$float> { self - &rhs }
+        }
+        impl Div<&Node<$float>> for $float {
+            type Output = Node<$float>;
+            fn div(self, rhs: &Node<$float>) -> Node<$float> { or_panic(Node::apply(Op::ScalarDiv(self), &[rhs])) }
+        }
+        impl Div<Node<$float>> for $float {
+            type Output = Node<$float>;
+            fn div(self, rhs: Node<$float>) -> Node<$float> { self / &rhs }
+        }
+    )*};
+}
+
+scalar_node!(f32, f64);
+
+impl<T: Float> Neg for &Node<T> {
+    type Output = Node<T>;
+    fn neg(self) -> Node<T> {
+        or_panic(Node::apply(Op::Neg, &[self]))
+    }
+}
+
+impl<T: Float> Neg for Node<T> {
+    type Output = Node<T>;
+    fn neg(self) -> Node<T> {
+        -&self
+    }
+}
