@@ -8,6 +8,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use tapegrad::graph::{Graph, Node, Session};
 use tapegrad::{manual_seed, no_grad, Tensor};
 
 /// Counts allocations so the report can say how many one step makes.
@@ -65,7 +66,91 @@ fn autograd_step(p: &Problem) -> f32 {
     loss.item()
 }
 
-fn allocations_per_step(p: &Problem, step: fn(&Problem) -> f32) -> f64 {
+/// W6, TensorFlow 1 style: loss and gradient through Session::run with a feed dict,
+/// the update outside the graph (as `lecture_tf.py`'s `w6_tf1_graph`).
+struct FeedDictStep {
+    session: Session,
+    x: Node,
+    y: Node,
+    w: Node,
+    loss: Node,
+    grad_w: Node,
+    values: Problem,
+}
+
+fn feed_dict_step(s: &FeedDictStep) -> f32 {
+    let v = &s.values;
+    let out = s
+        .session
+        .run(
+            &[&s.loss, &s.grad_w],
+            &[(&s.x, &v.x), (&s.y, &v.y), (&s.w, &v.w)],
+        )
+        .expect("fed");
+    v.w.sub_(&(&out[1] * LR));
+    out[0].item()
+}
+
+fn feed_dict_graph() -> FeedDictStep {
+    let g = Graph::<f32>::new();
+    let (x, y, w) = (
+        g.placeholder("x", &[64, 4]),
+        g.placeholder("y", &[64, 2]),
+        g.placeholder("w", &[4, 2]),
+    );
+    let loss = (0.5 * (x.mm(&w) - &y).pow(2.0)).sum();
+    let grad_w = g.gradients(&loss, &[&w]).remove(0);
+    FeedDictStep {
+        session: Session::new(&g),
+        x,
+        y,
+        w,
+        loss,
+        grad_w,
+        values: problem(false),
+    }
+}
+
+/// W6, the whole step inside the graph (a variable and an assign; like tf.function).
+struct InGraphStep {
+    session: Session,
+    x: Node,
+    y: Node,
+    loss: Node,
+    step: Node,
+    values: Problem,
+}
+
+fn in_graph_step(s: &InGraphStep) -> f32 {
+    let out = s
+        .session
+        .run(
+            &[&s.loss, &s.step],
+            &[(&s.x, &s.values.x), (&s.y, &s.values.y)],
+        )
+        .expect("fed");
+    out[0].item()
+}
+
+fn in_graph() -> InGraphStep {
+    let values = problem(false);
+    let g = Graph::<f32>::new();
+    let (x, y) = (g.placeholder("x", &[64, 4]), g.placeholder("y", &[64, 2]));
+    let w = g.variable("w", &values.w);
+    let loss = (0.5 * (x.mm(&w) - &y).pow(2.0)).sum();
+    let grad_w = &g.gradients(&loss, &[&w])[0];
+    let step = w.assign(&(&w - &(LR * grad_w)));
+    InGraphStep {
+        session: Session::new(&g),
+        x,
+        y,
+        loss,
+        step,
+        values,
+    }
+}
+
+fn allocations_per_step<P>(p: &P, step: fn(&P) -> f32) -> f64 {
     for _ in 0..10 {
         step(p);
     }
@@ -96,6 +181,22 @@ fn lecture(c: &mut Criterion) {
     );
     group.bench_function("W3 autograd step", |b| {
         b.iter(|| black_box(autograd_step(&auto)))
+    });
+    let feed = feed_dict_graph();
+    eprintln!(
+        "W6 graph, feed dict: {} heap allocations per step",
+        allocations_per_step(&feed, feed_dict_step)
+    );
+    group.bench_function("W6 graph step, feed dict + update outside", |b| {
+        b.iter(|| black_box(feed_dict_step(&feed)))
+    });
+    let inside = in_graph();
+    eprintln!(
+        "W6 graph, in-graph update: {} heap allocations per step",
+        allocations_per_step(&inside, in_graph_step)
+    );
+    group.bench_function("W6 graph step, variable + assign", |b| {
+        b.iter(|| black_box(in_graph_step(&inside)))
     });
     group.finish();
 }

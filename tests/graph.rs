@@ -48,6 +48,61 @@ fn slide_loss_and_gradient_equal_eager() {
     assert_eq!(again[1].to_vec(), out[1].to_vec());
 }
 
+#[test]
+fn slide_matches_tensorflow() {
+    // TensorFlow 2.21 (tf.compat.v1 graph mode), float32:
+    // xv = ((np.arange(256) % 7 - 3) / 4).reshape(64, 4).astype(np.float32)
+    // yv = ((np.arange(128) % 5 - 2) / 3).reshape(64, 2).astype(np.float32)
+    // wv = ((np.arange(8) % 3 - 1) * 0.5).reshape(4, 2).astype(np.float32)
+    // x, y, w = (v1.placeholder(tf.float32, shape=s) for s in [(64, 4), (64, 2), (4, 2)])
+    // diff = tf.matmul(x, w) - y
+    // loss = tf.reduce_mean(tf.reduce_sum(diff ** 2, axis=1))
+    // grad_w, = tf.gradients(loss, [w])
+    // print(v1.Session().run([loss, grad_w], feed_dict={x: xv, y: yv, w: wv}))
+    let xv = Tensor::<f32>::from_vec(
+        (0..256).map(|i| ((i % 7) as f32 - 3.0) / 4.0).collect(),
+        &[64, 4],
+    );
+    let yv = Tensor::<f32>::from_vec(
+        (0..128).map(|i| ((i % 5) as f32 - 2.0) / 3.0).collect(),
+        &[64, 2],
+    );
+    let wv = Tensor::<f32>::from_vec(
+        (0..8).map(|i| ((i % 3) as f32 - 1.0) * 0.5).collect(),
+        &[4, 2],
+    );
+    let g = Graph::<f32>::new();
+    let (x, y, w) = (
+        g.placeholder("x", &[64, 4]),
+        g.placeholder("y", &[64, 2]),
+        g.placeholder("w", &[4, 2]),
+    );
+    let loss = (x.matmul(&w) - &y).pow(2.0).sum_dim(1, false).mean();
+    let grads = g.gradients(&loss, &[&w]);
+    let out = Session::new(&g)
+        .run(&[&loss, &grads[0]], &[(&x, &xv), (&y, &yv), (&w, &wv)])
+        .unwrap();
+    let tf_loss = 0.6585286855697632;
+    let tf_grad = [
+        -0.0644531175494194,
+        -0.1051432266831398,
+        0.2649739682674408,
+        -0.160481795668602,
+        0.0839843824505806,
+        0.1966145932674408,
+        -0.1767578125,
+        0.1048177033662796,
+    ];
+    assert!(
+        (out[0].item() as f64 - tf_loss).abs() < 1e-6,
+        "{} vs {tf_loss}",
+        out[0].item()
+    );
+    for (ours, theirs) in out[1].to_vec().iter().zip(tf_grad) {
+        assert!((*ours as f64 - theirs).abs() < 1e-6, "{ours} vs {theirs}");
+    }
+}
+
 /// One op, built both ways: (static gradient of sum(f(a, b)), eager gradient).
 fn compare(
     f: impl Fn(&Node<f64>, &Node<f64>) -> Node<f64>,

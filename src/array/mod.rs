@@ -197,6 +197,20 @@ impl<T: Float> Array<T> {
         out
     }
 
+    /// Writes the logical contents, row-major, into `out` (of exactly `numel` elements).
+    pub(crate) fn copy_to(&self, out: &mut [T]) {
+        if self
+            .with_contiguous_slice(|s| out.copy_from_slice(s))
+            .is_none()
+        {
+            let mut at = 0;
+            elementwise::gather_rows(self, |row| {
+                out[at..at + row.len()].copy_from_slice(row);
+                at += row.len();
+            });
+        }
+    }
+
     /// This array if it is contiguous, else a contiguous copy.
     pub(crate) fn contiguous(&self) -> Array<T> {
         if self.is_contiguous() {

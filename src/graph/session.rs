@@ -18,11 +18,21 @@ pub struct Session<T: Float = f32> {
 }
 
 struct State<T> {
-    /// Evaluation order (increasing node id) for each (fetches, fed nodes) key.
-    plans: HashMap<Vec<usize>, Vec<usize>>,
+    /// The plan for each (fetches, fed nodes) key.
+    plans: HashMap<Vec<usize>, Plan>,
     /// One slot per node, reused across runs.
     values: Vec<Option<Array<T>>>,
     key: Vec<usize>,
+}
+
+/// What a run does for one set of fetches and fed nodes, worked out once.
+struct Plan {
+    /// The nodes to evaluate, in increasing id order (a topological order).
+    order: Vec<usize>,
+    /// For each step of `order`, the values no later step needs (and no fetch returns):
+    /// dropped right after that step, so their buffers return to the pool and the next
+    /// outputs of the same size reuse them.
+    release_after: Vec<SmallVec<[usize; 2]>>,
 }
 
 fn graph_error(message: String) -> Error {
@@ -94,14 +104,14 @@ impl<T: Float> Session<T> {
         key.push(usize::MAX);
         key.extend(feeds.iter().map(|(n, _)| n.id));
         if !plans.contains_key(key.as_slice()) {
-            let order = plan(&nodes, fetches, feeds);
-            plans.insert(key.clone(), order);
+            let new_plan = plan(&nodes, fetches, feeds);
+            plans.insert(key.clone(), new_plan);
         }
-        let order = &plans[key.as_slice()];
+        let plan = &plans[key.as_slice()];
         if values.len() < nodes.len() {
             values.resize_with(nodes.len(), || None);
         }
-        let result = evaluate(&nodes, order, feeds, values);
+        let result = evaluate(&nodes, plan, feeds, values);
         let outputs = result.map(|()| {
             fetches
                 .iter()
@@ -109,46 +119,68 @@ impl<T: Float> Session<T> {
                     let value = values[n.id].as_ref().expect("fetched nodes are evaluated");
                     // A private copy: the caller may change it in place without touching
                     // a constant, a variable or a fed tensor.
-                    Tensor::from_array(Array::from_vec(value.to_vec(), value.shape()))
+                    Tensor::from_array(Array::build(value.shape(), |out| value.copy_to(out)))
                 })
                 .collect()
         });
-        for &id in order.iter() {
+        for &id in plan.order.iter() {
             values[id] = None;
         }
         outputs
     }
 }
 
-/// The nodes the fetches need, in increasing id order (a topological order). A fed node
-/// is a source: what it is computed from is not needed.
+/// The nodes the fetches need, in increasing id order, and when each value dies. A fed
+/// node is a source: what it is computed from is not needed.
 fn plan<T: Float>(
     nodes: &[super::NodeDef<T>],
     fetches: &[&Node<T>],
     feeds: &[(&Node<T>, &Tensor<T>)],
-) -> Vec<usize> {
+) -> Plan {
+    let is_fed = |id: usize| feeds.iter().any(|(n, _)| n.id == id);
+    let inputs_of = |id: usize| -> SmallVec<[usize; 2]> {
+        match &nodes[id].kind {
+            _ if is_fed(id) => SmallVec::new(),
+            Kind::Apply { inputs, .. } => inputs.clone(),
+            Kind::Assign { variable, value } => SmallVec::from_slice(&[*variable, *value]),
+            _ => SmallVec::new(),
+        }
+    };
     let mut needed = vec![false; nodes.len()];
     let mut stack: Vec<usize> = fetches.iter().map(|n| n.id).collect();
     while let Some(id) = stack.pop() {
-        if std::mem::replace(&mut needed[id], true) || feeds.iter().any(|(n, _)| n.id == id) {
-            continue;
-        }
-        match &nodes[id].kind {
-            Kind::Apply { inputs, .. } => stack.extend(inputs.iter().copied()),
-            Kind::Assign { variable, value } => stack.extend([*variable, *value]),
-            _ => {}
+        if !std::mem::replace(&mut needed[id], true) {
+            stack.extend(inputs_of(id));
         }
     }
-    (0..nodes.len()).filter(|&id| needed[id]).collect()
+    let order: Vec<usize> = (0..nodes.len()).filter(|&id| needed[id]).collect();
+    // The last step that reads each value; fetched values live to the end.
+    let mut last_use = vec![None; nodes.len()];
+    for (step, &id) in order.iter().enumerate() {
+        last_use[id] = Some(step);
+        for input in inputs_of(id) {
+            last_use[input] = Some(step);
+        }
+    }
+    let mut release_after = vec![SmallVec::new(); order.len()];
+    for &id in &order {
+        if let Some(step) = last_use[id].filter(|_| !fetches.iter().any(|f| f.id == id)) {
+            release_after[step].push(id);
+        }
+    }
+    Plan {
+        order,
+        release_after,
+    }
 }
 
 fn evaluate<T: Float>(
     nodes: &[super::NodeDef<T>],
-    order: &[usize],
+    plan: &Plan,
     feeds: &[(&Node<T>, &Tensor<T>)],
     values: &mut [Option<Array<T>>],
 ) -> Result<()> {
-    for &id in order {
+    for (&id, dead) in plan.order.iter().zip(&plan.release_after) {
         if let Some((_, fed)) = feeds.iter().find(|(n, _)| n.id == id) {
             values[id] = Some(fed.array().clone());
             continue;
@@ -174,7 +206,7 @@ fn evaluate<T: Float>(
             Kind::Assign { variable, value } => {
                 let new = values[*value].as_ref().expect("inputs come first");
                 // The variable gets a private copy, so no fetched or fed array aliases it.
-                let stored = Array::from_vec(new.to_vec(), new.shape());
+                let stored = Array::build(new.shape(), |out| new.copy_to(out));
                 if let Kind::Variable { value, .. } = &nodes[*variable].kind {
                     *value.lock().unwrap_or_else(PoisonError::into_inner) = stored.clone();
                 }
@@ -182,6 +214,9 @@ fn evaluate<T: Float>(
             }
         };
         values[id] = Some(value);
+        for &done in dead {
+            values[done] = None;
+        }
     }
     Ok(())
 }
