@@ -153,6 +153,12 @@ fn compare(
 #[test]
 fn every_op_has_the_same_gradient_as_eager_backward() {
     let (m, v, c) = (&[3usize, 4][..], &[4usize][..], &[4usize, 2][..]);
+    compare(
+        |a, b| a.unsqueeze(0).squeeze_dim(0).contiguous() * b,
+        |a, b| a.unsqueeze(0).squeeze_dim(0).contiguous() * b,
+        m,
+        v,
+    );
     compare(|a, b| a + b, |a, b| a + b, m, v);
     compare(|a, b| a - b, |a, b| a - b, m, v);
     compare(|a, b| a * b, |a, b| a * b, m, v);
@@ -194,7 +200,7 @@ fn every_op_has_the_same_gradient_as_eager_backward() {
         v,
     );
     compare(
-        |a, b| a.max_dim(1, false).sum() * b.sum(),
+        |a, b| a.max_dim(1, false).0.sum() * b.sum(),
         |a, b| a.max_dim(1, false).0.sum() * b.sum(),
         m,
         v,

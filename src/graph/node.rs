@@ -197,8 +197,10 @@ impl<T: Float> Node<T> {
         sum_dim / try_sum_dim (dim: usize, keepdim: bool) => Op::SumDim { dim, keepdim };
         /// Mean along `dim`.
         mean_dim / try_mean_dim (dim: usize, keepdim: bool) => Op::MeanDim { dim, keepdim };
-        /// Max along `dim` (the values; the gradient goes to the arg max).
-        max_dim / try_max_dim (dim: usize, keepdim: bool) => Op::MaxDim { dim, keepdim };
+        /// Index of the max along `dim`, as `T` values (not differentiable).
+        argmax_dim / try_argmax_dim (dim: usize, keepdim: bool) => Op::ArgMaxDim { dim, keepdim };
+        /// A contiguous copy (a no-op for values the graph computes).
+        contiguous / try_contiguous () => Op::Contiguous;
         /// Swaps dims `d0` and `d1`.
         transpose / try_transpose (d0: usize, d1: usize) => Op::Transpose(d0, d1);
         /// Reorders the dims.
@@ -207,6 +209,67 @@ impl<T: Float> Node<T> {
         reshape / try_reshape (shape: &[usize]) => Op::Reshape(Shape::from_slice(shape));
         /// Repeats along broadcast dims.
         broadcast_to / try_broadcast_to (shape: &[usize]) => Op::Expand(Shape::from_slice(shape));
+    }
+
+    /// The max along `dim` and its index, like `Tensor::max_dim`: the values are
+    /// differentiable (the gradient goes to the index), the indices are not.
+    #[track_caller]
+    pub fn max_dim(&self, dim: usize, keepdim: bool) -> (Node<T>, Node<T>) {
+        or_panic(self.try_max_dim(dim, keepdim))
+    }
+
+    /// [`Node::max_dim`] returning an error instead of panicking.
+    pub fn try_max_dim(&self, dim: usize, keepdim: bool) -> Result<(Node<T>, Node<T>)> {
+        let values = Node::apply(Op::MaxDim { dim, keepdim }, &[self])?;
+        Ok((values, self.try_argmax_dim(dim, keepdim)?))
+    }
+
+    /// Inserts a dim of size 1 at `dim` (0 ..= ndim).
+    #[track_caller]
+    pub fn unsqueeze(&self, dim: usize) -> Node<T> {
+        or_panic(self.try_unsqueeze(dim))
+    }
+
+    /// [`Node::unsqueeze`] returning an error instead of panicking.
+    pub fn try_unsqueeze(&self, dim: usize) -> Result<Node<T>> {
+        let mut shape = self.shape.clone();
+        if dim > shape.len() {
+            return Err(Error::new(
+                ErrorKind::Index,
+                "unsqueeze",
+                format!(
+                    "dim {dim} is out of range for a tensor of shape {:?} (0..={})",
+                    shape.as_slice(),
+                    shape.len()
+                ),
+            ));
+        }
+        shape.insert(dim, 1);
+        self.try_reshape(&shape)
+    }
+
+    /// Removes dim `dim`, which must have size 1.
+    #[track_caller]
+    pub fn squeeze_dim(&self, dim: usize) -> Node<T> {
+        or_panic(self.try_squeeze_dim(dim))
+    }
+
+    /// [`Node::squeeze_dim`] returning an error instead of panicking.
+    pub fn try_squeeze_dim(&self, dim: usize) -> Result<Node<T>> {
+        crate::shape::check_dim("squeeze_dim", dim, self.shape())?;
+        if self.shape[dim] != 1 {
+            return Err(Error::shape(
+                "squeeze_dim",
+                format!(
+                    "dim {dim} of shape {:?} has size {}, not 1",
+                    self.shape(),
+                    self.shape[dim]
+                ),
+            ));
+        }
+        let mut shape = self.shape.clone();
+        shape.remove(dim);
+        self.try_reshape(&shape)
     }
 
     /// The transpose of a 2-D node. Panics unless 2-D.
