@@ -8,6 +8,7 @@
 //! - `dot.rs`: the recorded graph as a Graphviz picture.
 
 pub(crate) mod backward;
+pub(crate) mod compose;
 mod dot;
 mod grad_mode;
 mod gradcheck;

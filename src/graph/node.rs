@@ -4,6 +4,7 @@
 
 use super::{Graph, GraphInner, Kind};
 use crate::autograd::backward::GradValue;
+use crate::autograd::compose::{self, Compose};
 use crate::autograd::Op;
 use crate::error::{or_panic, Error, ErrorKind, Result};
 use crate::shape::Shape;
@@ -205,10 +206,6 @@ impl<T: Float> Node<T> {
         transpose / try_transpose (d0: usize, d1: usize) => Op::Transpose(d0, d1);
         /// Reorders the dims.
         permute / try_permute (dims: &[usize]) => Op::Permute(Shape::from_slice(dims));
-        /// The same elements in a new shape.
-        reshape / try_reshape (shape: &[usize]) => Op::Reshape(Shape::from_slice(shape));
-        /// Repeats along broadcast dims.
-        broadcast_to / try_broadcast_to (shape: &[usize]) => Op::Expand(Shape::from_slice(shape));
     }
 
     /// The max along `dim` and its index, like `Tensor::max_dim`: the values are
@@ -224,54 +221,6 @@ impl<T: Float> Node<T> {
         Ok((values, self.try_argmax_dim(dim, keepdim)?))
     }
 
-    /// Inserts a dim of size 1 at `dim` (0 ..= ndim).
-    #[track_caller]
-    pub fn unsqueeze(&self, dim: usize) -> Node<T> {
-        or_panic(self.try_unsqueeze(dim))
-    }
-
-    /// [`Node::unsqueeze`] returning an error instead of panicking.
-    pub fn try_unsqueeze(&self, dim: usize) -> Result<Node<T>> {
-        let mut shape = self.shape.clone();
-        if dim > shape.len() {
-            return Err(Error::new(
-                ErrorKind::Index,
-                "unsqueeze",
-                format!(
-                    "dim {dim} is out of range for a tensor of shape {:?} (0..={})",
-                    shape.as_slice(),
-                    shape.len()
-                ),
-            ));
-        }
-        shape.insert(dim, 1);
-        self.try_reshape(&shape)
-    }
-
-    /// Removes dim `dim`, which must have size 1.
-    #[track_caller]
-    pub fn squeeze_dim(&self, dim: usize) -> Node<T> {
-        or_panic(self.try_squeeze_dim(dim))
-    }
-
-    /// [`Node::squeeze_dim`] returning an error instead of panicking.
-    pub fn try_squeeze_dim(&self, dim: usize) -> Result<Node<T>> {
-        crate::shape::check_dim("squeeze_dim", dim, self.shape())?;
-        if self.shape[dim] != 1 {
-            return Err(Error::shape(
-                "squeeze_dim",
-                format!(
-                    "dim {dim} of shape {:?} has size {}, not 1",
-                    self.shape(),
-                    self.shape[dim]
-                ),
-            ));
-        }
-        let mut shape = self.shape.clone();
-        shape.remove(dim);
-        self.try_reshape(&shape)
-    }
-
     /// The transpose of a 2-D node. Panics unless 2-D.
     #[track_caller]
     pub fn t(&self) -> Node<T> {
@@ -283,76 +232,48 @@ impl<T: Float> Node<T> {
         }
         self.transpose(0, 1)
     }
+}
 
+/// Defines `name(&self, ...)` panicking and `try_name(&self, ...)` through `compose`.
+macro_rules! composed {
+    ($($(#[$doc:meta])* $name:ident / $try_name:ident ($($arg:ident : $ty:ty),*);)*) => {
+        impl<T: Float> Node<T> {$(
+            $(#[$doc])*
+            #[track_caller]
+            pub fn $name(&self $(, $arg: $ty)*) -> Node<T> {
+                or_panic(self.$try_name($($arg),*))
+            }
+
+            #[doc = concat!("[`Node::", stringify!($name), "`] returning an error instead of panicking.")]
+            pub fn $try_name(&self $(, $arg: $ty)*) -> Result<Node<T>> {
+                compose::$name(self $(, $arg)*)
+            }
+        )*}
+    };
+}
+
+composed! {
     /// Matrix product of two 2-D nodes, like `tf.matmul` on matrices.
-    #[track_caller]
-    pub fn mm(&self, other: &Node<T>) -> Node<T> {
-        or_panic(self.try_mm(other))
-    }
-
-    /// [`Node::mm`] returning an error instead of panicking.
-    pub fn try_mm(&self, other: &Node<T>) -> Result<Node<T>> {
-        if self.ndim() != 2 || other.ndim() != 2 {
-            return Err(Error::shape(
-                "mm",
-                format!(
-                    "expected 2-D tensors, got {:?} and {:?}",
-                    self.shape(),
-                    other.shape()
-                ),
-            ));
-        }
-        Node::apply(Op::MatMul, &[self, other]).map_err(|e| Error::shape("mm", e.message()))
-    }
-
+    mm / try_mm (other: &Node<T>);
     /// Matrix product like `Tensor::matmul`: 1-D, 2-D and batched with broadcasting.
-    #[track_caller]
-    pub fn matmul(&self, other: &Node<T>) -> Node<T> {
-        or_panic(self.try_matmul(other))
+    matmul / try_matmul (other: &Node<T>);
+    /// The same elements in a new shape.
+    reshape / try_reshape (shape: &[usize]);
+    /// Repeats along broadcast dims.
+    broadcast_to / try_broadcast_to (shape: &[usize]);
+    /// Inserts a dim of size 1 at `dim` (0 ..= ndim).
+    unsqueeze / try_unsqueeze (dim: usize);
+    /// Removes dim `dim`, which must have size 1.
+    squeeze_dim / try_squeeze_dim (dim: usize);
+}
+
+impl<T: Float> Compose<T> for Node<T> {
+    fn dims(&self) -> &[usize] {
+        &self.shape
     }
 
-    /// [`Node::matmul`] returning an error instead of panicking.
-    pub fn try_matmul(&self, other: &Node<T>) -> Result<Node<T>> {
-        let (a, b) = (self.shape().to_vec(), other.shape().to_vec());
-        if a.is_empty() || b.is_empty() {
-            return Err(Error::shape(
-                "matmul",
-                format!("both arguments need at least 1 dimension, got {a:?} and {b:?}"),
-            ));
-        }
-        let (ka, kb) = (
-            a[a.len() - 1],
-            if b.len() == 1 { b[0] } else { b[b.len() - 2] },
-        );
-        if ka != kb {
-            return Err(Error::shape(
-                "matmul",
-                format!("cannot multiply {a:?} by {b:?}: inner dimensions {ka} and {kb} differ"),
-            ));
-        }
-        let lhs = if a.len() == 1 {
-            self.try_reshape(&[1, a[0]])?
-        } else {
-            self.clone()
-        };
-        let rhs = if b.len() == 1 {
-            other.try_reshape(&[b[0], 1])?
-        } else {
-            other.clone()
-        };
-        let out = Node::apply(Op::MatMul, &[&lhs, &rhs])?;
-        if a.len() > 1 && b.len() > 1 {
-            return Ok(out);
-        }
-        let mut shape = out.shape.clone();
-        let nd = shape.len();
-        if b.len() == 1 {
-            shape.remove(nd - 1);
-        }
-        if a.len() == 1 {
-            shape.remove(nd - 2);
-        }
-        out.try_reshape(&shape)
+    fn apply_op(op: Op<T>, inputs: &[&Self]) -> Result<Self> {
+        Node::apply(op, inputs)
     }
 }
 

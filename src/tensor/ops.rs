@@ -3,9 +3,10 @@
 //! with.
 
 use super::Tensor;
+use crate::autograd::compose::{self, Compose};
 use crate::autograd::Op;
 use crate::error::{or_panic, Result};
-use crate::shape::{check_dim, Shape};
+use crate::shape::Shape;
 use num_traits::Float;
 
 /// Defines `name(&self, ...)` panicking and `try_name(&self, ...)` returning `Result`.
@@ -30,6 +31,16 @@ macro_rules! unary {
             self.apply1($op)
         }
     )*};
+}
+
+impl<T: Float> Compose<T> for Tensor<T> {
+    fn dims(&self) -> &[usize] {
+        self.shape()
+    }
+
+    fn apply_op(op: Op<T>, inputs: &[&Self]) -> Result<Self> {
+        Tensor::apply(op, inputs)
+    }
 }
 
 impl<T: Float> Tensor<T> {
@@ -147,24 +158,7 @@ impl<T: Float> Tensor<T> {
         /// assert_eq!(e.to_string(), "mm: cannot multiply [2, 2] by [3, 1]: inner dimensions 2 and 3 differ");
         /// ```
         mm / try_mm (&self, other: &Tensor<T>) -> Tensor<T> {
-            if self.ndim() != 2 || other.ndim() != 2 {
-                return Err(crate::Error::shape(
-                    "mm",
-                    format!("expected 2-D tensors, got {:?} and {:?}", self.shape(), other.shape()),
-                ));
-            }
-            let (k, k2) = (self.shape()[1], other.shape()[0]);
-            if k != k2 {
-                return Err(crate::Error::shape(
-                    "mm",
-                    format!(
-                        "cannot multiply {:?} by {:?}: inner dimensions {k} and {k2} differ",
-                        self.shape(),
-                        other.shape()
-                    ),
-                ));
-            }
-            Tensor::apply(Op::MatMul, &[self, other])
+            compose::mm(self, other)
         }
     }
 
@@ -182,35 +176,7 @@ impl<T: Float> Tensor<T> {
         /// assert_eq!(v.matmul(&v).item(), 3.0);
         /// ```
         matmul / try_matmul (&self, other: &Tensor<T>) -> Tensor<T> {
-            let (a, b) = (self.shape(), other.shape());
-            if a.is_empty() || b.is_empty() {
-                return Err(crate::Error::shape(
-                    "matmul",
-                    format!("both arguments need at least 1 dimension, got {a:?} and {b:?}"),
-                ));
-            }
-            let (ka, kb) = (a[a.len() - 1], if b.len() == 1 { b[0] } else { b[b.len() - 2] });
-            if ka != kb {
-                return Err(crate::Error::shape(
-                    "matmul",
-                    format!("cannot multiply {a:?} by {b:?}: inner dimensions {ka} and {kb} differ"),
-                ));
-            }
-            let lhs = if a.len() == 1 { self.try_reshape(&[1, a[0]])? } else { self.clone() };
-            let rhs = if b.len() == 1 { other.try_reshape(&[b[0], 1])? } else { other.clone() };
-            let out = Tensor::apply(Op::MatMul, &[&lhs, &rhs])?;
-            if a.len() > 1 && b.len() > 1 {
-                return Ok(out);
-            }
-            let mut shape = Shape::from_slice(out.shape());
-            let nd = shape.len();
-            if b.len() == 1 {
-                shape.remove(nd - 1);
-            }
-            if a.len() == 1 {
-                shape.remove(nd - 2);
-            }
-            out.try_reshape(&shape)
+            compose::matmul(self, other)
         }
     }
 
@@ -251,10 +217,7 @@ impl<T: Float> Tensor<T> {
         /// assert!(x.try_reshape(&[4, 2]).is_err());
         /// ```
         reshape / try_reshape (&self, shape: &[usize]) -> Tensor<T> {
-            if shape == self.shape() {
-                return Ok(self.clone());
-            }
-            Tensor::apply(Op::Reshape(Shape::from_slice(shape)), &[self])
+            compose::reshape(self, shape)
         }
     }
 
@@ -262,41 +225,21 @@ impl<T: Float> Tensor<T> {
         /// A view of `shape` repeating this tensor along broadcast dims (PyTorch's
         /// `expand`); no copy.
         broadcast_to / try_broadcast_to (&self, shape: &[usize]) -> Tensor<T> {
-            if shape == self.shape() {
-                return Ok(self.clone());
-            }
-            Tensor::apply(Op::Expand(Shape::from_slice(shape)), &[self])
+            compose::broadcast_to(self, shape)
         }
     }
 
     fallible! {
         /// Inserts a dim of size 1 at `dim` (0 ..= ndim).
         unsqueeze / try_unsqueeze (&self, dim: usize) -> Tensor<T> {
-            let mut shape = Shape::from_slice(self.shape());
-            if dim > shape.len() {
-                return Err(crate::Error::index(
-                    "unsqueeze",
-                    format!("dim {dim} is out of range for a tensor of shape {shape:?} (0..={})", shape.len()),
-                ));
-            }
-            shape.insert(dim, 1);
-            self.try_reshape(&shape)
+            compose::unsqueeze(self, dim)
         }
     }
 
     fallible! {
         /// Removes dim `dim`, which must have size 1.
         squeeze_dim / try_squeeze_dim (&self, dim: usize) -> Tensor<T> {
-            check_dim("squeeze_dim", dim, self.shape())?;
-            if self.shape()[dim] != 1 {
-                return Err(crate::Error::shape(
-                    "squeeze_dim",
-                    format!("dim {dim} of shape {:?} has size {}, not 1", self.shape(), self.shape()[dim]),
-                ));
-            }
-            let mut shape = Shape::from_slice(self.shape());
-            shape.remove(dim);
-            self.try_reshape(&shape)
+            compose::squeeze_dim(self, dim)
         }
     }
 }
