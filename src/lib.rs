@@ -61,6 +61,7 @@ pub mod autograd;
 mod device;
 mod error;
 pub mod graph;
+mod operators;
 mod rng;
 pub mod shape;
 mod tensor;

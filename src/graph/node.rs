@@ -10,7 +10,6 @@ use crate::error::{or_panic, Error, ErrorKind, Result};
 use crate::shape::Shape;
 use num_traits::Float;
 use smallvec::SmallVec;
-use std::ops::{Add, Div, Mul, Neg, Sub};
 use std::sync::Arc;
 
 /// A value in a [`Graph`]: a placeholder, constant, variable, or an op on other nodes.
@@ -277,107 +276,4 @@ impl<T: Float> Compose<T> for Node<T> {
     }
 }
 
-macro_rules! node_node {
-    ($($trait:ident $method:ident $try_method:ident;)*) => {$(
-        impl<T: Float> $trait<&Node<T>> for &Node<T> {
-            type Output = Node<T>;
-            #[track_caller]
-            fn $method(self, rhs: &Node<T>) -> Node<T> { or_panic(self.$try_method(rhs)) }
-        }
-        impl<T: Float> $trait<Node<T>> for &Node<T> {
-            type Output = Node<T>;
-            #[track_caller]
-            fn $method(self, rhs: Node<T>) -> Node<T> { or_panic(self.$try_method(&rhs)) }
-        }
-        impl<T: Float> $trait<&Node<T>> for Node<T> {
-            type Output = Node<T>;
-            #[track_caller]
-            fn $method(self, rhs: &Node<T>) -> Node<T> { or_panic(self.$try_method(rhs)) }
-        }
-        impl<T: Float> $trait<Node<T>> for Node<T> {
-            type Output = Node<T>;
-            #[track_caller]
-            fn $method(self, rhs: Node<T>) -> Node<T> { or_panic(self.$try_method(&rhs)) }
-        }
-    )*};
-}
-
-node_node! {
-    Add add try_add;
-    Sub sub try_sub;
-    Mul mul try_mul;
-    Div div try_div;
-}
-
-macro_rules! node_scalar {
-    ($($trait:ident $method:ident |$c:ident| $op:expr;)*) => {$(
-        impl<T: Float> $trait<T> for &Node<T> {
-            type Output = Node<T>;
-            fn $method(self, $c: T) -> Node<T> { or_panic(Node::apply($op, &[self])) }
-        }
-        impl<T: Float> $trait<T> for Node<T> {
-            type Output = Node<T>;
-            fn $method(self, $c: T) -> Node<T> { or_panic(Node::apply($op, &[&self])) }
-        }
-    )*};
-}
-
-node_scalar! {
-    Add add |c| Op::AddScalar(c);
-    Sub sub |c| Op::AddScalar(-c);
-    Mul mul |c| Op::MulScalar(c);
-    Div div |c| Op::DivScalar(c);
-}
-
-macro_rules! scalar_node {
-    ($($float:ty),*) => {$(
-        impl Add<&Node<$float>> for $float {
-            type Output = Node<$float>;
-            fn add(self, rhs: &Node<$float>) -> Node<$float> { rhs + self }
-        }
-        impl Add<Node<$float>> for $float {
-            type Output = Node<$float>;
-            fn add(self, rhs: Node<$float>) -> Node<$float> { &rhs + self }
-        }
-        impl Mul<&Node<$float>> for $float {
-            type Output = Node<$float>;
-            fn mul(self, rhs: &Node<$float>) -> Node<$float> { rhs * self }
-        }
-        impl Mul<Node<$float>> for $float {
-            type Output = Node<$float>;
-            fn mul(self, rhs: Node<$float>) -> Node<$float> { &rhs * self }
-        }
-        impl Sub<&Node<$float>> for $float {
-            type Output = Node<$float>;
-            fn sub(self, rhs: &Node<$float>) -> Node<$float> { or_panic(Node::apply(Op::ScalarSub(self), &[rhs])) }
-        }
-        impl Sub<Node<$float>> for $float {
-            type Output = Node<$float>;
-            fn sub(self, rhs: Node<$float>) -> Node<$float> { self - &rhs }
-        }
-        impl Div<&Node<$float>> for $float {
-            type Output = Node<$float>;
-            fn div(self, rhs: &Node<$float>) -> Node<$float> { or_panic(Node::apply(Op::ScalarDiv(self), &[rhs])) }
-        }
-        impl Div<Node<$float>> for $float {
-            type Output = Node<$float>;
-            fn div(self, rhs: Node<$float>) -> Node<$float> { self / &rhs }
-        }
-    )*};
-}
-
-scalar_node!(f32, f64);
-
-impl<T: Float> Neg for &Node<T> {
-    type Output = Node<T>;
-    fn neg(self) -> Node<T> {
-        or_panic(Node::apply(Op::Neg, &[self]))
-    }
-}
-
-impl<T: Float> Neg for Node<T> {
-    type Output = Node<T>;
-    fn neg(self) -> Node<T> {
-        -&self
-    }
-}
+crate::operators::impl_arithmetic!(Node);

@@ -1,0 +1,131 @@
+//! `+ - * /` and unary `-` for a value type with `try_add`/`try_sub`/`try_mul`/`try_div`
+//! and an `apply(Op, inputs) -> Result<Self>`: owned or borrowed operands, a value or a
+//! scalar on either side. `Tensor` and `graph::Node` get theirs from this one macro. Each
+//! operator panics with the text of the error its `try_` method returns.
+
+/// Implements the arithmetic operators for `$ty<T>`.
+macro_rules! impl_arithmetic {
+    ($ty:ident) => {
+        $crate::operators::impl_arithmetic!(@pair $ty Add add try_add);
+        $crate::operators::impl_arithmetic!(@pair $ty Sub sub try_sub);
+        $crate::operators::impl_arithmetic!(@pair $ty Mul mul try_mul);
+        $crate::operators::impl_arithmetic!(@pair $ty Div div try_div);
+        // Subtracting c is adding -c, exact in IEEE arithmetic.
+        $crate::operators::impl_arithmetic!(@scalar $ty Add add |c| $crate::autograd::Op::AddScalar(c));
+        $crate::operators::impl_arithmetic!(@scalar $ty Sub sub |c| $crate::autograd::Op::AddScalar(-c));
+        $crate::operators::impl_arithmetic!(@scalar $ty Mul mul |c| $crate::autograd::Op::MulScalar(c));
+        $crate::operators::impl_arithmetic!(@scalar $ty Div div |c| $crate::autograd::Op::DivScalar(c));
+        // A generic `T op $ty<T>` would break the orphan rule: one impl per float type.
+        $crate::operators::impl_arithmetic!(@scalar_left $ty f32);
+        $crate::operators::impl_arithmetic!(@scalar_left $ty f64);
+
+        impl<T: num_traits::Float> std::ops::Neg for &$ty<T> {
+            type Output = $ty<T>;
+            fn neg(self) -> $ty<T> {
+                $crate::error::or_panic($ty::apply($crate::autograd::Op::Neg, &[self]))
+            }
+        }
+        impl<T: num_traits::Float> std::ops::Neg for $ty<T> {
+            type Output = $ty<T>;
+            fn neg(self) -> $ty<T> {
+                -&self
+            }
+        }
+    };
+    (@pair $ty:ident $trait:ident $method:ident $try_method:ident) => {
+        impl<T: num_traits::Float> std::ops::$trait<&$ty<T>> for &$ty<T> {
+            type Output = $ty<T>;
+            #[track_caller]
+            fn $method(self, rhs: &$ty<T>) -> $ty<T> {
+                $crate::error::or_panic(self.$try_method(rhs))
+            }
+        }
+        impl<T: num_traits::Float> std::ops::$trait<$ty<T>> for &$ty<T> {
+            type Output = $ty<T>;
+            #[track_caller]
+            fn $method(self, rhs: $ty<T>) -> $ty<T> {
+                $crate::error::or_panic(self.$try_method(&rhs))
+            }
+        }
+        impl<T: num_traits::Float> std::ops::$trait<&$ty<T>> for $ty<T> {
+            type Output = $ty<T>;
+            #[track_caller]
+            fn $method(self, rhs: &$ty<T>) -> $ty<T> {
+                $crate::error::or_panic(self.$try_method(rhs))
+            }
+        }
+        impl<T: num_traits::Float> std::ops::$trait<$ty<T>> for $ty<T> {
+            type Output = $ty<T>;
+            #[track_caller]
+            fn $method(self, rhs: $ty<T>) -> $ty<T> {
+                $crate::error::or_panic(self.$try_method(&rhs))
+            }
+        }
+    };
+    (@scalar $ty:ident $trait:ident $method:ident |$c:ident| $op:expr) => {
+        impl<T: num_traits::Float> std::ops::$trait<T> for &$ty<T> {
+            type Output = $ty<T>;
+            fn $method(self, $c: T) -> $ty<T> {
+                $crate::error::or_panic($ty::apply($op, &[self]))
+            }
+        }
+        impl<T: num_traits::Float> std::ops::$trait<T> for $ty<T> {
+            type Output = $ty<T>;
+            fn $method(self, $c: T) -> $ty<T> {
+                $crate::error::or_panic($ty::apply($op, &[&self]))
+            }
+        }
+    };
+    (@scalar_left $ty:ident $float:ty) => {
+        impl std::ops::Add<&$ty<$float>> for $float {
+            type Output = $ty<$float>;
+            fn add(self, rhs: &$ty<$float>) -> $ty<$float> {
+                rhs + self
+            }
+        }
+        impl std::ops::Add<$ty<$float>> for $float {
+            type Output = $ty<$float>;
+            fn add(self, rhs: $ty<$float>) -> $ty<$float> {
+                &rhs + self
+            }
+        }
+        impl std::ops::Mul<&$ty<$float>> for $float {
+            type Output = $ty<$float>;
+            fn mul(self, rhs: &$ty<$float>) -> $ty<$float> {
+                rhs * self
+            }
+        }
+        impl std::ops::Mul<$ty<$float>> for $float {
+            type Output = $ty<$float>;
+            fn mul(self, rhs: $ty<$float>) -> $ty<$float> {
+                &rhs * self
+            }
+        }
+        impl std::ops::Sub<&$ty<$float>> for $float {
+            type Output = $ty<$float>;
+            fn sub(self, rhs: &$ty<$float>) -> $ty<$float> {
+                $crate::error::or_panic($ty::apply($crate::autograd::Op::ScalarSub(self), &[rhs]))
+            }
+        }
+        impl std::ops::Sub<$ty<$float>> for $float {
+            type Output = $ty<$float>;
+            fn sub(self, rhs: $ty<$float>) -> $ty<$float> {
+                self - &rhs
+            }
+        }
+        impl std::ops::Div<&$ty<$float>> for $float {
+            type Output = $ty<$float>;
+            fn div(self, rhs: &$ty<$float>) -> $ty<$float> {
+                $crate::error::or_panic($ty::apply($crate::autograd::Op::ScalarDiv(self), &[rhs]))
+            }
+        }
+        impl std::ops::Div<$ty<$float>> for $float {
+            type Output = $ty<$float>;
+            fn div(self, rhs: $ty<$float>) -> $ty<$float> {
+                self / &rhs
+            }
+        }
+    };
+}
+
+pub(crate) use impl_arithmetic;
