@@ -5,27 +5,14 @@
 //! before or after on the same machine (BENCHMARKS.md has both and the ratios).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tapegrad::graph::{Graph, Node, Session};
 use tapegrad::{manual_seed, no_grad, Tensor};
 
 /// Counts allocations so the report can say how many one step makes.
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarding the caller's layout to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "../tests/support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{allocations, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -154,11 +141,11 @@ fn allocations_per_step<P>(p: &P, step: fn(&P) -> f32) -> f64 {
     for _ in 0..10 {
         step(p);
     }
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     for _ in 0..1000 {
         black_box(step(p));
     }
-    (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / 1000.0
+    (allocations() - before) as f64 / 1000.0
 }
 
 fn lecture(c: &mut Criterion) {

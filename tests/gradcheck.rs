@@ -2,8 +2,11 @@
 //! finite differences in f64) over random shapes, with broadcast operands, size-1 dims,
 //! and transposed (strided) views as inputs.
 
+#[path = "support/proptest_config.rs"]
+mod proptest_config;
+
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
+use proptest_config::config;
 use tapegrad::autograd::{gradcheck, GradcheckOptions};
 use tapegrad::Tensor;
 
@@ -156,19 +159,6 @@ fn check(
     );
     prop_assert!(report.passed, "{}", report);
     Ok(())
-}
-
-/// A fixed seed keeps CI reproducible; set `TAPEGRAD_PROPTEST_SEED` to explore others.
-fn config(cases: u32) -> ProptestConfig {
-    let seed = std::env::var("TAPEGRAD_PROPTEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_261_127);
-    ProptestConfig {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
-        ..ProptestConfig::default()
-    }
 }
 
 proptest! {

@@ -3,25 +3,12 @@
 //! back from the per-thread pool (freed values are released as soon as their last
 //! reader has run).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use tapegrad::graph::{Graph, Session};
 use tapegrad::Tensor;
 
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarding the caller's layout to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{allocations, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -46,12 +33,12 @@ fn planned_runs_allocate_only_their_outputs() {
         sess.run(&[&loss, &step], &feeds).unwrap();
     }
     let runs = 1000;
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     for _ in 0..runs {
         let out = sess.run(&[&loss, &step], &feeds).unwrap();
         std::hint::black_box(out);
     }
-    let per_run = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / runs as f64;
+    let per_run = (allocations() - before) as f64 / runs as f64;
     eprintln!("{per_run} allocations per planned run");
     // The returned Vec and one handle per fetched tensor (their buffers come from the pool).
     assert!(

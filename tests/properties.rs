@@ -2,8 +2,11 @@
 //! expansion, matmul against a naive triple loop (contiguous, transposed and batched
 //! operands, tiny and GEMM-sized), view round trips, and reductions against each other.
 
+#[path = "support/proptest_config.rs"]
+mod proptest_config;
+
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
+use proptest_config::config;
 use tapegrad::Tensor;
 
 /// Random dims 1..=4 long, each 1..=max.
@@ -71,19 +74,6 @@ fn broadcast_get(data: &[f64], shape: &[usize], out: &[usize], mut flat: usize) 
         offset = offset * size + i;
     }
     data[offset]
-}
-
-/// A fixed seed keeps CI reproducible; set `TAPEGRAD_PROPTEST_SEED` to explore others.
-fn config(cases: u32) -> ProptestConfig {
-    let seed = std::env::var("TAPEGRAD_PROPTEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_261_127);
-    ProptestConfig {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
-        ..ProptestConfig::default()
-    }
 }
 
 proptest! {

@@ -3,7 +3,7 @@
 //! Each kernel has a contiguous fast path (slice iterators the compiler vectorizes, no
 //! index arithmetic, no bounds checks in the loop) and a strided fallback that walks rows.
 
-use super::layout::{coalesce, for_each_row, row};
+use super::layout::{coalesce, for_each_row, row, Layout};
 use super::Array;
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, numel};
@@ -74,19 +74,19 @@ pub(crate) fn zip_map<T: Float>(
     let shape = broadcast_shapes(op, a.shape(), b.shape())?;
     let n = numel(&shape);
     let (la, lb) = (a.layout(), b.layout());
-    let guard_a = a.read();
-    let guard_b;
-    // One storage read-locked twice by one thread may deadlock: lock it once.
-    let db: &[T] = if a.same_storage(b) {
-        &guard_a
-    } else {
-        guard_b = b.read();
-        &guard_b
-    };
-    let da: &[T] = &guard_a;
-    let a_dense = la.is_contiguous() && la.shape == shape;
-    let b_dense = lb.is_contiguous() && lb.shape == shape;
-    Ok(Array::build(&shape, |out| {
+    Ok(a.read_with(b, |da, db| zip_map_slices(&shape, n, (la, da), (lb, db), f)))
+}
+
+fn zip_map_slices<T: Float>(
+    shape: &[usize],
+    n: usize,
+    (la, da): (&Layout, &[T]),
+    (lb, db): (&Layout, &[T]),
+    f: impl Fn(T, T) -> T,
+) -> Array<T> {
+    let a_dense = la.is_contiguous() && la.shape.as_slice() == shape;
+    let b_dense = lb.is_contiguous() && lb.shape.as_slice() == shape;
+    Array::build(shape, |out| {
         if a_dense && b_dense {
             let (sa, sb) = (&da[la.offset..la.offset + n], &db[lb.offset..lb.offset + n]);
             for ((o, &x), &y) in out.iter_mut().zip(sa).zip(sb) {
@@ -103,8 +103,8 @@ pub(crate) fn zip_map<T: Float>(
                 *o = f(x, y);
             }
         } else {
-            let (ba, bb) = (la.broadcast_to(&shape), lb.broadcast_to(&shape));
-            let (walk, [strides_a, strides_b]) = coalesce(&shape, [&ba.strides, &bb.strides]);
+            let (ba, bb) = (la.broadcast_to(shape), lb.broadcast_to(shape));
+            let (walk, [strides_a, strides_b]) = coalesce(shape, [&ba.strides, &bb.strides]);
             let (len, sa) = row(&walk, &strides_a);
             let sb = row(&walk, &strides_b).1;
             let mut rows = out.chunks_exact_mut(len.max(1));
@@ -143,7 +143,7 @@ pub(crate) fn zip_map<T: Float>(
                 },
             );
         }
-    }))
+    })
 }
 
 /// `dst[i] = f(dst[i], src[i])` through `dst`'s layout, with `src` broadcast to `dst`'s

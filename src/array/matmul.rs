@@ -55,31 +55,24 @@ pub(crate) fn matmul<T: Float>(op: &'static str, a: &Array<T>, b: &Array<T>) -> 
         );
         (&broadcast.0, &broadcast.1)
     };
-    let guard_a = a.read();
-    let guard_b;
-    let db: &[T] = if a.same_storage(b) {
-        &guard_a
-    } else {
-        guard_b = b.read();
-        &guard_b
-    };
-    let da: &[T] = &guard_a;
     // Every element of the output is written: the GEMM does not read it, the tiles cover it.
-    Ok(Array::build(&out_shape, |out| {
-        for (bi, c) in out.chunks_exact_mut(m * n).enumerate() {
-            let (oa, ob) = (batch_offset(la, nb, bi), batch_offset(lb, nb, bi));
-            let lhs = Operand {
-                data: &da[oa..],
-                rs: la.strides[nb],
-                cs: la.strides[nb + 1],
-            };
-            let rhs = Operand {
-                data: &db[ob..],
-                rs: lb.strides[nb],
-                cs: lb.strides[nb + 1],
-            };
-            gemm_into(m, n, k, &lhs, &rhs, c);
-        }
+    Ok(a.read_with(b, |da, db| {
+        Array::build(&out_shape, |out| {
+            for (bi, c) in out.chunks_exact_mut(m * n).enumerate() {
+                let (oa, ob) = (batch_offset(la, nb, bi), batch_offset(lb, nb, bi));
+                let lhs = Operand {
+                    data: &da[oa..],
+                    rs: la.strides[nb],
+                    cs: la.strides[nb + 1],
+                };
+                let rhs = Operand {
+                    data: &db[ob..],
+                    rs: lb.strides[nb],
+                    cs: lb.strides[nb + 1],
+                };
+                gemm_into(m, n, k, &lhs, &rhs, c);
+            }
+        })
     }))
 }
 

@@ -168,6 +168,17 @@ impl<T: Float> Array<T> {
         self.storage.version.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Runs `f` on the buffers of `self` and `other`, both read-locked. A storage
+    /// read-locked twice by one thread may deadlock, so a shared one is locked once.
+    pub(crate) fn read_with<R>(&self, other: &Array<T>, f: impl FnOnce(&[T], &[T]) -> R) -> R {
+        let mine = self.read();
+        if self.same_storage(other) {
+            f(&mine, &mine)
+        } else {
+            f(&mine, &other.read())
+        }
+    }
+
     pub(crate) fn same_storage(&self, other: &Array<T>) -> bool {
         Arc::ptr_eq(&self.storage, &other.storage)
     }
