@@ -1,3 +1,5 @@
+//! Macros shared by the two value types, `Tensor` and `graph::Node`.
+//!
 //! `+ - * /` and unary `-` for a value type with `try_add`/`try_sub`/`try_mul`/`try_div`
 //! and an `apply(Op, inputs) -> Result<Self>`: owned or borrowed operands, a value or a
 //! scalar on either side. `Tensor` and `graph::Node` get theirs from this one macro. Each
@@ -129,3 +131,20 @@ macro_rules! impl_arithmetic {
 }
 
 pub(crate) use impl_arithmetic;
+
+/// Defines `name(&self, ...)`, which panics with the error's text, and
+/// `try_name(&self, ...) -> Result<_>` with the given body, on `$kind`.
+macro_rules! fallible {
+    ($kind:ident; $(#[$doc:meta])* $name:ident / $try_name:ident (&$self:ident $(, $arg:ident : $ty:ty)*) -> $out:ty $body:block) => {
+        $(#[$doc])*
+        #[track_caller]
+        pub fn $name(&$self $(, $arg: $ty)*) -> $out {
+            $crate::error::or_panic($self.$try_name($($arg),*))
+        }
+
+        #[doc = concat!("[`", stringify!($kind), "::", stringify!($name), "`] returning an error instead of panicking.")]
+        pub fn $try_name(&$self $(, $arg: $ty)*) -> $crate::error::Result<$out> $body
+    };
+}
+
+pub(crate) use fallible;

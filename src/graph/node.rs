@@ -7,6 +7,7 @@ use crate::autograd::backward::GradValue;
 use crate::autograd::compose::{self, Compose};
 use crate::autograd::Op;
 use crate::error::{or_panic, Error, ErrorKind, Result};
+use crate::operators::fallible;
 use crate::shape::Shape;
 use num_traits::Float;
 use smallvec::SmallVec;
@@ -53,22 +54,6 @@ impl<T: Float> GradValue<T> for Node<T> {
             Err(e) => panic!("a gradient rule built an inconsistent op (a tapegrad bug): {e}"),
         }
     }
-}
-
-/// `name(&self, ...)` panicking and `try_name(&self, ...)` returning `Result`, as on Tensor.
-macro_rules! node_ops {
-    ($($(#[$doc:meta])* $name:ident / $try_name:ident ($($arg:ident : $ty:ty),*) => $op:expr;)*) => {$(
-        $(#[$doc])*
-        #[track_caller]
-        pub fn $name(&self $(, $arg: $ty)*) -> Node<T> {
-            or_panic(self.$try_name($($arg),*))
-        }
-
-        #[doc = concat!("[`Node::", stringify!($name), "`] returning an error instead of panicking.")]
-        pub fn $try_name(&self $(, $arg: $ty)*) -> Result<Node<T>> {
-            Node::apply($op, &[self])
-        }
-    )*};
 }
 
 impl<T: Float> Node<T> {
@@ -172,39 +157,116 @@ impl<T: Float> Node<T> {
         Node::apply(Op::Div, &[self, other])
     }
 
-    node_ops! {
+    fallible! { Node;
         /// `self ^ exponent` elementwise.
-        pow / try_pow (exponent: T) => Op::Pow(exponent);
+        pow / try_pow (&self, exponent: T) -> Node<T> {
+            Node::apply(Op::Pow(exponent), &[self])
+        }
+    }
+
+    fallible! { Node;
         /// `e^x` elementwise.
-        exp / try_exp () => Op::Exp;
+        exp / try_exp (&self) -> Node<T> {
+            Node::apply(Op::Exp, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// Natural logarithm elementwise.
-        log / try_log () => Op::Log;
+        log / try_log (&self) -> Node<T> {
+            Node::apply(Op::Log, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// Square root elementwise.
-        sqrt / try_sqrt () => Op::Sqrt;
+        sqrt / try_sqrt (&self) -> Node<T> {
+            Node::apply(Op::Sqrt, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// Absolute value elementwise.
-        abs / try_abs () => Op::Abs;
+        abs / try_abs (&self) -> Node<T> {
+            Node::apply(Op::Abs, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// `max(x, 0)` elementwise.
-        relu / try_relu () => Op::Relu;
+        relu / try_relu (&self) -> Node<T> {
+            Node::apply(Op::Relu, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// The logistic function elementwise.
-        sigmoid / try_sigmoid () => Op::Sigmoid;
+        sigmoid / try_sigmoid (&self) -> Node<T> {
+            Node::apply(Op::Sigmoid, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// Hyperbolic tangent elementwise.
-        tanh / try_tanh () => Op::Tanh;
+        tanh / try_tanh (&self) -> Node<T> {
+            Node::apply(Op::Tanh, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// Sum of all elements (a scalar node), like `tf.reduce_sum(x)`.
-        sum / try_sum () => Op::Sum;
+        sum / try_sum (&self) -> Node<T> {
+            Node::apply(Op::Sum, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// Mean of all elements (a scalar node), like `tf.reduce_mean(x)`.
-        mean / try_mean () => Op::Mean;
+        mean / try_mean (&self) -> Node<T> {
+            Node::apply(Op::Mean, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// Sum along `dim`, like `tf.reduce_sum(x, axis=dim)`.
-        sum_dim / try_sum_dim (dim: usize, keepdim: bool) => Op::SumDim { dim, keepdim };
+        sum_dim / try_sum_dim (&self, dim: usize, keepdim: bool) -> Node<T> {
+            Node::apply(Op::SumDim { dim, keepdim }, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// Mean along `dim`.
-        mean_dim / try_mean_dim (dim: usize, keepdim: bool) => Op::MeanDim { dim, keepdim };
+        mean_dim / try_mean_dim (&self, dim: usize, keepdim: bool) -> Node<T> {
+            Node::apply(Op::MeanDim { dim, keepdim }, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// Index of the max along `dim`, as `T` values (not differentiable).
-        argmax_dim / try_argmax_dim (dim: usize, keepdim: bool) => Op::ArgMaxDim { dim, keepdim };
+        argmax_dim / try_argmax_dim (&self, dim: usize, keepdim: bool) -> Node<T> {
+            Node::apply(Op::ArgMaxDim { dim, keepdim }, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// A contiguous copy (a no-op for values the graph computes).
-        contiguous / try_contiguous () => Op::Contiguous;
+        contiguous / try_contiguous (&self) -> Node<T> {
+            Node::apply(Op::Contiguous, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// Swaps dims `d0` and `d1`.
-        transpose / try_transpose (d0: usize, d1: usize) => Op::Transpose(d0, d1);
+        transpose / try_transpose (&self, d0: usize, d1: usize) -> Node<T> {
+            Node::apply(Op::Transpose(d0, d1), &[self])
+        }
+    }
+
+    fallible! { Node;
         /// Reorders the dims.
-        permute / try_permute (dims: &[usize]) => Op::Permute(Shape::from_slice(dims));
+        permute / try_permute (&self, dims: &[usize]) -> Node<T> {
+            Node::apply(Op::Permute(Shape::from_slice(dims)), &[self])
+        }
     }
 
     /// The max along `dim` and its index, like `Tensor::max_dim`: the values are
@@ -233,37 +295,48 @@ impl<T: Float> Node<T> {
     }
 }
 
-/// Defines `name(&self, ...)` panicking and `try_name(&self, ...)` through `compose`.
-macro_rules! composed {
-    ($($(#[$doc:meta])* $name:ident / $try_name:ident ($($arg:ident : $ty:ty),*);)*) => {
-        impl<T: Float> Node<T> {$(
-            $(#[$doc])*
-            #[track_caller]
-            pub fn $name(&self $(, $arg: $ty)*) -> Node<T> {
-                or_panic(self.$try_name($($arg),*))
-            }
+impl<T: Float> Node<T> {
+    fallible! { Node;
+        /// Matrix product of two 2-D nodes, like `tf.matmul` on matrices.
+        mm / try_mm (&self, other: &Node<T>) -> Node<T> {
+            compose::mm(self, other)
+        }
+    }
 
-            #[doc = concat!("[`Node::", stringify!($name), "`] returning an error instead of panicking.")]
-            pub fn $try_name(&self $(, $arg: $ty)*) -> Result<Node<T>> {
-                compose::$name(self $(, $arg)*)
-            }
-        )*}
-    };
-}
+    fallible! { Node;
+        /// Matrix product like `Tensor::matmul`: 1-D, 2-D and batched with broadcasting.
+        matmul / try_matmul (&self, other: &Node<T>) -> Node<T> {
+            compose::matmul(self, other)
+        }
+    }
 
-composed! {
-    /// Matrix product of two 2-D nodes, like `tf.matmul` on matrices.
-    mm / try_mm (other: &Node<T>);
-    /// Matrix product like `Tensor::matmul`: 1-D, 2-D and batched with broadcasting.
-    matmul / try_matmul (other: &Node<T>);
-    /// The same elements in a new shape.
-    reshape / try_reshape (shape: &[usize]);
-    /// Repeats along broadcast dims.
-    broadcast_to / try_broadcast_to (shape: &[usize]);
-    /// Inserts a dim of size 1 at `dim` (0 ..= ndim).
-    unsqueeze / try_unsqueeze (dim: usize);
-    /// Removes dim `dim`, which must have size 1.
-    squeeze_dim / try_squeeze_dim (dim: usize);
+    fallible! { Node;
+        /// The same elements in a new shape.
+        reshape / try_reshape (&self, shape: &[usize]) -> Node<T> {
+            compose::reshape(self, shape)
+        }
+    }
+
+    fallible! { Node;
+        /// Repeats along broadcast dims.
+        broadcast_to / try_broadcast_to (&self, shape: &[usize]) -> Node<T> {
+            compose::broadcast_to(self, shape)
+        }
+    }
+
+    fallible! { Node;
+        /// Inserts a dim of size 1 at `dim` (0 ..= ndim).
+        unsqueeze / try_unsqueeze (&self, dim: usize) -> Node<T> {
+            compose::unsqueeze(self, dim)
+        }
+    }
+
+    fallible! { Node;
+        /// Removes dim `dim`, which must have size 1.
+        squeeze_dim / try_squeeze_dim (&self, dim: usize) -> Node<T> {
+            compose::squeeze_dim(self, dim)
+        }
+    }
 }
 
 impl<T: Float> Compose<T> for Node<T> {

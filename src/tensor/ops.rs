@@ -6,22 +6,9 @@ use super::Tensor;
 use crate::autograd::compose::{self, Compose};
 use crate::autograd::Op;
 use crate::error::{or_panic, Result};
+use crate::operators::fallible;
 use crate::shape::Shape;
 use num_traits::Float;
-
-/// Defines `name(&self, ...)` panicking and `try_name(&self, ...)` returning `Result`.
-macro_rules! fallible {
-    ($(#[$doc:meta])* $name:ident / $try_name:ident (&$self:ident $(, $arg:ident : $ty:ty)*) -> $out:ty $body:block) => {
-        $(#[$doc])*
-        #[track_caller]
-        pub fn $name(&$self $(, $arg: $ty)*) -> $out {
-            or_panic($self.$try_name($($arg),*))
-        }
-
-        #[doc = concat!("[`Tensor::", stringify!($name), "`] returning an error instead of panicking.")]
-        pub fn $try_name(&$self $(, $arg: $ty)*) -> Result<$out> $body
-    };
-}
 
 /// Defines an infallible unary op.
 macro_rules! unary {
@@ -102,7 +89,7 @@ impl<T: Float> Tensor<T> {
         contiguous => Op::Contiguous;
     }
 
-    fallible! {
+    fallible! { Tensor;
         /// Sum along `dim`, keeping it as size 1 if `keepdim`.
         ///
         /// ```
@@ -116,14 +103,14 @@ impl<T: Float> Tensor<T> {
         }
     }
 
-    fallible! {
+    fallible! { Tensor;
         /// Mean along `dim`, keeping it as size 1 if `keepdim`.
         mean_dim / try_mean_dim (&self, dim: usize, keepdim: bool) -> Tensor<T> {
             Tensor::apply(Op::MeanDim { dim, keepdim }, &[self])
         }
     }
 
-    fallible! {
+    fallible! { Tensor;
         /// The max along `dim` and its index (as `T`; the first on ties), like
         /// `torch.max(x, dim)`. The values are differentiable; the gradient goes to the index.
         ///
@@ -140,14 +127,14 @@ impl<T: Float> Tensor<T> {
         }
     }
 
-    fallible! {
+    fallible! { Tensor;
         /// Index of the max along `dim`, as `T` values (exact up to 2^24 for f32).
         argmax_dim / try_argmax_dim (&self, dim: usize, keepdim: bool) -> Tensor<T> {
             Ok(Tensor::from_array(Op::ArgMaxDim { dim, keepdim }.eval(&[self.array()])?))
         }
     }
 
-    fallible! {
+    fallible! { Tensor;
         /// Matrix product of two 2-D tensors, like `torch.mm`.
         ///
         /// ```
@@ -162,7 +149,7 @@ impl<T: Float> Tensor<T> {
         }
     }
 
-    fallible! {
+    fallible! { Tensor;
         /// Matrix product like `torch.matmul`: 1-D · 1-D is a dot product, a 1-D operand is
         /// treated as a row (left) or column (right) vector and that dim removed after, and
         /// more than 2 dims are batches, broadcast against each other.
@@ -192,21 +179,21 @@ impl<T: Float> Tensor<T> {
         self.transpose(0, 1)
     }
 
-    fallible! {
+    fallible! { Tensor;
         /// Swaps dims `d0` and `d1`, as a view (no copy).
         transpose / try_transpose (&self, d0: usize, d1: usize) -> Tensor<T> {
             Tensor::apply(Op::Transpose(d0, d1), &[self])
         }
     }
 
-    fallible! {
+    fallible! { Tensor;
         /// Reorders the dims: dim `i` of the result is dim `dims[i]` of `self`; a view.
         permute / try_permute (&self, dims: &[usize]) -> Tensor<T> {
             Tensor::apply(Op::Permute(Shape::from_slice(dims)), &[self])
         }
     }
 
-    fallible! {
+    fallible! { Tensor;
         /// The same elements in a new shape (same count): a view of a contiguous tensor, a
         /// copy otherwise.
         ///
@@ -221,7 +208,7 @@ impl<T: Float> Tensor<T> {
         }
     }
 
-    fallible! {
+    fallible! { Tensor;
         /// A view of `shape` repeating this tensor along broadcast dims (PyTorch's
         /// `expand`); no copy.
         broadcast_to / try_broadcast_to (&self, shape: &[usize]) -> Tensor<T> {
@@ -229,14 +216,14 @@ impl<T: Float> Tensor<T> {
         }
     }
 
-    fallible! {
+    fallible! { Tensor;
         /// Inserts a dim of size 1 at `dim` (0 ..= ndim).
         unsqueeze / try_unsqueeze (&self, dim: usize) -> Tensor<T> {
             compose::unsqueeze(self, dim)
         }
     }
 
-    fallible! {
+    fallible! { Tensor;
         /// Removes dim `dim`, which must have size 1.
         squeeze_dim / try_squeeze_dim (&self, dim: usize) -> Tensor<T> {
             compose::squeeze_dim(self, dim)
