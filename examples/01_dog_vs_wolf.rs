@@ -116,6 +116,30 @@ fn show(name: &str, by_hand: &[f64], by_autograd: &[f64], derived: &[f64], verbo
     }
 }
 
+/// ŷ and L for weights `w`, by formula and by the tape, checked against the values derived
+/// by hand; returns the tape's loss.
+#[track_caller]
+fn check_prediction(
+    tape: &Autograd,
+    when: &str,
+    w: &[[f64; 2]; 4],
+    y_hat: [f64; 2],
+    loss: f64,
+    verbose: bool,
+) -> f64 {
+    let by_hand = predict_by_hand(w);
+    let (t_y_hat, t_loss) = tape.predict(w);
+    show(&format!("{when}: ŷ"), &by_hand, &t_y_hat, &y_hat, verbose);
+    show(
+        &format!("{when}: L"),
+        &[loss_by_hand(&by_hand)],
+        &[t_loss],
+        &[loss],
+        verbose,
+    );
+    t_loss
+}
+
 /// (first loss, final loss, steps, seconds)
 pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
     let start = Instant::now();
@@ -147,20 +171,12 @@ pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
     // One gradient-descent step on every weight.
     let w1: [[f64; 2]; 4] =
         std::array::from_fn(|i| std::array::from_fn(|j| w0[i][j] - LR * grad[i][j]));
-    let y_hat1 = predict_by_hand(&w1);
-    let (t_y_hat1, t_loss1) = tape.predict(&w1);
-    show(
-        "after the step: ŷ",
-        &y_hat1,
-        &t_y_hat1,
-        &[0.752375, 0.742875],
-        verbose,
-    );
-    show(
-        "after the step: L",
-        &[loss_by_hand(&y_hat1)],
-        &[t_loss1],
-        &[0.306590703125],
+    let t_loss1 = check_prediction(
+        &tape,
+        "after the step",
+        &w1,
+        [0.752375, 0.742875],
+        0.306590703125,
         verbose,
     );
 
@@ -174,20 +190,12 @@ pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
             "only the tail's weights", w_tail[3][0], w_tail[3][1]
         );
     }
-    let y_hat2 = predict_by_hand(&w_tail);
-    let (t_y_hat2, t_loss2) = tape.predict(&w_tail);
-    show(
-        "after w41, w42: ŷ",
-        &y_hat2,
-        &t_y_hat2,
-        &[0.752025, 0.743925],
-        verbose,
-    );
-    show(
-        "after w41, w42: L",
-        &[loss_by_hand(&y_hat2)],
-        &[t_loss2],
-        &[0.307458003125],
+    check_prediction(
+        &tape,
+        "after w41, w42",
+        &w_tail,
+        [0.752025, 0.743925],
+        0.307458003125,
         verbose,
     );
     if verbose {

@@ -151,7 +151,7 @@ fn zip_map_slices<T: Float>(
 pub(crate) fn apply_inplace<T: Float>(dst: &Array<T>, src: &Array<T>, f: impl Fn(T, T) -> T) {
     // Reading and writing one buffer at once would alias: read a private copy instead.
     let src = if dst.same_storage(src) {
-        Array::from_vec(src.to_vec(), src.shape())
+        src.private_copy()
     } else {
         src.clone()
     };

@@ -227,8 +227,14 @@ impl<T: Float> Array<T> {
         if self.is_contiguous() {
             self.clone()
         } else {
-            map(self, |x| x)
+            self.private_copy()
         }
+    }
+
+    /// A contiguous copy in a buffer nobody else holds (from the pool when one fits):
+    /// for values that will be written in place or must not alias their source.
+    pub(crate) fn private_copy(&self) -> Array<T> {
+        Array::build(self.shape(), |out| self.copy_to(out))
     }
 
     /// The element at a row-major flat index of the logical contents.

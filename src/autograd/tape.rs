@@ -292,7 +292,7 @@ fn accumulate_grad<T: Float>(t: &TensorImpl<T>, g: Array<T>) {
             let owned = if g.is_contiguous() && g.is_unique() && g.read().len() == g.numel() {
                 g
             } else {
-                Array::from_vec(g.to_vec(), g.shape())
+                g.private_copy()
             };
             *slot = Some(Tensor::from_array(owned));
         }

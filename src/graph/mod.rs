@@ -126,7 +126,7 @@ impl<T: Float> Graph<T> {
 
     /// A value fixed in the graph (copied now).
     pub fn constant(&self, value: &Tensor<T>) -> Node<T> {
-        let array = Array::from_vec(value.to_vec(), value.shape());
+        let array = value.array().private_copy();
         Graph::add(
             &self.inner,
             Kind::Constant(array),
@@ -137,7 +137,7 @@ impl<T: Float> Graph<T> {
     /// A value kept across runs, starting at `initial` (copied now), like `tf.Variable`.
     /// Change it with [`Node::assign`].
     pub fn variable(&self, name: &str, initial: &Tensor<T>) -> Node<T> {
-        let value = Mutex::new(Array::from_vec(initial.to_vec(), initial.shape()));
+        let value = Mutex::new(initial.array().private_copy());
         Graph::add(
             &self.inner,
             Kind::Variable {
@@ -159,10 +159,7 @@ impl<T: Float> Graph<T> {
         match &nodes[variable.id].kind {
             Kind::Variable { value, .. } => {
                 let value = value.lock().unwrap_or_else(PoisonError::into_inner);
-                Ok(Tensor::from_array(Array::from_vec(
-                    value.to_vec(),
-                    value.shape(),
-                )))
+                Ok(Tensor::from_array(value.private_copy()))
             }
             _ => Err(Error::new(
                 ErrorKind::Graph,

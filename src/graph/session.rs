@@ -119,7 +119,7 @@ impl<T: Float> Session<T> {
                     let value = values[n.id].as_ref().expect("fetched nodes are evaluated");
                     // A private copy: the caller may change it in place without touching
                     // a constant, a variable or a fed tensor.
-                    Tensor::from_array(Array::build(value.shape(), |out| value.copy_to(out)))
+                    Tensor::from_array(value.private_copy())
                 })
                 .collect()
         });
@@ -206,7 +206,7 @@ fn evaluate<T: Float>(
             Kind::Assign { variable, value } => {
                 let new = values[*value].as_ref().expect("inputs come first");
                 // The variable gets a private copy, so no fetched or fed array aliases it.
-                let stored = Array::build(new.shape(), |out| new.copy_to(out));
+                let stored = new.private_copy();
                 if let Kind::Variable { value, .. } = &nodes[*variable].kind {
                     *value.lock().unwrap_or_else(PoisonError::into_inner) = stored.clone();
                 }
