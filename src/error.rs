@@ -23,6 +23,8 @@ pub enum ErrorKind {
     Format,
     /// A static graph was misused (missing feed, node of another graph, ...).
     Graph,
+    /// An argument outside its valid range (a negative learning rate, ...).
+    Value,
 }
 
 /// The crate's error: the failing op, what kind of failure, and a message with the shapes.

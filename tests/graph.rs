@@ -176,6 +176,12 @@ fn every_op_has_the_same_gradient_as_eager_backward() {
         v,
     );
     compare(
+        |a, b| (a * 3.0).softplus() - b.softplus(),
+        |a, b| (a * 3.0).softplus() - b.softplus(),
+        m,
+        v,
+    );
+    compare(
         |a, b| a.tanh() * (2.0 - b) / 3.0,
         |a, b| a.tanh() * (2.0 - b) / 3.0,
         m,

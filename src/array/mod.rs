@@ -17,6 +17,7 @@ mod matmul;
 mod pool;
 mod reduce;
 
+pub(crate) use dtype::Dtype;
 pub(crate) use elementwise::{apply_inplace, apply_inplace_scalar, map, zip_map};
 pub(crate) use layout::Layout;
 pub(crate) use matmul::matmul;

@@ -126,6 +126,8 @@ pub(crate) fn input_grads<T: Float, V: GradValue<T>>(
         Op::Relu => one_input(ap(Op::WherePositive, &[g, y()])),
         // σ' = σ(1 - σ)
         Op::Sigmoid => one_input(mul(g, &mul(y(), &ap(Op::ScalarSub(one), &[y()])))),
+        // softplus' = σ(x), smooth everywhere (no kink at 0, unlike its max/abs formula)
+        Op::Softplus => one_input(mul(g, &ap(Op::Sigmoid, &[x(0)]))),
         // tanh' = 1 - tanh²
         Op::Tanh => one_input(mul(g, &ap(Op::ScalarSub(one), &[&mul(y(), y())]))),
         Op::Sum | Op::SumTo(_) => one_input(expand(g, &shapes[0])),

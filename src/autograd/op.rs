@@ -35,6 +35,8 @@ pub enum Op<T> {
     Relu,
     Sigmoid,
     Tanh,
+    /// `ln(1 + e^x)`, computed without overflow (the smooth ReLU; the base of stable BCE).
+    Softplus,
     // Reductions.
     Sum,
     Mean,
@@ -93,6 +95,7 @@ impl<T: Float> Op<T> {
             Op::Relu => "relu",
             Op::Sigmoid => "sigmoid",
             Op::Tanh => "tanh",
+            Op::Softplus => "softplus",
             Op::Sum => "sum",
             Op::Mean => "mean",
             Op::SumDim { .. } => "sum_dim",
@@ -124,9 +127,14 @@ impl<T: Float> Op<T> {
     /// needs is a shape, which nodes always keep).
     pub(crate) fn saves(&self) -> (bool, bool) {
         match self {
-            Op::Mul | Op::Div | Op::Pow(_) | Op::Log | Op::Abs | Op::MaxDim { .. } | Op::MatMul => {
-                (true, false)
-            }
+            Op::Mul
+            | Op::Div
+            | Op::Pow(_)
+            | Op::Log
+            | Op::Abs
+            | Op::Softplus
+            | Op::MaxDim { .. }
+            | Op::MatMul => (true, false),
             Op::ScalarDiv(_) => (true, true),
             Op::Exp | Op::Sqrt | Op::Relu | Op::Sigmoid | Op::Tanh => (false, true),
             _ => (false, false),
@@ -237,6 +245,8 @@ impl<T: Float> Op<T> {
             Op::Relu => array::map(a, |p| if p < T::zero() { T::zero() } else { p }),
             Op::Sigmoid => array::map(a, sigmoid),
             Op::Tanh => array::map(a, T::tanh),
+            // max(x, 0) + ln(1 + e^-|x|): e^-|x| <= 1, so nothing overflows for any x.
+            Op::Softplus => array::map(a, |p| p.max(T::zero()) + (-p.abs()).exp().ln_1p()),
             Op::Sum => Array::scalar(array::sum_all(a)),
             Op::Mean => {
                 let n = T::from(a.numel()).unwrap_or_else(T::nan);

@@ -214,6 +214,13 @@ impl<T: Float> Node<T> {
     }
 
     fallible! { Node;
+        /// `ln(1 + e^x)` elementwise, without overflow, like `tf.nn.softplus`.
+        softplus / try_softplus (&self) -> Node<T> {
+            Node::apply(Op::Softplus, &[self])
+        }
+    }
+
+    fallible! { Node;
         /// Sum of all elements (a scalar node), like `tf.reduce_sum(x)`.
         sum / try_sum (&self) -> Node<T> {
             Node::apply(Op::Sum, &[self])

@@ -81,6 +81,8 @@ impl<T: Float> Tensor<T> {
         sigmoid => Op::Sigmoid;
         /// Hyperbolic tangent elementwise.
         tanh => Op::Tanh;
+        /// `ln(1 + e^x)` elementwise, without overflow for large `x` (like `F.softplus`).
+        softplus => Op::Softplus;
         /// Sum of all elements, as a scalar tensor (shape `[]`).
         sum => Op::Sum;
         /// Mean of all elements, as a scalar tensor (NaN for an empty tensor, as in PyTorch).

@@ -1,0 +1,185 @@
+//! Losses and softmax as functions, like `torch.nn.functional`.
+//!
+//! Every function records on the tape like any tensor op, so `loss.backward()` reaches the
+//! model's parameters. Each has a `try_` twin that returns the error the plain form panics
+//! with (shapes that differ, a class index out of range, a dim out of range).
+//!
+//! Unlike PyTorch, a loss does not broadcast an `input` and a `target` of different shapes:
+//! `[64, 1]` against `[64]` silently broadcasts to `[64, 64]` in PyTorch (with only a
+//! warning) and trains on the wrong loss; here it is an error.
+
+use crate::autograd::Op;
+use crate::error::{or_panic, Error, Result};
+use crate::Tensor;
+use num_traits::Float;
+
+/// How a loss reduces its per-element values, like PyTorch's `reduction=` argument.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Reduction {
+    /// The mean over all elements (PyTorch's default).
+    #[default]
+    Mean,
+    /// The sum over all elements.
+    Sum,
+    /// No reduction: one loss value per element (per sample for `cross_entropy`).
+    None,
+}
+
+impl Reduction {
+    fn apply<T: Float>(self, losses: Tensor<T>) -> Tensor<T> {
+        match self {
+            Reduction::Mean => losses.mean(),
+            Reduction::Sum => losses.sum(),
+            Reduction::None => losses,
+        }
+    }
+}
+
+/// A free function and its `try_` twin: the plain form panics with the error's text.
+macro_rules! fallible_fn {
+    ($($(#[$doc:meta])* $name:ident / $try_name:ident <$t:ident> ($($arg:ident : $ty:ty),*) -> $out:ty $body:block)*) => {$(
+        $(#[$doc])*
+        #[track_caller]
+        pub fn $name<$t: Float>($($arg: $ty),*) -> $out {
+            or_panic($try_name($($arg),*))
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] returning an error instead of panicking.")]
+        pub fn $try_name<$t: Float>($($arg: $ty),*) -> Result<$out> $body
+    )*};
+}
+
+fn same_shape<T: Float>(op: &'static str, input: &Tensor<T>, target: &Tensor<T>) -> Result<()> {
+    if input.shape() != target.shape() {
+        return Err(Error::shape(
+            op,
+            format!(
+                "input shape {:?} and target shape {:?} differ (losses do not broadcast; reshape one of them)",
+                input.shape(),
+                target.shape()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fallible_fn! {
+    /// Mean squared error, `mean((input - target)²)`, like `F.mse_loss`.
+    ///
+    /// ```
+    /// use tapegrad::nn::functional::mse_loss;
+    /// use tapegrad::Tensor;
+    /// let input: Tensor = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]);
+    /// let target: Tensor = Tensor::from_vec(vec![1.0, 0.0, 0.0], &[3]);
+    /// assert_eq!(mse_loss(&input, &target).item(), 13.0 / 3.0);
+    /// ```
+    mse_loss / try_mse_loss<T>(input: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
+        try_mse_loss_with(input, target, Reduction::Mean)
+    }
+
+    /// Squared error with the given reduction, like `F.mse_loss(..., reduction=...)`.
+    mse_loss_with / try_mse_loss_with<T>(input: &Tensor<T>, target: &Tensor<T>, reduction: Reduction) -> Tensor<T> {
+        same_shape("mse_loss", input, target)?;
+        Ok(reduction.apply((input - target).pow(T::one() + T::one())))
+    }
+
+    /// Mean absolute error, `mean(|input - target|)`, like `F.l1_loss`.
+    l1_loss / try_l1_loss<T>(input: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
+        try_l1_loss_with(input, target, Reduction::Mean)
+    }
+
+    /// Absolute error with the given reduction, like `F.l1_loss(..., reduction=...)`.
+    l1_loss_with / try_l1_loss_with<T>(input: &Tensor<T>, target: &Tensor<T>, reduction: Reduction) -> Tensor<T> {
+        same_shape("l1_loss", input, target)?;
+        Ok(reduction.apply((input - target).abs()))
+    }
+
+    /// `log(softmax(x))` along `dim`, computed as `x - max - log(sum(exp(x - max)))` so large
+    /// logits neither overflow nor lose precision, like `F.log_softmax`.
+    ///
+    /// ```
+    /// use tapegrad::nn::functional::log_softmax;
+    /// use tapegrad::Tensor;
+    /// let x: Tensor<f64> = Tensor::from_vec(vec![1000.0, 1000.0], &[1, 2]);
+    /// let y = log_softmax(&x, 1).to_vec();
+    /// assert!((y[0] - (0.5f64).ln()).abs() < 1e-12 && (y[1] - (0.5f64).ln()).abs() < 1e-12);
+    /// ```
+    log_softmax / try_log_softmax<T>(x: &Tensor<T>, dim: usize) -> Tensor<T> {
+        // Shifting by a constant does not change log_softmax, so the max is taken from a
+        // detached copy: no gradient flows through it and ties need no special rule.
+        let max = Tensor::apply(Op::MaxDim { dim, keepdim: true }, &[&x.detach()])
+            .map_err(|e| Error::new(e.kind(), "log_softmax", e.message()))?;
+        let shifted = x - &max;
+        let log_sum = shifted.exp().sum_dim(dim, true).log();
+        Ok(shifted - log_sum)
+    }
+
+    /// `exp(x) / sum(exp(x))` along `dim`, without overflow, like `F.softmax`.
+    softmax / try_softmax<T>(x: &Tensor<T>, dim: usize) -> Tensor<T> {
+        Ok(try_log_softmax(x, dim)?.exp())
+    }
+
+    /// Cross-entropy between logits and class indices, like `F.cross_entropy`: the mean over
+    /// the batch of `-log_softmax(input)[i, target[i]]`. `input` is `[N, C]` (or `[C]` with
+    /// one target); `target` holds `N` class indices in `0..C`.
+    ///
+    /// ```
+    /// use tapegrad::nn::functional::cross_entropy;
+    /// use tapegrad::Tensor;
+    /// // Two classes with equal logits: the loss is ln 2 whatever the target.
+    /// let logits: Tensor<f64> = Tensor::zeros(&[3, 2]);
+    /// assert!((cross_entropy(&logits, &[0, 1, 1]).item() - 2f64.ln()).abs() < 1e-12);
+    /// ```
+    cross_entropy / try_cross_entropy<T>(input: &Tensor<T>, target: &[usize]) -> Tensor<T> {
+        try_cross_entropy_with(input, target, Reduction::Mean)
+    }
+
+    /// Cross-entropy with the given reduction (`None` gives one loss per sample).
+    cross_entropy_with / try_cross_entropy_with<T>(input: &Tensor<T>, target: &[usize], reduction: Reduction) -> Tensor<T> {
+        let (batch, classes) = match *input.shape() {
+            [n, c] => (Some(n), c),
+            [c] => (None, c),
+            _ => {
+                return Err(Error::shape(
+                    "cross_entropy",
+                    format!("input must be [N, C] logits (or [C]), got shape {:?}", input.shape()),
+                ))
+            }
+        };
+        if target.len() != batch.unwrap_or(1) {
+            return Err(Error::shape(
+                "cross_entropy",
+                format!("input of shape {:?} needs {} target indices, got {}", input.shape(), batch.unwrap_or(1), target.len()),
+            ));
+        }
+        if let Some((i, &class)) = target.iter().enumerate().find(|&(_, &class)| class >= classes) {
+            return Err(Error::index(
+                "cross_entropy",
+                format!("target[{i}] = {class} is out of range for {classes} classes (input shape {:?})", input.shape()),
+            ));
+        }
+        // Pick each row's target log-probability with a one-hot mask: a constant, so the
+        // gradient is `softmax - one_hot` per row, as for PyTorch's fused kernel.
+        let mut one_hot = vec![T::zero(); target.len() * classes];
+        for (row, &class) in target.iter().enumerate() {
+            one_hot[row * classes + class] = T::one();
+        }
+        let one_hot = Tensor::from_vec(one_hot, input.shape());
+        let dim = input.ndim() - 1;
+        let picked = (try_log_softmax(input, dim)? * one_hot).sum_dim(dim, false);
+        Ok(reduction.apply(-picked))
+    }
+
+    /// Binary cross-entropy on logits, like `F.binary_cross_entropy_with_logits`:
+    /// `mean(softplus(x) - x·y)`, which equals `-[y log σ(x) + (1-y) log(1-σ(x))]` but
+    /// never takes the log of a rounded-off 0, and has the exact gradient `σ(x) - y`.
+    binary_cross_entropy_with_logits / try_binary_cross_entropy_with_logits<T>(input: &Tensor<T>, target: &Tensor<T>) -> Tensor<T> {
+        try_binary_cross_entropy_with_logits_with(input, target, Reduction::Mean)
+    }
+
+    /// Binary cross-entropy on logits with the given reduction.
+    binary_cross_entropy_with_logits_with / try_binary_cross_entropy_with_logits_with<T>(input: &Tensor<T>, target: &Tensor<T>, reduction: Reduction) -> Tensor<T> {
+        same_shape("binary_cross_entropy_with_logits", input, target)?;
+        Ok(reduction.apply(input.softplus() - input * target))
+    }
+}

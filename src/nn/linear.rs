@@ -1,0 +1,144 @@
+//! `Linear`: `y = x Wᵀ + b`, PyTorch's `nn.Linear`.
+
+use super::Module;
+use crate::error::{or_panic, Error, Result};
+use crate::Tensor;
+use num_traits::Float;
+
+/// A fully connected layer, `y = x Wᵀ + b`, with `weight` of shape `[out, in]` and `bias`
+/// of shape `[out]`, like `nn.Linear`. Parameters are named `"weight"` and `"bias"`.
+///
+/// `x` may be `[in]`, `[batch, in]` or have more leading dims (`[..., in]`).
+///
+/// ```
+/// use tapegrad::nn::{Linear, Module};
+/// use tapegrad::Tensor;
+/// tapegrad::manual_seed(0);
+/// let layer: Linear = Linear::new(4, 2);
+/// assert_eq!(layer.weight().shape(), &[2, 4]);
+/// let y = layer.forward(&Tensor::ones(&[64, 4]));
+/// assert_eq!(y.shape(), &[64, 2]);
+/// assert!(layer.try_forward(&Tensor::ones(&[64, 3])).is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Linear<T: Float = f32> {
+    weight: Tensor<T>,
+    bias: Option<Tensor<T>>,
+}
+
+impl<T: Float> Linear<T> {
+    /// A layer from `in_features` to `out_features` with a bias, initialised like PyTorch:
+    /// weight and bias both drawn from U(-1/√in, 1/√in) by the seeded generator
+    /// ([`manual_seed`](crate::manual_seed)).
+    pub fn new(in_features: usize, out_features: usize) -> Self {
+        Linear::with_bias(in_features, out_features, true)
+    }
+
+    /// As [`Linear::new`], with a bias only if `bias` (PyTorch's `bias=False` leaves it out).
+    pub fn with_bias(in_features: usize, out_features: usize, bias: bool) -> Self {
+        // PyTorch: kaiming_uniform_(a=√5) on the weight, which comes to U(-1/√in, 1/√in),
+        // and the same bound for the bias. With no inputs the bound is 0.
+        let bound = if in_features == 0 {
+            T::zero()
+        } else {
+            T::one() / T::from(in_features).unwrap_or_else(T::nan).sqrt()
+        };
+        let uniform =
+            |shape: &[usize]| Tensor::rand_uniform(shape, -bound, bound).requires_grad_(true);
+        let weight = uniform(&[out_features, in_features]);
+        let bias = bias.then(|| uniform(&[out_features]));
+        Linear { weight, bias }
+    }
+
+    /// A layer with the given weight `[out, in]` and optional bias `[out]`. They become
+    /// parameters: `requires_grad` is turned on. Panics on shapes that do not fit.
+    #[track_caller]
+    pub fn from_weights(weight: Tensor<T>, bias: Option<Tensor<T>>) -> Self {
+        or_panic(Linear::try_from_weights(weight, bias))
+    }
+
+    /// [`Linear::from_weights`] returning an error for shapes that do not fit.
+    pub fn try_from_weights(weight: Tensor<T>, bias: Option<Tensor<T>>) -> Result<Self> {
+        let &[out_features, _] = weight.shape() else {
+            return Err(Error::shape(
+                "Linear",
+                format!(
+                    "weight must be 2-D [out, in], got shape {:?}",
+                    weight.shape()
+                ),
+            ));
+        };
+        if let Some(b) = &bias {
+            if b.shape() != [out_features] {
+                return Err(Error::shape(
+                    "Linear",
+                    format!(
+                        "bias must have shape [{out_features}] to match weight {:?}, got {:?}",
+                        weight.shape(),
+                        b.shape()
+                    ),
+                ));
+            }
+        }
+        Ok(Linear {
+            weight: weight.requires_grad_(true),
+            bias: bias.map(|b| b.requires_grad_(true)),
+        })
+    }
+
+    /// The weight, `[out_features, in_features]`.
+    pub fn weight(&self) -> &Tensor<T> {
+        &self.weight
+    }
+
+    /// The bias, `[out_features]`, if the layer has one.
+    pub fn bias(&self) -> Option<&Tensor<T>> {
+        self.bias.as_ref()
+    }
+
+    /// The number of input features.
+    pub fn in_features(&self) -> usize {
+        self.weight.shape()[1]
+    }
+
+    /// The number of output features.
+    pub fn out_features(&self) -> usize {
+        self.weight.shape()[0]
+    }
+
+    /// [`Module::forward`] returning an error when `x`'s last dim is not `in_features`.
+    pub fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        if x.shape().last() != Some(&self.in_features()) {
+            return Err(Error::shape(
+                "Linear",
+                format!(
+                    "input of shape {:?} does not end in in_features = {} (weight {:?})",
+                    x.shape(),
+                    self.in_features(),
+                    self.weight.shape()
+                ),
+            ));
+        }
+        let y = x.try_matmul(&self.weight.t())?;
+        match &self.bias {
+            Some(b) => y.try_add(b),
+            None => Ok(y),
+        }
+    }
+}
+
+impl<T: Float> Module<T> for Linear<T> {
+    /// `x Wᵀ + b`; panics with [`Linear::try_forward`]'s error if `x` does not fit.
+    #[track_caller]
+    fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
+        or_panic(self.try_forward(x))
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
+        let mut named = vec![("weight".to_string(), self.weight.clone())];
+        if let Some(b) = &self.bias {
+            named.push(("bias".to_string(), b.clone()));
+        }
+        named
+    }
+}

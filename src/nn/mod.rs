@@ -1,0 +1,47 @@
+//! Layers, losses and saving: the lecture's `torch.nn` step.
+//!
+//! - [`Module`]: anything with a `forward` and named parameters (PyTorch's `nn.Module`);
+//! - [`Linear`], [`Sequential`], and the parameter-free [`Relu`], [`Sigmoid`], [`Tanh`];
+//! - [`functional`]: losses and softmax, like `torch.nn.functional`;
+//! - [`save`] / [`load`]: parameters to and from safetensors files, under the same names a
+//!   PyTorch `state_dict()` uses, so weights move between the two.
+//!
+//! A module of your own is its struct, its `forward`, and one place that names its
+//! parameters:
+//!
+//! ```
+//! use tapegrad::nn::{self, Linear, Module, Params};
+//! use tapegrad::Tensor;
+//!
+//! struct MyOneLayerNet {
+//!     linear: Linear,
+//! }
+//!
+//! impl Module for MyOneLayerNet {
+//!     fn forward(&self, x: &Tensor) -> Tensor {
+//!         self.linear.forward(x)
+//!     }
+//!     fn named_parameters(&self) -> Vec<(String, Tensor)> {
+//!         Params::new().module("linear", &self.linear).into()
+//!     }
+//! }
+//!
+//! let net = MyOneLayerNet { linear: Linear::new(4, 2) };
+//! let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
+//! assert_eq!(names, ["linear.weight", "linear.bias"]); // as in PyTorch's state_dict()
+//! let y = net.forward(&Tensor::randn(&[64, 4]));
+//! assert_eq!(y.shape(), &[64, 2]);
+//! ```
+
+mod activation;
+pub mod functional;
+mod linear;
+mod module;
+mod safetensors_io;
+mod sequential;
+
+pub use activation::{Relu, Sigmoid, Tanh};
+pub use linear::Linear;
+pub use module::{Module, Params};
+pub use safetensors_io::{load, save};
+pub use sequential::Sequential;

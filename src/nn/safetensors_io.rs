@@ -1,0 +1,267 @@
+//! `save` and `load`: a module's parameters in a safetensors file, by `state_dict` name.
+
+use super::Module;
+use crate::array::{self, Array, Dtype};
+use crate::error::{Error, ErrorKind, Result};
+use crate::Tensor;
+use num_traits::Float;
+use safetensors::{tensor::TensorView, SafeTensors};
+use std::borrow::Cow;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One parameter, little-endian, as the safetensors writer wants it.
+struct Bytes {
+    dtype: safetensors::Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl safetensors::View for &Bytes {
+    fn dtype(&self) -> safetensors::Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.data)
+    }
+    fn data_len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+fn file_dtype<T>(op: &'static str) -> Result<(safetensors::Dtype, Dtype)> {
+    match Dtype::of::<T>() {
+        Some(Dtype::F32) => Ok((safetensors::Dtype::F32, Dtype::F32)),
+        Some(Dtype::F64) => Ok((safetensors::Dtype::F64, Dtype::F64)),
+        None => Err(Error::new(
+            ErrorKind::Format,
+            op,
+            format!(
+                "only f32 and f64 tensors can be stored, not {}",
+                std::any::type_name::<T>()
+            ),
+        )),
+    }
+}
+
+fn io_error(op: &'static str, path: &Path, what: &str, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, op, format!("{what} {}: {e}", path.display()))
+}
+
+/// Writes `module`'s parameters to a safetensors file at `path`, under their
+/// [`named_parameters`](Module::named_parameters) names (the keys of a PyTorch
+/// `state_dict`), so `safetensors.torch.load_file(path)` gives a dict `load_state_dict`
+/// accepts.
+///
+/// The write is atomic: the bytes go to a temporary file in the same directory, which is
+/// flushed to disk and then renamed over `path`. A crash leaves either the old file or the
+/// new one, never half of one.
+///
+/// ```
+/// use tapegrad::nn::{self, Linear, Module};
+/// let dir = std::env::temp_dir().join(format!("tapegrad-doc-save-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("model.safetensors");
+/// let trained: Linear = Linear::new(4, 2);
+/// nn::save(&trained, &path)?;
+/// let fresh: Linear = Linear::new(4, 2);
+/// nn::load(&fresh, &path)?;
+/// assert_eq!(fresh.weight().to_vec(), trained.weight().to_vec());
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn save<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let (dtype, elem) = file_dtype::<T>("save")?;
+    let named = module.named_parameters();
+    let mut tensors = Vec::with_capacity(named.len());
+    for (i, (name, p)) in named.iter().enumerate() {
+        if named[..i].iter().any(|(other, _)| other == name) {
+            return Err(Error::new(
+                ErrorKind::Format,
+                "save",
+                format!("two parameters are named {name:?}; a file needs unique names"),
+            ));
+        }
+        let values = p.to_vec();
+        let data: Vec<u8> = match elem {
+            Dtype::F32 => values
+                .iter()
+                .flat_map(|v| v.to_f32().unwrap_or(f32::NAN).to_le_bytes())
+                .collect(),
+            Dtype::F64 => values
+                .iter()
+                .flat_map(|v| v.to_f64().unwrap_or(f64::NAN).to_le_bytes())
+                .collect(),
+        };
+        tensors.push((
+            name.clone(),
+            Bytes {
+                dtype,
+                shape: p.shape().to_vec(),
+                data,
+            },
+        ));
+    }
+    let bytes = safetensors::serialize(tensors.iter().map(|(n, b)| (n.as_str(), b)), None)
+        .map_err(|e| Error::new(ErrorKind::Format, "save", format!("cannot serialize: {e}")))?;
+    write_atomically(path, &bytes)
+}
+
+/// Writes `bytes` to a temporary sibling of `path`, syncs it, and renames it into place.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path.file_name().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Io,
+            "save",
+            format!("{} is not a file path", path.display()),
+        )
+    })?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = (|| {
+        let mut file =
+            fs::File::create(&tmp).map_err(|e| io_error("save", &tmp, "cannot create", e))?;
+        file.write_all(bytes)
+            .map_err(|e| io_error("save", &tmp, "cannot write", e))?;
+        file.sync_all()
+            .map_err(|e| io_error("save", &tmp, "cannot sync", e))?;
+        fs::rename(&tmp, path)
+            .map_err(|e| io_error("save", path, "cannot rename the temporary file onto", e))
+    })();
+    if written.is_err() {
+        // Best effort: the error that matters is the one being returned.
+        let _ = fs::remove_file(&tmp);
+    }
+    written?;
+    // The rename is durable once the directory entry is on disk (a no-op where a
+    // directory cannot be opened for syncing).
+    if let Ok(d) = fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Reads the parameters of `module` from the safetensors file at `path` (written by
+/// [`save`], or by PyTorch's `safetensors.torch.save_file(model.state_dict(), path)`).
+///
+/// Everything is checked before anything changes: the file must parse, hold exactly the
+/// module's parameter names (none missing, none extra, like PyTorch's strict
+/// `load_state_dict`), with the same shapes and the module's dtype. On any error the
+/// module is left as it was.
+pub fn load<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let (dtype, elem) = file_dtype::<T>("load")?;
+    let bytes = fs::read(path).map_err(|e| io_error("load", path, "cannot read", e))?;
+    let file = SafeTensors::deserialize(&bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::Format,
+            "load",
+            format!("{} is not a valid safetensors file: {e}", path.display()),
+        )
+    })?;
+    let named = module.named_parameters();
+    let mut values = Vec::with_capacity(named.len());
+    for (name, p) in &named {
+        let view = file.tensor(name).map_err(|_| {
+            format_error(
+                path,
+                format!(
+                    "has no tensor {name:?} (the module's parameter of shape {:?})",
+                    p.shape()
+                ),
+            )
+        })?;
+        values.push(read_values::<T>(path, name, p, &view, dtype, elem)?);
+    }
+    let mut extra: Vec<&str> = file
+        .names()
+        .into_iter()
+        .filter(|n| !named.iter().any(|(name, _)| name == *n))
+        .collect();
+    if !extra.is_empty() {
+        extra.sort_unstable();
+        return Err(format_error(
+            path,
+            format!("has tensors the module has no parameters for: {extra:?}"),
+        ));
+    }
+    // Every check passed: now write.
+    for ((_, p), v) in named.iter().zip(values) {
+        array::apply_inplace(p.array(), &Array::from_vec(v, p.shape()), |_, new| new);
+    }
+    Ok(())
+}
+
+fn format_error(path: &Path, message: String) -> Error {
+    Error::new(
+        ErrorKind::Format,
+        "load",
+        format!("{} {message}", path.display()),
+    )
+}
+
+/// One tensor's values, after checking its dtype and shape against the parameter.
+fn read_values<T: Float>(
+    path: &Path,
+    name: &str,
+    param: &Tensor<T>,
+    view: &TensorView<'_>,
+    dtype: safetensors::Dtype,
+    elem: Dtype,
+) -> Result<Vec<T>> {
+    if view.dtype() != dtype {
+        return Err(format_error(
+            path,
+            format!(
+                "stores {name:?} as {:?}, but the module's parameters are {dtype:?}",
+                view.dtype()
+            ),
+        ));
+    }
+    if view.shape() != param.shape() {
+        return Err(Error::shape(
+            "load",
+            format!(
+                "{}: {name:?} has shape {:?} in the file but {:?} in the module",
+                path.display(),
+                view.shape(),
+                param.shape()
+            ),
+        ));
+    }
+    if param.array().layout().has_overlap() {
+        return Err(Error::shape(
+            "load",
+            format!(
+                "parameter {name:?} is a broadcast view (shape {:?}) and cannot be written",
+                param.shape()
+            ),
+        ));
+    }
+    let data = view.data();
+    Ok(match elem {
+        Dtype::F32 => data
+            .chunks_exact(4)
+            .map(|b| T::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])).unwrap_or_else(T::nan))
+            .collect(),
+        Dtype::F64 => data
+            .chunks_exact(8)
+            .map(|b| {
+                let bytes = [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]];
+                T::from(f64::from_le_bytes(bytes)).unwrap_or_else(T::nan)
+            })
+            .collect(),
+    })
+}

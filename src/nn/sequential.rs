@@ -1,0 +1,91 @@
+//! `Sequential`: modules applied one after another.
+
+use super::{Module, Params};
+use crate::Tensor;
+use num_traits::Float;
+use std::fmt;
+
+/// Modules applied in order, like `nn.Sequential`. Children are named by their index, so a
+/// `Linear` added first has parameters `"0.weight"` and `"0.bias"`; a parameter-free child
+/// (such as [`Relu`](crate::nn::Relu)) still takes its index, as in PyTorch.
+///
+/// ```
+/// use tapegrad::nn::{Linear, Module, Relu, Sequential};
+/// use tapegrad::Tensor;
+/// let model: Sequential = Sequential::new().add(Linear::new(4, 8)).add(Relu).add(Linear::new(8, 2));
+/// let names: Vec<String> = model.named_parameters().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
+/// assert_eq!(model.forward(&Tensor::ones(&[5, 4])).shape(), &[5, 2]);
+/// ```
+pub struct Sequential<T: Float = f32> {
+    children: Vec<Box<dyn Module<T>>>,
+}
+
+impl<T: Float> Default for Sequential<T> {
+    fn default() -> Self {
+        Sequential {
+            children: Vec::new(),
+        }
+    }
+}
+
+impl<T: Float> Sequential<T> {
+    /// An empty sequence (its forward returns the input unchanged).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `module`; it will be named by its index.
+    #[allow(clippy::should_implement_trait)] // API.md fixes the name, after PyTorch's `add_module`
+    pub fn add(mut self, module: impl Module<T> + 'static) -> Self {
+        self.children.push(Box::new(module));
+        self
+    }
+
+    /// The number of children.
+    pub fn len(&self) -> usize {
+        self.children.len()
+    }
+
+    /// True if there are no children.
+    pub fn is_empty(&self) -> bool {
+        self.children.is_empty()
+    }
+
+    /// The child at `index`, like `model[index]` in PyTorch.
+    pub fn get(&self, index: usize) -> Option<&dyn Module<T>> {
+        self.children.get(index).map(|m| &**m)
+    }
+}
+
+impl<T: Float> Module<T> for Sequential<T> {
+    fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
+        let mut children = self.children.iter();
+        let Some(first) = children.next() else {
+            return x.clone();
+        };
+        children.fold(first.forward(x), |h, m| m.forward(&h))
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
+        let mut named = Params::new();
+        for (i, child) in self.children.iter().enumerate() {
+            named = named.module(&i.to_string(), child);
+        }
+        named.into()
+    }
+}
+
+impl<T: Float> fmt::Debug for Sequential<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self
+            .named_parameters()
+            .iter()
+            .map(|(n, p)| format!("{n}: {:?}", p.shape()))
+            .collect();
+        f.debug_struct("Sequential")
+            .field("children", &self.children.len())
+            .field("parameters", &names)
+            .finish()
+    }
+}

@@ -1,0 +1,311 @@
+//! Adam and AdamW: one implementation, two places for the weight decay.
+
+use super::{check_params, check_range, update_in_place, Optimizer};
+use crate::error::{or_panic, Result};
+use crate::Tensor;
+use num_traits::Float;
+
+/// The moment estimates of one parameter (created on its first step, as in PyTorch).
+#[derive(Debug, Clone)]
+struct Moments<T> {
+    step: u64,
+    exp_avg: Vec<T>,
+    exp_avg_sq: Vec<T>,
+    /// The running maximum of `exp_avg_sq`, for amsgrad.
+    max_exp_avg_sq: Vec<T>,
+}
+
+/// Where the weight decay goes: into the gradient (Adam's L2) or onto the parameter
+/// directly (AdamW's decoupled decay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decay {
+    L2,
+    Decoupled,
+}
+
+/// The shared state and algorithm of [`Adam`] and [`AdamW`].
+#[derive(Debug)]
+struct AdamCore<T: Float> {
+    name: &'static str,
+    params: Vec<Tensor<T>>,
+    state: Vec<Option<Moments<T>>>,
+    lr: T,
+    beta1: T,
+    beta2: T,
+    eps: T,
+    weight_decay: T,
+    decay: Decay,
+    amsgrad: bool,
+    maximize: bool,
+}
+
+impl<T: Float> AdamCore<T> {
+    fn new(
+        name: &'static str,
+        params: Vec<Tensor<T>>,
+        lr: T,
+        decay: Decay,
+        weight_decay: T,
+    ) -> Result<Self> {
+        check_params(name, &params, lr)?;
+        let constant = |v: f64| T::from(v).unwrap_or_else(T::nan);
+        Ok(AdamCore {
+            name,
+            state: vec![None; params.len()],
+            params,
+            lr,
+            beta1: constant(0.9),
+            beta2: constant(0.999),
+            eps: constant(1e-8),
+            weight_decay,
+            decay,
+            amsgrad: false,
+            maximize: false,
+        })
+    }
+
+    fn step(&mut self) {
+        // PyTorch computes these scalars in Python floats (f64), then the kernels round
+        // them to the tensor's type: do the same so the trajectories agree.
+        let f = |v: T| v.to_f64().unwrap_or(f64::NAN);
+        let t = |v: f64| T::from(v).unwrap_or_else(T::nan);
+        let (lr, beta1, beta2, wd) = (
+            f(self.lr),
+            f(self.beta1),
+            f(self.beta2),
+            f(self.weight_decay),
+        );
+        let (one_minus_beta1, one_minus_beta2) = (t(1.0 - beta1), t(1.0 - beta2));
+        let (beta2_t, eps, wd_t) = (self.beta2, self.eps, self.weight_decay);
+        let decoupled_factor = t(1.0 - lr * wd);
+        let decay = if wd == 0.0 { None } else { Some(self.decay) };
+        let (amsgrad, maximize) = (self.amsgrad, self.maximize);
+
+        for (param, slot) in self.params.iter().zip(&mut self.state) {
+            let Some(grad) = param.grad() else { continue };
+            update_in_place(param, &grad, |theta, grads| {
+                let n = theta.len();
+                let state = slot.get_or_insert_with(|| Moments {
+                    step: 0,
+                    exp_avg: vec![T::zero(); n],
+                    exp_avg_sq: vec![T::zero(); n],
+                    max_exp_avg_sq: if amsgrad {
+                        vec![T::zero(); n]
+                    } else {
+                        Vec::new()
+                    },
+                });
+                state.step += 1;
+                let step = state.step as f64;
+                let bias_correction1 = 1.0 - beta1.powf(step);
+                let bias_correction2_sqrt = t((1.0 - beta2.powf(step)).sqrt());
+                let neg_step_size = t(-(lr / bias_correction1));
+                let Moments {
+                    exp_avg,
+                    exp_avg_sq,
+                    max_exp_avg_sq,
+                    ..
+                } = state;
+                for i in 0..n {
+                    let mut g = if maximize { -grads[i] } else { grads[i] };
+                    match decay {
+                        Some(Decay::L2) => g = g + wd_t * theta[i],
+                        Some(Decay::Decoupled) => theta[i] = theta[i] * decoupled_factor,
+                        None => {}
+                    }
+                    exp_avg[i] = lerp(exp_avg[i], g, one_minus_beta1);
+                    exp_avg_sq[i] = exp_avg_sq[i] * beta2_t + one_minus_beta2 * g * g;
+                    let second = if amsgrad {
+                        max_exp_avg_sq[i] = max_exp_avg_sq[i].max(exp_avg_sq[i]);
+                        max_exp_avg_sq[i]
+                    } else {
+                        exp_avg_sq[i]
+                    };
+                    let denom = second.sqrt() / bias_correction2_sqrt + eps;
+                    theta[i] = theta[i] + neg_step_size * exp_avg[i] / denom;
+                }
+            });
+        }
+    }
+
+    fn zero_grad(&mut self) {
+        for p in &self.params {
+            p.clear_grad();
+        }
+    }
+}
+
+/// `a + w (b - a)`, written as PyTorch's `lerp` kernel writes it (the form depends on `w`).
+fn lerp<T: Float>(a: T, b: T, w: T) -> T {
+    let half = T::from(0.5).unwrap_or_else(T::nan);
+    if w.abs() < half {
+        a + w * (b - a)
+    } else {
+        b - (b - a) * (T::one() - w)
+    }
+}
+
+/// The builder methods and accessors Adam and AdamW share.
+macro_rules! adam_builders {
+    ($ty:ident) => {
+        impl<T: Float> $ty<T> {
+            /// Coefficients β1, β2 of the running averages of the gradient and its square
+            /// (default 0.9, 0.999). Panics unless both are in `[0, 1)`.
+            #[track_caller]
+            pub fn betas(mut self, beta1: T, beta2: T) -> Self {
+                let name = self.0.name;
+                check_range(
+                    name,
+                    "beta1",
+                    beta1,
+                    beta1 >= T::zero() && beta1 < T::one(),
+                    "in [0, 1)",
+                );
+                check_range(
+                    name,
+                    "beta2",
+                    beta2,
+                    beta2 >= T::zero() && beta2 < T::one(),
+                    "in [0, 1)",
+                );
+                (self.0.beta1, self.0.beta2) = (beta1, beta2);
+                self
+            }
+
+            /// The term added to the denominator (default 1e-8). Panics if negative.
+            #[track_caller]
+            pub fn eps(mut self, eps: T) -> Self {
+                check_range(self.0.name, "eps", eps, eps >= T::zero(), ">= 0");
+                self.0.eps = eps;
+                self
+            }
+
+            /// The weight decay λ. Panics if negative.
+            #[track_caller]
+            pub fn weight_decay(mut self, weight_decay: T) -> Self {
+                check_range(
+                    self.0.name,
+                    "weight_decay",
+                    weight_decay,
+                    weight_decay >= T::zero(),
+                    ">= 0",
+                );
+                self.0.weight_decay = weight_decay;
+                self
+            }
+
+            /// The AMSGrad variant: divide by the running maximum of the second moment
+            /// (default off).
+            pub fn amsgrad(mut self, amsgrad: bool) -> Self {
+                self.0.amsgrad = amsgrad;
+                self
+            }
+
+            /// Ascend instead of descend (default off).
+            pub fn maximize(mut self, maximize: bool) -> Self {
+                self.0.maximize = maximize;
+                self
+            }
+
+            /// The learning rate.
+            pub fn lr(&self) -> T {
+                self.0.lr
+            }
+
+            /// Changes the learning rate for the following steps (for a schedule).
+            pub fn set_lr(&mut self, lr: T) {
+                self.0.lr = lr;
+            }
+
+            /// The parameters, in the order given.
+            pub fn params(&self) -> &[Tensor<T>] {
+                &self.0.params
+            }
+        }
+
+        impl<T: Float> Optimizer<T> for $ty<T> {
+            fn step(&mut self) {
+                self.0.step()
+            }
+            fn zero_grad(&mut self) {
+                self.0.zero_grad()
+            }
+        }
+    };
+}
+
+/// Adam, like `torch.optim.Adam`. PyTorch's algorithm box, for each parameter θ with
+/// gradient g at step t (skipping parameters without a gradient):
+///
+/// ```text
+/// g ← g + λθ                         if weight_decay λ ≠ 0 (L2, added to the gradient)
+/// m ← β1 m + (1 - β1) g
+/// v ← β2 v + (1 - β2) g²
+/// v_max ← max(v_max, v)              if amsgrad, and v_max is used for v below
+/// θ ← θ - γ/(1 - β1^t) · m / (√v / √(1 - β2^t) + ε)
+/// ```
+///
+/// ```
+/// use tapegrad::optim::{Adam, Optimizer};
+/// use tapegrad::Tensor;
+/// let w: Tensor<f64> = Tensor::from_vec(vec![1.0, -2.0], &[2]).requires_grad_(true);
+/// let mut adam = Adam::new(vec![w.clone()], 0.1);
+/// (&w * &w).sum().backward();
+/// adam.step(); // the first step moves each weight by about lr, against its gradient's sign
+/// let moved = w.to_vec();
+/// assert!((moved[0] - 0.9).abs() < 1e-6 && (moved[1] + 1.9).abs() < 1e-6);
+/// ```
+#[derive(Debug)]
+pub struct Adam<T: Float = f32>(AdamCore<T>);
+
+impl<T: Float> Adam<T> {
+    /// Adam over `params` with learning rate `lr`, betas (0.9, 0.999), eps 1e-8 and no
+    /// weight decay. Panics with [`Adam::try_new`]'s error for a negative `lr`, a non-leaf
+    /// tensor, or the same tensor twice.
+    #[track_caller]
+    pub fn new(params: Vec<Tensor<T>>, lr: T) -> Self {
+        or_panic(Adam::try_new(params, lr))
+    }
+
+    /// [`Adam::new`] returning an error instead of panicking.
+    pub fn try_new(params: Vec<Tensor<T>>, lr: T) -> Result<Self> {
+        Ok(Adam(AdamCore::new(
+            "Adam",
+            params,
+            lr,
+            Decay::L2,
+            T::zero(),
+        )?))
+    }
+}
+
+adam_builders!(Adam);
+
+/// AdamW, like `torch.optim.AdamW`: Adam with decoupled weight decay. Instead of adding λθ
+/// to the gradient, each step first shrinks the parameter, `θ ← θ(1 - γλ)`, then takes the
+/// Adam step without any decay. The default weight decay is 0.01, as in PyTorch.
+#[derive(Debug)]
+pub struct AdamW<T: Float = f32>(AdamCore<T>);
+
+impl<T: Float> AdamW<T> {
+    /// AdamW over `params` with learning rate `lr`, betas (0.9, 0.999), eps 1e-8 and weight
+    /// decay 0.01. Panics with [`AdamW::try_new`]'s error as [`Adam::new`] does.
+    #[track_caller]
+    pub fn new(params: Vec<Tensor<T>>, lr: T) -> Self {
+        or_panic(AdamW::try_new(params, lr))
+    }
+
+    /// [`AdamW::new`] returning an error instead of panicking.
+    pub fn try_new(params: Vec<Tensor<T>>, lr: T) -> Result<Self> {
+        let decay = T::from(0.01).unwrap_or_else(T::nan);
+        Ok(AdamW(AdamCore::new(
+            "AdamW",
+            params,
+            lr,
+            Decay::Decoupled,
+            decay,
+        )?))
+    }
+}
+
+adam_builders!(AdamW);

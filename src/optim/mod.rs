@@ -1,0 +1,157 @@
+//! Optimizers: the lecture's `torch.optim` step.
+//!
+//! Each optimizer follows the algorithm box in PyTorch's documentation line by line (and
+//! the order of operations of its single-tensor CPU code), so a trajectory matches
+//! PyTorch's to float rounding; `tests/optim.rs` compares 20+ steps of every configuration
+//! against numbers PyTorch printed.
+//!
+//! ```
+//! use tapegrad::nn::{functional::mse_loss, Linear, Module, Sequential};
+//! use tapegrad::optim::{Adam, Optimizer};
+//! use tapegrad::Tensor;
+//!
+//! tapegrad::manual_seed(0);
+//! let (x, y): (Tensor, Tensor) = (Tensor::randn(&[64, 4]), Tensor::randn(&[64, 2]));
+//! let model: Sequential = Sequential::new().add(Linear::new(4, 2));
+//! let mut optimizer = Adam::new(model.parameters(), 1e-2);
+//! let first = mse_loss(&model.forward(&x), &y).item();
+//! for _ in 0..100 {
+//!     let loss = mse_loss(&model.forward(&x), &y);
+//!     optimizer.zero_grad();
+//!     loss.backward();
+//!     optimizer.step();
+//! }
+//! assert!(mse_loss(&model.forward(&x), &y).item() < first);
+//! ```
+
+mod adam;
+mod sgd;
+
+pub use adam::{Adam, AdamW};
+pub use sgd::Sgd;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::Tensor;
+use num_traits::Float;
+
+/// Updates parameters from their gradients, like a `torch.optim.Optimizer`. Object safe,
+/// so a training loop can take `&mut dyn Optimizer`.
+pub trait Optimizer<T: Float = f32> {
+    /// One update of every parameter that has a gradient; parameters without one (not
+    /// reached by the last backward) are skipped, as in PyTorch.
+    fn step(&mut self);
+
+    /// Drops every parameter's gradient, like PyTorch's `optimizer.zero_grad()` (which sets
+    /// them to `None` by default), so a parameter the next backward does not reach is
+    /// skipped by the next step instead of being moved by a stale gradient.
+    fn zero_grad(&mut self);
+}
+
+impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
+    fn step(&mut self) {
+        (**self).step()
+    }
+    fn zero_grad(&mut self) {
+        (**self).zero_grad()
+    }
+}
+
+/// What PyTorch's optimizers refuse at construction: a negative learning rate, a tensor
+/// that is not a leaf (its value is computed, so updating it is meaningless), and the same
+/// tensor twice (it would be stepped twice).
+fn check_params<T: Float>(op: &'static str, params: &[Tensor<T>], lr: T) -> Result<()> {
+    // Written so a NaN rate is refused too.
+    if lr.is_nan() || lr < T::zero() {
+        return Err(Error::new(
+            ErrorKind::Value,
+            op,
+            format!("invalid learning rate {} (must be >= 0)", shortest(lr)),
+        ));
+    }
+    for (i, p) in params.iter().enumerate() {
+        if !p.is_leaf() {
+            return Err(Error::autograd(
+                op,
+                format!(
+                    "parameter {i} (shape {:?}) is not a leaf tensor: it was computed by {}; optimize the \
+                     tensor it came from",
+                    p.shape(),
+                    p.grad_fn_name().unwrap_or_default()
+                ),
+            ));
+        }
+        if let Some(j) = params[..i]
+            .iter()
+            .position(|q| std::sync::Arc::ptr_eq(&p.0, &q.0))
+        {
+            return Err(Error::autograd(
+                op,
+                format!("parameters {j} and {i} are the same tensor (shape {:?}); it would be stepped twice", p.shape()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Panics with a clear message when a hyperparameter is out of range (builder methods).
+#[track_caller]
+fn check_range<T: Float>(op: &str, name: &str, value: T, ok: bool, range: &str) {
+    assert!(
+        ok,
+        "{op}: invalid {name} {} (must be {range})",
+        shortest(value)
+    );
+}
+
+/// A hyperparameter as the user wrote it: `-0.1`, not f32's `-0.10000000149011612`.
+fn shortest<T: Float>(value: T) -> String {
+    let v = value.to_f64().unwrap_or(f64::NAN);
+    if f64::from(v as f32) == v {
+        format!("{:?}", v as f32)
+    } else {
+        format!("{v:?}")
+    }
+}
+
+/// Runs `update(values, grad)` on `param`'s elements in row-major order, in place, and bumps
+/// the storage's version (a graph that saved the old values will refuse to backward).
+fn update_in_place<T: Float>(
+    param: &Tensor<T>,
+    grad: &Tensor<T>,
+    update: impl FnOnce(&mut [T], &[T]),
+) {
+    let p = param.array();
+    let g = if grad.array().same_storage(p) {
+        grad.array().private_copy()
+    } else {
+        grad.array().contiguous()
+    };
+    let n = p.numel();
+    assert_eq!(
+        g.numel(),
+        n,
+        "optimizer: gradient of shape {:?} for a parameter of shape {:?}",
+        g.shape(),
+        p.shape()
+    );
+    if p.is_contiguous() {
+        {
+            let mut values = p.write();
+            let start = p.layout().offset;
+            let grads = g.read();
+            let gs = g.layout().offset;
+            update(&mut values[start..start + n], &grads[gs..gs + n]);
+        }
+        p.bump_version();
+    } else {
+        // A strided parameter (a view): update a contiguous copy, then write it back.
+        let copy = p.private_copy();
+        {
+            let mut values = copy.write();
+            let grads = g.read();
+            let gs = g.layout().offset;
+            update(&mut values[..n], &grads[gs..gs + n]);
+        }
+        crate::array::apply_inplace(p, &copy, |_, v| v);
+    }
+}

@@ -1,0 +1,171 @@
+//! Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
+
+use super::{check_params, check_range, update_in_place, Optimizer};
+use crate::error::{or_panic, Result};
+use crate::Tensor;
+use num_traits::Float;
+
+/// Stochastic gradient descent, like `torch.optim.SGD`. PyTorch's algorithm box, for each
+/// parameter θ with gradient g (skipping parameters without one):
+///
+/// ```text
+/// g ← g + λθ                                   if weight_decay λ ≠ 0
+/// if momentum μ ≠ 0:
+///     b ← g                    on the first step
+///     b ← μb + (1 - τ)g        after it        (τ: dampening)
+///     g ← g + μb  if nesterov, else g ← b
+/// θ ← θ - γg                                   (γ: lr; + γg if maximize)
+/// ```
+///
+/// ```
+/// use tapegrad::optim::{Optimizer, Sgd};
+/// use tapegrad::Tensor;
+/// let w: Tensor = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad_(true);
+/// let mut sgd = Sgd::new(vec![w.clone()], 0.1).momentum(0.9);
+/// (&w * &w).sum().backward(); // gradient 2w = [2, 4]
+/// sgd.step();
+/// assert_eq!(w.to_vec(), vec![0.8, 1.6]);
+/// ```
+#[derive(Debug)]
+pub struct Sgd<T: Float = f32> {
+    params: Vec<Tensor<T>>,
+    momentum_buffers: Vec<Option<Vec<T>>>,
+    lr: T,
+    momentum: T,
+    dampening: T,
+    nesterov: bool,
+    weight_decay: T,
+    maximize: bool,
+}
+
+impl<T: Float> Sgd<T> {
+    /// Plain SGD over `params` with learning rate `lr`; the builder methods add the rest.
+    /// Panics with [`Sgd::try_new`]'s error for a negative `lr`, a non-leaf tensor, or the
+    /// same tensor twice.
+    #[track_caller]
+    pub fn new(params: Vec<Tensor<T>>, lr: T) -> Self {
+        or_panic(Sgd::try_new(params, lr))
+    }
+
+    /// [`Sgd::new`] returning an error instead of panicking.
+    pub fn try_new(params: Vec<Tensor<T>>, lr: T) -> Result<Self> {
+        check_params("Sgd", &params, lr)?;
+        Ok(Sgd {
+            momentum_buffers: vec![None; params.len()],
+            params,
+            lr,
+            momentum: T::zero(),
+            dampening: T::zero(),
+            nesterov: false,
+            weight_decay: T::zero(),
+            maximize: false,
+        })
+    }
+
+    /// Momentum factor μ (default 0). Panics if negative.
+    #[track_caller]
+    pub fn momentum(mut self, momentum: T) -> Self {
+        check_range("Sgd", "momentum", momentum, momentum >= T::zero(), ">= 0");
+        self.momentum = momentum;
+        self
+    }
+
+    /// Dampening τ for momentum (default 0).
+    pub fn dampening(mut self, dampening: T) -> Self {
+        self.dampening = dampening;
+        self
+    }
+
+    /// Nesterov momentum (default off); it needs a momentum > 0 and zero dampening, which
+    /// the first `step` checks (so the builder calls may come in any order).
+    pub fn nesterov(mut self, nesterov: bool) -> Self {
+        self.nesterov = nesterov;
+        self
+    }
+
+    /// L2 penalty λ added to the gradient (default 0). Panics if negative.
+    #[track_caller]
+    pub fn weight_decay(mut self, weight_decay: T) -> Self {
+        check_range(
+            "Sgd",
+            "weight_decay",
+            weight_decay,
+            weight_decay >= T::zero(),
+            ">= 0",
+        );
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// Ascend instead of descend (default off).
+    pub fn maximize(mut self, maximize: bool) -> Self {
+        self.maximize = maximize;
+        self
+    }
+
+    /// The learning rate.
+    pub fn lr(&self) -> T {
+        self.lr
+    }
+
+    /// Changes the learning rate for the following steps (for a schedule).
+    pub fn set_lr(&mut self, lr: T) {
+        self.lr = lr;
+    }
+
+    /// The parameters, in the order given.
+    pub fn params(&self) -> &[Tensor<T>] {
+        &self.params
+    }
+}
+
+impl<T: Float> Optimizer<T> for Sgd<T> {
+    #[track_caller]
+    fn step(&mut self) {
+        if self.nesterov {
+            assert!(
+                self.momentum > T::zero() && self.dampening == T::zero(),
+                "Sgd: nesterov momentum requires a momentum > 0 and zero dampening"
+            );
+        }
+        let (lr, mu, wd) = (self.lr, self.momentum, self.weight_decay);
+        let one_minus_dampening = T::one() - self.dampening;
+        for (param, buffer) in self.params.iter().zip(&mut self.momentum_buffers) {
+            let Some(grad) = param.grad() else { continue };
+            update_in_place(param, &grad, |theta, grads| {
+                let direction = |p: T, g: T| {
+                    let d = if self.maximize { -g } else { g };
+                    if wd != T::zero() {
+                        d + wd * p
+                    } else {
+                        d
+                    }
+                };
+                if mu == T::zero() {
+                    for (p, &g) in theta.iter_mut().zip(grads) {
+                        *p = *p + (-lr) * direction(*p, g);
+                    }
+                    return;
+                }
+                let first = buffer.is_none();
+                let buf = buffer.get_or_insert_with(|| vec![T::zero(); theta.len()]);
+                for ((p, &g), b) in theta.iter_mut().zip(grads).zip(buf.iter_mut()) {
+                    let d = direction(*p, g);
+                    *b = if first {
+                        d
+                    } else {
+                        *b * mu + one_minus_dampening * d
+                    };
+                    let d = if self.nesterov { d + mu * *b } else { *b };
+                    *p = *p + (-lr) * d;
+                }
+            });
+        }
+    }
+
+    fn zero_grad(&mut self) {
+        for p in &self.params {
+            p.clear_grad();
+        }
+    }
+}
