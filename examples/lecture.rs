@@ -19,6 +19,22 @@ mod torch_manual;
 #[allow(dead_code)]
 mod autograd;
 
+#[path = "05_nn.rs"]
+#[allow(dead_code)]
+mod nn_step;
+
+#[path = "06_optim.rs"]
+#[allow(dead_code)]
+mod optim_step;
+
+#[path = "07_custom_module.rs"]
+#[allow(dead_code)]
+mod custom_module;
+
+#[path = "dog_vs_wolf_classifier.rs"]
+#[allow(dead_code)]
+mod classifier;
+
 #[path = "08_static_graph.rs"]
 #[allow(dead_code)]
 mod static_graph;
@@ -33,7 +49,7 @@ type Step = (
 );
 
 fn main() {
-    let steps: [Step; 5] = [
+    let steps: [Step; 10] = [
         (
             "2",
             "worked example: formula = backward()",
@@ -63,26 +79,56 @@ fn main() {
             autograd::run,
         ),
         (
+            "4.3",
+            "nn: Sequential(Linear), mse_loss",
+            "nn",
+            "05_nn",
+            nn_step::run,
+        ),
+        ("4.4", "optim: Adam", "optim", "06_optim", optim_step::run),
+        (
+            "4.4",
+            "optim: SGD with momentum",
+            "optim",
+            "06_optim",
+            optim_step::run_sgd,
+        ),
+        (
+            "4.5",
+            "own Module: MyOneLayerNet + Adam",
+            "nn::Module",
+            "07_custom_module",
+            custom_module::run,
+        ),
+        (
             "5",
             "TF-style static graph + Session.run",
             "graph",
             "08_static_graph",
             static_graph::run,
         ),
+        (
+            "+",
+            "dogs vs wolves: MLP, cross_entropy",
+            "nn, optim, save",
+            "dog_vs_wolf_classifier",
+            classifier::run,
+        ),
     ];
-    println!("The world's simplest neural network: y_pred = x·w, N=64, D_in=4, D_out=2\n");
+    println!("The world's simplest neural network: y_pred = x·w, N=64, D_in=4, D_out=2");
+    println!("(the last row classifies 1000 generated dogs and wolves; its loss is per epoch)\n");
     println!(
-        "| {:<5} | {:<36} | {:<17} | {:<16} | {:>6} | {:>12} | {:>12} | {:>9} |",
+        "| {:<5} | {:<36} | {:<17} | {:<22} | {:>6} | {:>12} | {:>12} | {:>9} |",
         "step", "what", "layer", "example", "steps", "first loss", "final loss", "µs/step"
     );
     println!(
-        "|{:-<7}|{:-<38}|{:-<19}|{:-<18}|{:->8}|{:->14}|{:->14}|{:->11}|",
+        "|{:-<7}|{:-<38}|{:-<19}|{:-<24}|{:->8}|{:->14}|{:->14}|{:->11}|",
         "", "", "", "", "", "", "", ""
     );
     for (step, what, layer, example, run) in steps {
         let (first, last, n, seconds) = run(false);
         println!(
-            "| {step:<5} | {what:<36} | {layer:<17} | {example:<16} | {n:>6} | {first:>12.4} | {last:>12.4} | {:>9.3} |",
+            "| {step:<5} | {what:<36} | {layer:<17} | {example:<22} | {n:>6} | {first:>12.4} | {last:>12.4} | {:>9.3} |",
             seconds / n as f64 * 1e6
         );
     }

@@ -12,8 +12,29 @@ mod torch_manual;
 #[allow(dead_code)]
 mod autograd_step;
 
+#[path = "../examples/05_nn.rs"]
+#[allow(dead_code)]
+mod nn_step;
+
+#[path = "../examples/06_optim.rs"]
+#[allow(dead_code)]
+mod optim_step;
+
+#[path = "../examples/07_custom_module.rs"]
+#[allow(dead_code)]
+mod custom_module;
+
+#[path = "../examples/dog_vs_wolf_classifier.rs"]
+#[allow(dead_code)]
+mod classifier;
+
+#[path = "support/generator.rs"]
+mod generator;
+use generator::take_turn;
+
 #[test]
 fn worked_example_agrees_with_the_hand_derivation() {
+    let _turn = take_turn();
     // Asserts inside: formula, backward() and the hand-derived decimals agree.
     let (first, after_step, _, _) = dog_vs_wolf::run(false);
     assert_eq!((first, after_step), (0.3125, 0.306_590_7));
@@ -21,6 +42,7 @@ fn worked_example_agrees_with_the_hand_derivation() {
 
 #[test]
 fn manual_and_autograd_steps_follow_the_same_trajectory() {
+    let _turn = take_turn();
     // Step 4.1 computes the gradient by hand, step 4.2 by backward(): the same 500 steps
     // from the same seed must give the same losses.
     let (manual_first, manual_last, steps, _) = torch_manual::run(false);
@@ -31,4 +53,87 @@ fn manual_and_autograd_steps_follow_the_same_trajectory() {
         "{manual_last} vs {auto_last}"
     );
     assert!(auto_last < auto_first);
+}
+
+/// The least-squares optimum of `mean((x W^T + b - y)^2)` for the examples' data, from the
+/// normal equations solved in f64: a number computed without autograd or optimizers.
+#[allow(clippy::needless_range_loop)] // index loops read like the algebra they do
+fn least_squares_loss() -> f64 {
+    tapegrad::manual_seed(0);
+    let x = tapegrad::Tensor::<f32>::randn(&[64, 4]).to_vec();
+    let y = tapegrad::Tensor::<f32>::randn(&[64, 2]).to_vec();
+    let row = |i: usize| {
+        [
+            x[i * 4] as f64,
+            x[i * 4 + 1] as f64,
+            x[i * 4 + 2] as f64,
+            x[i * 4 + 3] as f64,
+            1.0,
+        ]
+    };
+    let mut total = 0.0;
+    for out in 0..2 {
+        // A^T A c = A^T y, with A = [x, 1], by Gaussian elimination.
+        let mut m = [[0.0f64; 6]; 5];
+        for i in 0..64 {
+            let a = row(i);
+            for r in 0..5 {
+                for c in 0..5 {
+                    m[r][c] += a[r] * a[c];
+                }
+                m[r][5] += a[r] * y[i * 2 + out] as f64;
+            }
+        }
+        for p in 0..5 {
+            for r in p + 1..5 {
+                let f = m[r][p] / m[p][p];
+                for c in p..6 {
+                    m[r][c] -= f * m[p][c];
+                }
+            }
+        }
+        let mut coef = [0.0f64; 5];
+        for p in (0..5).rev() {
+            let tail: f64 = (p + 1..5).map(|c| m[p][c] * coef[c]).sum();
+            coef[p] = (m[p][5] - tail) / m[p][p];
+        }
+        for i in 0..64 {
+            let a = row(i);
+            let pred: f64 = (0..5).map(|c| a[c] * coef[c]).sum();
+            total += (pred - y[i * 2 + out] as f64).powi(2);
+        }
+    }
+    total / 128.0
+}
+
+#[test]
+fn nn_optim_and_custom_module_steps_reach_the_least_squares_fit() {
+    let _turn = take_turn();
+    // Steps 4.3-4.5 fit the same linear model by different means; after 500 steps each is
+    // at the least-squares optimum, which the normal equations give independently.
+    let optimum = least_squares_loss();
+    for (name, (first, last, steps, _)) in [
+        ("05_nn", nn_step::run(false)),
+        ("06_optim Adam", optim_step::run(false)),
+        ("06_optim SGD", optim_step::run_sgd(false)),
+        ("07_custom_module", custom_module::run(false)),
+    ] {
+        assert_eq!(steps, 500, "{name}");
+        assert!(first > last, "{name}: {first} -> {last}");
+        assert!(
+            (last as f64 - optimum).abs() < 1e-3,
+            "{name}: final loss {last}, optimum {optimum}"
+        );
+    }
+}
+
+#[test]
+fn the_classifier_tells_dogs_from_wolves_and_survives_a_save_and_reload() {
+    let _turn = take_turn();
+    // The reload check is an assert inside train(). With σ = 0.35 noise the best possible
+    // accuracy is about 94% (the classes' centres are 1.12 apart: Φ(1.12 / 0.7) ≈ 0.945).
+    let ((first, last, steps, _), accuracy) = classifier::train(false);
+    assert_eq!(steps, 30 * 25);
+    assert!(last < first * 0.5, "{first} -> {last}");
+    assert!(accuracy > 0.88, "test accuracy {accuracy}");
 }

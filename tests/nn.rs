@@ -4,8 +4,12 @@
 //! The reference numbers and files come from `tests/fixtures/pytorch_reference.py`
 //! (PyTorch 2.15, safetensors 0.8); run it from the repository root to regenerate them.
 
+#[path = "support/generator.rs"]
+mod generator;
 #[path = "support/proptest_config.rs"]
 mod proptest_config;
+
+use generator::take_turn;
 // PyTorch's numbers, as printed (some happen to equal ln 2).
 #[allow(clippy::approx_constant)]
 #[path = "fixtures/functional_reference.rs"]
@@ -78,6 +82,7 @@ type Case = (
 
 #[test]
 fn should_match_pytorch_losses_and_their_gradients() {
+    let _turn = take_turn();
     use reference::*;
     let cases: Vec<Case> = vec![
         ("mse mean", a, Box::new(|x| F::mse_loss(x, &t())), MSE_MEAN),
@@ -188,6 +193,7 @@ fn should_match_pytorch_losses_and_their_gradients() {
 
 #[test]
 fn should_give_a_single_target_loss_for_one_dimensional_logits() {
+    let _turn = take_turn();
     // F.cross_entropy(torch.tensor([0.5, -1.0, 2.0]), torch.tensor(1)) = 3.2413...
     let logits: Tensor<f64> = Tensor::from_vec(vec![0.5, -1.0, 2.0], &[3]);
     let expected = -(-1.0f64) + (0.5f64.exp() + (-1.0f64).exp() + 2.0f64.exp()).ln();
@@ -241,6 +247,7 @@ proptest! {
 
 #[test]
 fn should_refuse_losses_on_shapes_that_do_not_fit() {
+    let _turn = take_turn();
     let input: Tensor = Tensor::zeros(&[64, 1]);
     let e = F::try_mse_loss(&input, &Tensor::zeros(&[64])).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Shape);
@@ -274,6 +281,7 @@ fn should_refuse_losses_on_shapes_that_do_not_fit() {
 
 #[test]
 fn should_initialise_linear_like_pytorch() {
+    let _turn = take_turn();
     tapegrad::manual_seed(7);
     let layer: Linear = Linear::new(16, 300);
     assert_eq!(layer.weight().shape(), &[300, 16]);
@@ -295,6 +303,7 @@ fn should_initialise_linear_like_pytorch() {
 
 #[test]
 fn should_compute_linear_as_x_times_weight_transposed_plus_bias() {
+    let _turn = take_turn();
     let layer: Linear<f64> = Linear::from_weights(
         Tensor::from_vec(vec![1.0, 2.0, 3.0, -1.0, 0.5, 0.0], &[2, 3]),
         Some(Tensor::from_vec(vec![0.25, -0.5], &[2])),
@@ -334,6 +343,7 @@ fn names<T: num_traits::Float>(m: &impl Module<T>) -> Vec<String> {
 
 #[test]
 fn should_name_sequential_children_by_index_like_pytorch() {
+    let _turn = take_turn();
     let model: Sequential = Sequential::new()
         .add(Linear::new(4, 8))
         .add(Relu)
@@ -411,6 +421,7 @@ fn two_level() -> TwoLevel {
 
 #[test]
 fn should_name_nested_user_module_parameters_like_a_state_dict() {
+    let _turn = take_turn();
     assert_eq!(
         names(&MyOneLayerNet {
             linear: Linear::new(4, 2)
@@ -435,6 +446,7 @@ fn should_name_nested_user_module_parameters_like_a_state_dict() {
 
 #[test]
 fn should_reach_every_parameter_with_backward_and_clear_grads_with_zero_grad() {
+    let _turn = take_turn();
     let model = two_level();
     let x: Tensor = Tensor::randn(&[5, 4]);
     F::mse_loss(&model.forward(&x), &Tensor::zeros(&[5, 1])).backward();
@@ -473,6 +485,7 @@ const FIXTURE_F64: &str = concat!(
 
 #[test]
 fn should_load_a_pytorch_file_and_give_pytorchs_outputs() {
+    let _turn = take_turn();
     let x = [0.2, 0.3, 0.1, 0.9, 1.0, -1.0, 0.5, 0.0];
     // printed by tests/fixtures/pytorch_reference.py: model(x) for the saved Sequential(Linear(4, 3), ReLU(), Linear(3, 2))
     let model: Sequential<f32> = mlp();
@@ -505,6 +518,7 @@ fn should_load_a_pytorch_file_and_give_pytorchs_outputs() {
 
 #[test]
 fn should_write_the_same_bytes_as_pytorchs_safetensors() {
+    let _turn = take_turn();
     // Loading PyTorch's file and saving it again gives the identical file: same header
     // (names, dtypes, shapes, offsets, padding) and same data, so PyTorch reads ours.
     let dir = tmp_dir("same-bytes");
@@ -541,6 +555,7 @@ fn should_write_the_same_bytes_as_pytorchs_safetensors() {
 
 #[test]
 fn should_round_trip_a_user_module_through_a_file() {
+    let _turn = take_turn();
     let dir = tmp_dir("round-trip");
     let path = dir.join("two_level.safetensors");
     let saved = two_level();
@@ -561,6 +576,7 @@ fn should_round_trip_a_user_module_through_a_file() {
 
 #[test]
 fn should_refuse_bad_files_and_leave_the_model_unchanged() {
+    let _turn = take_turn();
     let dir = tmp_dir("bad-files");
     let good = dir.join("good.safetensors");
     let model: Sequential<f32> = mlp();
