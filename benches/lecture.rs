@@ -1,12 +1,15 @@
-//! The lecture's training steps (workloads W1-W3 of ../shared/anchors), per step, plus the
+//! The lecture's training steps (workloads W1-W6 of ../shared/anchors), per step, plus the
 //! heap allocations one step makes, counted by a wrapping global allocator.
 //!
 //! `cargo bench --bench lecture`. Compare with `../shared/anchors/run.sh lecture` run right
 //! before or after on the same machine (BENCHMARKS.md has both and the ratios).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use std::cell::RefCell;
 use std::time::Duration;
 use tapegrad::graph::{Graph, Node, Session};
+use tapegrad::nn::{functional::mse_loss, Linear, Module, Params, Sequential};
+use tapegrad::optim::{Adam, Optimizer};
 use tapegrad::{manual_seed, no_grad, Tensor};
 
 /// Counts allocations so the report can say how many one step makes.
@@ -137,6 +140,49 @@ fn in_graph() -> InGraphStep {
     }
 }
 
+/// W4 / W5: a model, `mse_loss` and Adam (lr 1e-4, as ../shared/anchors/common.py).
+struct AdamStep<M> {
+    model: M,
+    optimizer: RefCell<Adam>,
+    x: Tensor,
+    y: Tensor,
+}
+
+fn adam_problem<M: Module>(model: M) -> AdamStep<M> {
+    let x = Tensor::randn(&[64, 4]);
+    let y = Tensor::randn(&[64, 2]);
+    let optimizer = RefCell::new(Adam::new(model.parameters(), 1e-4));
+    AdamStep {
+        model,
+        optimizer,
+        x,
+        y,
+    }
+}
+
+fn adam_step<M: Module>(s: &AdamStep<M>) -> f32 {
+    let loss = mse_loss(&s.model.forward(&s.x), &s.y);
+    let mut optimizer = s.optimizer.borrow_mut();
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    loss.item()
+}
+
+/// W5's `nn.Module` subclass: `self.linear = nn.Linear(4, 2)`.
+struct OneLinear {
+    linear: Linear,
+}
+
+impl Module for OneLinear {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        self.linear.forward(x)
+    }
+    fn named_parameters(&self) -> Vec<(String, Tensor)> {
+        Params::new().module("linear", &self.linear).into()
+    }
+}
+
 fn allocations_per_step<P>(p: &P, step: fn(&P) -> f32) -> f64 {
     for _ in 0..10 {
         step(p);
@@ -168,6 +214,26 @@ fn lecture(c: &mut Criterion) {
     );
     group.bench_function("W3 autograd step", |b| {
         b.iter(|| black_box(autograd_step(&auto)))
+    });
+    manual_seed(0);
+    let w4 = adam_problem(Sequential::new().add(Linear::new(4, 2)));
+    eprintln!(
+        "W4 Sequential + Adam step: {} heap allocations per step",
+        allocations_per_step(&w4, adam_step)
+    );
+    group.bench_function("W4 Sequential(Linear) + mse_loss + Adam step", |b| {
+        b.iter(|| black_box(adam_step(&w4)))
+    });
+    manual_seed(0);
+    let w5 = adam_problem(OneLinear {
+        linear: Linear::new(4, 2),
+    });
+    eprintln!(
+        "W5 Module + Adam step: {} heap allocations per step",
+        allocations_per_step(&w5, adam_step)
+    );
+    group.bench_function("W5 own Module + mse_loss + Adam step", |b| {
+        b.iter(|| black_box(adam_step(&w5)))
     });
     let feed = feed_dict_graph();
     eprintln!(

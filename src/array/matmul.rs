@@ -100,6 +100,63 @@ impl<T> Operand<'_, T> {
     }
 }
 
+/// A product through the `gemm` crate, for `E` = f32 or f64. A large one runs on several
+/// threads, each computing a band of `c`'s rows with the single-threaded GEMM: measured
+/// on the S2 MLP's shapes (128x784 by 784x256, and the weight gradient's 256x128 by
+/// 128x784, with transposed operands), gemm's own threading gained little over one thread
+/// or even lost to it, while bands of rows scale.
+fn gemm_typed<E: GemmElement>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &Operand<E>,
+    b: &Operand<E>,
+    c: &mut [E],
+) {
+    let threads = num_threads();
+    if m * n * k < PARALLEL_PRODUCT || threads < 2 || m < 2 * MIN_ROWS_PER_THREAD {
+        // SAFETY: the caller checked `fits` for both operands and `c.len() == m * n`.
+        unsafe { gemm_raw(m, n, k, a, b, c) };
+        return;
+    }
+    let rows = m.div_ceil(threads).max(MIN_ROWS_PER_THREAD);
+    rayon::scope(|s| {
+        for (band, c_band) in c.chunks_mut(rows * n).enumerate() {
+            let a_band = Operand {
+                data: &a.data[band * rows * a.rs..],
+                rs: a.rs,
+                cs: a.cs,
+            };
+            let m_band = c_band.len() / n;
+            assert!(a_band.fits(m_band, k), "matmul: band outside its buffer");
+            // SAFETY: `a_band` fits (checked), `b` fits (checked by the caller), and
+            // `c_band` holds `m_band * n` elements.
+            s.spawn(move |_| unsafe { gemm_raw(m_band, n, k, &a_band, b, c_band) });
+        }
+    });
+}
+
+/// Fewer rows than this per thread would starve the GEMM's register tiles.
+const MIN_ROWS_PER_THREAD: usize = 32;
+
+/// The element types the `gemm` crate multiplies (and threads may share).
+trait GemmElement: 'static + Copy + Send + Sync + num_traits::Zero + num_traits::One {}
+impl GemmElement for f32 {}
+impl GemmElement for f64 {}
+
+/// Views `op` as an operand of `E`.
+///
+/// # Safety
+/// `E` must be the same type as `T`.
+unsafe fn retype<'a, T, E>(op: &Operand<'a, T>) -> Operand<'a, E> {
+    Operand {
+        // SAFETY: same type, so same length, layout and lifetime.
+        data: unsafe { std::slice::from_raw_parts(op.data.as_ptr() as *const E, op.data.len()) },
+        rs: op.rs,
+        cs: op.cs,
+    }
+}
+
 /// `c = a @ b` for one (m x k) by (k x n) product into a contiguous, zeroed `c`.
 fn gemm_into<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operand<T>, c: &mut [T]) {
     assert!(
@@ -109,20 +166,26 @@ fn gemm_into<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operand
     let work = m * n * k;
     if work >= SMALL_PRODUCT {
         if let Some(elem) = Dtype::of::<T>() {
-            let parallelism = if work >= PARALLEL_PRODUCT && num_threads() > 1 {
-                gemm::Parallelism::Rayon(num_threads())
-            } else {
-                gemm::Parallelism::None
-            };
-            // SAFETY: `fits` checked above that every element the GEMM reads lies inside
-            // `a.data` / `b.data` and that `c` holds m*n elements; strides fit in isize
-            // because they index allocated buffers. `Dtype::of` only returns Some when `T`
-            // is the primitive f32 or f64 (same name, size and alignment), so the pointer
-            // casts below reinterpret memory as its own type.
+            // SAFETY: `Dtype::of` only returns Some when `T` is the primitive f32 or f64
+            // (same name, size and alignment), so each arm retypes memory as its own type.
             unsafe {
                 match elem {
-                    Dtype::F32 => gemm_raw::<f32>(m, n, k, a, b, c, parallelism),
-                    Dtype::F64 => gemm_raw::<f64>(m, n, k, a, b, c, parallelism),
+                    Dtype::F32 => gemm_typed::<f32>(
+                        m,
+                        n,
+                        k,
+                        &retype(a),
+                        &retype(b),
+                        std::slice::from_raw_parts_mut(c.as_mut_ptr() as *mut f32, c.len()),
+                    ),
+                    Dtype::F64 => gemm_typed::<f64>(
+                        m,
+                        n,
+                        k,
+                        &retype(a),
+                        &retype(b),
+                        std::slice::from_raw_parts_mut(c.as_mut_ptr() as *mut f64, c.len()),
+                    ),
                 }
             }
             return;
@@ -245,35 +308,38 @@ fn tile<T: Float, const R: usize, const C: usize>(
 }
 
 /// # Safety
-/// `E` must be the same type as `T`, and the operands must satisfy [`Operand::fits`].
-unsafe fn gemm_raw<E: 'static + Copy + num_traits::Zero + num_traits::One>(
+/// The operands must satisfy [`Operand::fits`] for (m x k) and (k x n), and `c` must hold
+/// `m * n` elements; strides then fit in `isize` because they index allocated buffers.
+unsafe fn gemm_raw<E: GemmElement>(
     m: usize,
     n: usize,
     k: usize,
-    a: &Operand<impl Sized>,
-    b: &Operand<impl Sized>,
-    c: &mut [impl Sized],
-    parallelism: gemm::Parallelism,
+    a: &Operand<E>,
+    b: &Operand<E>,
+    c: &mut [E],
 ) {
-    gemm::gemm::<E>(
-        m,
-        n,
-        k,
-        c.as_mut_ptr() as *mut E,
-        1,
-        n as isize,
-        false,
-        a.data.as_ptr() as *const E,
-        a.cs as isize,
-        a.rs as isize,
-        b.data.as_ptr() as *const E,
-        b.cs as isize,
-        b.rs as isize,
-        E::zero(),
-        E::one(),
-        false,
-        false,
-        false,
-        parallelism,
-    );
+    // SAFETY: by the caller's guarantee every element read or written lies inside its buffer.
+    unsafe {
+        gemm::gemm::<E>(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.data.as_ptr(),
+            a.cs as isize,
+            a.rs as isize,
+            b.data.as_ptr(),
+            b.cs as isize,
+            b.rs as isize,
+            E::zero(),
+            E::one(),
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
+    }
 }

@@ -4,7 +4,9 @@
 //! A buffer enters the cache when the last array viewing it drops (nobody else can reach
 //! it then), and leaves it when a kernel needs an output of exactly that many elements:
 //! a training loop makes the same shapes every step, so exact sizes match. The cache is
-//! small and bounded, and only holds f32 and f64 buffers of modest size.
+//! bounded, and only holds f32 and f64 buffers. Large buffers are kept too, within a
+//! budget: a big layer's weight gradient freed and reallocated every step would otherwise
+//! go back to the kernel and come back as fresh zeroed pages, a page fault per 4 KiB.
 
 use super::dtype::Dtype;
 use super::Storage;
@@ -13,8 +15,11 @@ use std::sync::Arc;
 
 /// Buffers kept per thread and float type.
 const CAPACITY: usize = 64;
-/// Larger buffers go back to the allocator: caching them would pin memory for little gain.
-const MAX_ELEMENTS: usize = 1 << 16;
+/// Buffers up to this size are always kept (while there is room).
+const SMALL_ELEMENTS: usize = 1 << 16;
+/// Larger ones are kept only while all cached buffers together stay within this many
+/// elements (32 MiB of f32 per thread); beyond it they go back to the allocator.
+const BUDGET_ELEMENTS: usize = 1 << 23;
 
 /// Cached storages with their lengths beside them, so a lookup scans one flat array
 /// instead of following a pointer per entry.
@@ -27,7 +32,7 @@ thread_local! {
 
 /// A cached storage holding exactly `len` elements (stale values), if one is free.
 pub(super) fn take<T>(len: usize) -> Option<Arc<Storage<T>>> {
-    if len > MAX_ELEMENTS || len == 0 {
+    if len > BUDGET_ELEMENTS || len == 0 {
         return None;
     }
     fn pop<E>(cache: &Cache<E>, len: usize) -> Option<Arc<Storage<E>>> {
@@ -53,12 +58,14 @@ pub(super) fn take<T>(len: usize) -> Option<Arc<Storage<T>>> {
 
 /// Keeps `storage` for reuse if this was its last handle; otherwise just drops it.
 pub(super) fn recycle<T>(mut storage: Arc<Storage<T>>) {
-    if storage.len > MAX_ELEMENTS || storage.len == 0 || Arc::get_mut(&mut storage).is_none() {
+    if storage.len > BUDGET_ELEMENTS || storage.len == 0 || Arc::get_mut(&mut storage).is_none() {
         return;
     }
     fn push<E>(cache: &Cache<E>, storage: Arc<Storage<E>>) {
         if let Ok(mut cache) = cache.try_borrow_mut() {
-            if cache.len() < CAPACITY {
+            let fits = storage.len <= SMALL_ELEMENTS
+                || cache.iter().map(|(n, _)| n).sum::<usize>() + storage.len <= BUDGET_ELEMENTS;
+            if cache.len() < CAPACITY && fits {
                 cache.push((storage.len, storage));
             }
         }

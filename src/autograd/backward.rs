@@ -16,6 +16,12 @@ pub(crate) trait GradValue<T: Float>: Clone {
     fn shape(&self) -> &[usize];
     /// Applies `op`; the rules only build shape-consistent ops, so this cannot fail.
     fn apply(op: Op<T>, inputs: &[&Self]) -> Self;
+    /// True for a 2-D value stored column-major (a transposed view, like `w.t()` in
+    /// `x.matmul(&w.t())`): its gradient is best made in the same layout, so it lands in
+    /// the parameter's own row-major order without a transposing copy.
+    fn is_column_major(&self) -> bool {
+        false
+    }
 }
 
 /// What a rule may read. `inputs[i]` / `output` are present when `Op::saves` asked for them.
@@ -162,9 +168,17 @@ pub(crate) fn input_grads<T: Float, V: GradValue<T>>(
             ))
         }
         // C = A B:  dA = dC Bᵀ,  dB = Aᵀ dC  (summed over broadcast batch dims).
+        // A column-major 2-D B times a 2-D A (a Linear layer's `x.matmul(&w.t())`) gets
+        // dB = (dCᵀ A)ᵀ: the same numbers, computed in B's own layout.
         Op::MatMul => smallvec![
             need(0).then(|| sum_to(&ap(Op::MatMul, &[g, &mt(x(1))]), &shapes[0])),
-            need(1).then(|| sum_to(&ap(Op::MatMul, &[&mt(x(0)), g]), &shapes[1])),
+            need(1).then(|| {
+                if x(1).is_column_major() && shapes[0].len() == 2 {
+                    mt(&ap(Op::MatMul, &[&mt(g), x(0)]))
+                } else {
+                    sum_to(&ap(Op::MatMul, &[&mt(x(0)), g]), &shapes[1])
+                }
+            }),
         ],
         Op::Transpose(d0, d1) => one_input(ap(Op::Transpose(*d0, *d1), &[g])),
         Op::Permute(dims) => {

@@ -204,6 +204,15 @@ impl<T: Float> GradValue<T> for Array<T> {
             Err(e) => panic!("a gradient rule built an inconsistent op (a tapegrad bug): {e}"),
         }
     }
+
+    fn is_column_major(&self) -> bool {
+        let l = self.layout();
+        l.shape.len() == 2
+            && l.shape[0] > 1
+            && l.shape[1] > 1
+            && l.strides[0] == 1
+            && l.strides[1] == l.shape[0]
+    }
 }
 
 /// A gradient waiting for its node; ordered by the node's `seq` for the max-heap.

@@ -100,29 +100,34 @@ impl<T: Float> AdamCore<T> {
                 let bias_correction1 = 1.0 - beta1.powf(step);
                 let bias_correction2_sqrt = t((1.0 - beta2.powf(step)).sqrt());
                 let neg_step_size = t(-(lr / bias_correction1));
-                let Moments {
-                    exp_avg,
-                    exp_avg_sq,
-                    max_exp_avg_sq,
-                    ..
-                } = state;
-                for i in 0..n {
-                    let mut g = if maximize { -grads[i] } else { grads[i] };
-                    match decay {
-                        Some(Decay::L2) => g = g + wd_t * theta[i],
-                        Some(Decay::Decoupled) => theta[i] = theta[i] * decoupled_factor,
-                        None => {}
+                let k = Scalars {
+                    sign: if maximize { -T::one() } else { T::one() },
+                    weight_decay: wd_t,
+                    decoupled_factor,
+                    one_minus_beta1,
+                    beta2: beta2_t,
+                    one_minus_beta2,
+                    bias_correction2_sqrt,
+                    eps,
+                    neg_step_size,
+                };
+                let m = &mut state.exp_avg[..];
+                let v = &mut state.exp_avg_sq[..];
+                let v_max = &mut state.max_exp_avg_sq[..];
+                // One loop per configuration, so each compiles to straight-line SIMD code.
+                match (decay, amsgrad) {
+                    (None, false) => update::<T, NO_DECAY, false>(theta, grads, m, v, v_max, &k),
+                    (None, true) => update::<T, NO_DECAY, true>(theta, grads, m, v, v_max, &k),
+                    (Some(Decay::L2), false) => {
+                        update::<T, L2, false>(theta, grads, m, v, v_max, &k)
                     }
-                    exp_avg[i] = lerp(exp_avg[i], g, one_minus_beta1);
-                    exp_avg_sq[i] = exp_avg_sq[i] * beta2_t + one_minus_beta2 * g * g;
-                    let second = if amsgrad {
-                        max_exp_avg_sq[i] = max_exp_avg_sq[i].max(exp_avg_sq[i]);
-                        max_exp_avg_sq[i]
-                    } else {
-                        exp_avg_sq[i]
-                    };
-                    let denom = second.sqrt() / bias_correction2_sqrt + eps;
-                    theta[i] = theta[i] + neg_step_size * exp_avg[i] / denom;
+                    (Some(Decay::L2), true) => update::<T, L2, true>(theta, grads, m, v, v_max, &k),
+                    (Some(Decay::Decoupled), false) => {
+                        update::<T, DECOUPLED, false>(theta, grads, m, v, v_max, &k)
+                    }
+                    (Some(Decay::Decoupled), true) => {
+                        update::<T, DECOUPLED, true>(theta, grads, m, v, v_max, &k)
+                    }
                 }
             });
         }
@@ -135,10 +140,64 @@ impl<T: Float> AdamCore<T> {
     }
 }
 
+/// One step's constants, already rounded to `T`.
+struct Scalars<T> {
+    sign: T,
+    weight_decay: T,
+    decoupled_factor: T,
+    one_minus_beta1: T,
+    beta2: T,
+    one_minus_beta2: T,
+    bias_correction2_sqrt: T,
+    eps: T,
+    neg_step_size: T,
+}
+
+const NO_DECAY: u8 = 0;
+const L2: u8 = 1;
+const DECOUPLED: u8 = 2;
+
+/// The algorithm box for every element, in the order of PyTorch's single-tensor code:
+/// decay, `m.lerp_(g, 1-β1)`, `v.mul_(β2).addcmul_(g, g, 1-β2)`, the amsgrad maximum,
+/// `denom = √v / √bc2 + ε`, `θ.addcdiv_(m, denom, -lr/bc1)`.
+#[inline(always)]
+fn update<T: Float, const DECAY: u8, const AMSGRAD: bool>(
+    theta: &mut [T],
+    grads: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    v_max: &mut [T],
+    k: &Scalars<T>,
+) {
+    let n = theta.len();
+    // Equal lengths up front let the compiler drop the bounds checks and vectorise.
+    let (grads, m, v) = (&grads[..n], &mut m[..n], &mut v[..n]);
+    let v_max = if AMSGRAD { &mut v_max[..n] } else { v_max };
+    let small_weight = k.one_minus_beta1.abs() < T::from(0.5).unwrap_or_else(T::nan);
+    for i in 0..n {
+        let mut g = grads[i] * k.sign;
+        if DECAY == L2 {
+            g = g + k.weight_decay * theta[i];
+        } else if DECAY == DECOUPLED {
+            theta[i] = theta[i] * k.decoupled_factor;
+        }
+        m[i] = lerp(m[i], g, k.one_minus_beta1, small_weight);
+        v[i] = v[i] * k.beta2 + k.one_minus_beta2 * g * g;
+        let second = if AMSGRAD {
+            v_max[i] = v_max[i].max(v[i]);
+            v_max[i]
+        } else {
+            v[i]
+        };
+        let denom = second.sqrt() / k.bias_correction2_sqrt + k.eps;
+        theta[i] = theta[i] + k.neg_step_size * m[i] / denom;
+    }
+}
+
 /// `a + w (b - a)`, written as PyTorch's `lerp` kernel writes it (the form depends on `w`).
-fn lerp<T: Float>(a: T, b: T, w: T) -> T {
-    let half = T::from(0.5).unwrap_or_else(T::nan);
-    if w.abs() < half {
+#[inline(always)]
+fn lerp<T: Float>(a: T, b: T, w: T, small_weight: bool) -> T {
+    if small_weight {
         a + w * (b - a)
     } else {
         b - (b - a) * (T::one() - w)
