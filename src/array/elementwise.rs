@@ -64,6 +64,13 @@ pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T) -> Array<T> {
     })
 }
 
+/// True if `small` is contiguous, not empty, and its shape (leading 1s aside) is the tail of
+/// `shape`: broadcasting it to `shape` repeats its buffer end to end (a bias row).
+pub(crate) fn repeats_as_suffix(small: &Layout, shape: &[usize]) -> bool {
+    let dims = &small.shape[small.shape.iter().take_while(|&&d| d == 1).count()..];
+    small.is_contiguous() && small.numel() > 0 && shape.ends_with(dims)
+}
+
 /// `f(a, b)` elementwise after broadcasting `a` and `b` to a common shape.
 pub(crate) fn zip_map<T: Float>(
     op: &'static str,
@@ -101,6 +108,29 @@ fn zip_map_slices<T: Float>(
             let x = da[la.offset];
             for (o, &y) in out.iter_mut().zip(&db[lb.offset..lb.offset + n]) {
                 *o = f(x, y);
+            }
+        } else if a_dense && repeats_as_suffix(lb, shape) {
+            // `x + bias`: b's values repeat along the leading dims.
+            let sb = &db[lb.offset..lb.offset + lb.numel()];
+            let sa = &da[la.offset..la.offset + n];
+            for (o, x) in out
+                .chunks_exact_mut(sb.len())
+                .zip(sa.chunks_exact(sb.len()))
+            {
+                for ((o, &x), &y) in o.iter_mut().zip(x).zip(sb) {
+                    *o = f(x, y);
+                }
+            }
+        } else if b_dense && repeats_as_suffix(la, shape) {
+            let sa = &da[la.offset..la.offset + la.numel()];
+            let sb = &db[lb.offset..lb.offset + n];
+            for (o, y) in out
+                .chunks_exact_mut(sa.len())
+                .zip(sb.chunks_exact(sa.len()))
+            {
+                for ((o, &x), &y) in o.iter_mut().zip(sa).zip(y) {
+                    *o = f(x, y);
+                }
             }
         } else {
             let (ba, bb) = (la.broadcast_to(shape), lb.broadcast_to(shape));

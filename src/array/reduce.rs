@@ -1,5 +1,6 @@
 //! Reductions: sum of everything, sum/max/argmax along a dim, and sum-to-shape.
 
+use super::elementwise::repeats_as_suffix;
 use super::layout::{for_each_row, row, Layout};
 use super::Array;
 use crate::shape::{numel, reduced_shape};
@@ -119,6 +120,18 @@ pub(crate) fn sum_to_shape<T: Float>(a: &Array<T>, target: &[usize]) -> Array<T>
     let out_layout = Layout::contiguous(target).broadcast_to(shape);
     let guard = c.read();
     let src = &guard[c.layout().offset..c.layout().offset + c.numel()];
+    if numel(target) > 1 && repeats_as_suffix(&Layout::contiguous(target), shape) {
+        // A bias's gradient: add the rows of `src` together, one row at a time (a scalar
+        // target keeps the path below, whose sum_slice is faster and more accurate).
+        return Array::build(target, |out| {
+            out.fill(T::zero());
+            for chunk in src.chunks_exact(out.len()) {
+                for (d, &s) in out.iter_mut().zip(chunk) {
+                    *d = *d + s;
+                }
+            }
+        });
+    }
     Array::build(target, |out| {
         out.fill(T::zero());
         let (len, stride) = row(shape, &out_layout.strides);

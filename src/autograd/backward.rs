@@ -180,6 +180,17 @@ pub(crate) fn input_grads<T: Float, V: GradValue<T>>(
                 }
             }),
         ],
+        // As PyTorch's mse_loss_backward: (a - b) · (2/n or 2) · g, and its negative for b.
+        Op::MseLoss { mean } => {
+            let n = shapes[0].iter().product::<usize>();
+            let norm = if *mean { two / count(n) } else { two };
+            let da = mul(
+                &scale(&ap(Op::Sub, &[x(0), x(1)]), norm),
+                &expand(g, &shapes[0]),
+            );
+            let db = need(1).then(|| neg(&da));
+            smallvec![need(0).then_some(da), db]
+        }
         Op::Transpose(d0, d1) => one_input(ap(Op::Transpose(*d0, *d1), &[g])),
         Op::Permute(dims) => {
             let mut inverse: Shape = smallvec![0; dims.len()];

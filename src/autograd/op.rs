@@ -56,6 +56,11 @@ pub enum Op<T> {
     SumTo(Shape),
     /// Batched matmul `[..., m, k] x [..., k, n]` with broadcast batch dims.
     MatMul,
+    /// `sum((a - b)²)`, divided by the element count if `mean`: `mse_loss` as one node
+    /// (inputs of one shape, no broadcasting).
+    MseLoss {
+        mean: bool,
+    },
     // Views: no copy in the forward pass.
     Transpose(usize, usize),
     Permute(Shape),
@@ -103,6 +108,7 @@ impl<T: Float> Op<T> {
             Op::MaxDim { .. } => "max_dim",
             Op::SumTo(_) => "sum_to",
             Op::MatMul => "matmul",
+            Op::MseLoss { .. } => "mse_loss",
             Op::Transpose(..) => "transpose",
             Op::Permute(_) => "permute",
             Op::Reshape(_) => "reshape",
@@ -118,7 +124,13 @@ impl<T: Float> Op<T> {
     /// How many inputs the op takes.
     pub fn arity(&self) -> usize {
         match self {
-            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::MatMul | Op::WherePositive => 2,
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::MatMul
+            | Op::MseLoss { .. }
+            | Op::WherePositive => 2,
             _ => 1,
         }
     }
@@ -134,6 +146,7 @@ impl<T: Float> Op<T> {
             | Op::Abs
             | Op::Softplus
             | Op::MaxDim { .. }
+            | Op::MseLoss { .. }
             | Op::MatMul => (true, false),
             Op::ScalarDiv(_) => (true, true),
             Op::Exp | Op::Sqrt | Op::Relu | Op::Sigmoid | Op::Tanh => (false, true),
@@ -151,6 +164,19 @@ impl<T: Float> Op<T> {
                 crate::shape::broadcast_shapes(name, s, shapes[1])?
             }
             Op::MatMul => matmul_shape(name, s, shapes[1])?,
+            Op::MseLoss { .. } => {
+                if s != shapes[1] {
+                    return Err(Error::shape(
+                        name,
+                        format!(
+                            "input shape {s:?} and target shape {:?} differ (losses do not broadcast; \
+                             reshape one of them)",
+                            shapes[1]
+                        ),
+                    ));
+                }
+                Shape::new()
+            }
             Op::Sum | Op::Mean => Shape::new(),
             Op::SumDim { dim, keepdim }
             | Op::MeanDim { dim, keepdim }
@@ -247,6 +273,16 @@ impl<T: Float> Op<T> {
             Op::Tanh => array::map(a, T::tanh),
             // max(x, 0) + ln(1 + e^-|x|): e^-|x| <= 1, so nothing overflows for any x.
             Op::Softplus => array::map(a, |p| p.max(T::zero()) + (-p.abs()).exp().ln_1p()),
+            &Op::MseLoss { mean } => {
+                self.output_shape(&[a.shape(), x[1].shape()])?;
+                let squares = array::zip_map(name, a, x[1], |p, q| (p - q) * (p - q))?;
+                let total = array::sum_all(&squares);
+                Array::scalar(if mean {
+                    total / T::from(a.numel()).unwrap_or_else(T::nan)
+                } else {
+                    total
+                })
+            }
             Op::Sum => Array::scalar(array::sum_all(a)),
             Op::Mean => {
                 let n = T::from(a.numel()).unwrap_or_else(T::nan);

@@ -79,8 +79,15 @@ fallible_fn! {
 
     /// Squared error with the given reduction, like `F.mse_loss(..., reduction=...)`.
     mse_loss_with / try_mse_loss_with<T>(input: &Tensor<T>, target: &Tensor<T>, reduction: Reduction) -> Tensor<T> {
-        same_shape("mse_loss", input, target)?;
-        Ok(reduction.apply((input - target).pow(T::one() + T::one())))
+        // The reductions are one fused op (one node on the tape instead of three).
+        match reduction {
+            Reduction::Mean => Tensor::apply(Op::MseLoss { mean: true }, &[input, target]),
+            Reduction::Sum => Tensor::apply(Op::MseLoss { mean: false }, &[input, target]),
+            Reduction::None => {
+                same_shape("mse_loss", input, target)?;
+                Ok((input - target).pow(T::one() + T::one()))
+            }
+        }
     }
 
     /// Mean absolute error, `mean(|input - target|)`, like `F.l1_loss`.
