@@ -174,3 +174,47 @@ fn should_refuse_backward_through_a_graph_whose_parameters_a_step_changed() {
     let e = loss.try_backward().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Autograd, "{e}");
 }
+
+/// Builds an optimizer over the given parameters.
+type MakeOptimizer = fn(Vec<Tensor>) -> Box<dyn Optimizer>;
+
+#[test]
+fn should_give_the_same_bits_for_large_and_small_parameters() {
+    // Large tensors take a SIMD path (AVX-512 where the CPU has it), small ones a scalar
+    // loop: the same values split into 50-element tensors must follow the same bits.
+    let values: Vec<f32> = (0..1000)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0)
+        .collect();
+    let configs: [MakeOptimizer; 4] = [
+        |p| Box::new(Adam::new(p, 0.01)),
+        |p| Box::new(Adam::new(p, 0.01).amsgrad(true).weight_decay(0.1)),
+        |p| Box::new(AdamW::new(p, 0.01)),
+        |p| Box::new(Sgd::new(p, 0.01).momentum(0.9).nesterov(true)),
+    ];
+    for (c, make) in configs.iter().enumerate() {
+        let big = Tensor::from_vec(values.clone(), &[1000]).requires_grad_(true);
+        let small: Vec<Tensor> = values
+            .chunks(50)
+            .map(|chunk| Tensor::from_vec(chunk.to_vec(), &[50]).requires_grad_(true))
+            .collect();
+        let (mut big_opt, mut small_opt) = (make(vec![big.clone()]), make(small.clone()));
+        for _ in 0..10 {
+            // An elementwise loss, so each element's gradient is the same in both layouts.
+            big_opt.zero_grad();
+            (&big * &big * &big).sum().backward();
+            big_opt.step();
+            small_opt.zero_grad();
+            for p in &small {
+                (p * p * p).sum().backward();
+            }
+            small_opt.step();
+        }
+        let joined: Vec<u32> = small
+            .iter()
+            .flat_map(|p| p.to_vec())
+            .map(f32::to_bits)
+            .collect();
+        let big_bits: Vec<u32> = big.to_vec().into_iter().map(f32::to_bits).collect();
+        assert_eq!(big_bits, joined, "configuration {c}");
+    }
+}
