@@ -10,7 +10,11 @@
 //! | 3. NumPy, manual gradient | [`Tensor`] ops, no autograd | `examples/02_numpy_style.rs` |
 //! | 4.1 PyTorch tensors on a device | [`Device`], [`Tensor::to_device`] | `examples/03_torch_manual.rs` |
 //! | 4.2 autograd, `no_grad` | [`autograd`], [`no_grad`] | `examples/04_autograd.rs` |
+//! | 4.3 `nn.Sequential`, `nn.Linear`, `mse_loss` | [`nn`] | `examples/05_nn.rs` |
+//! | 4.4 `optim.Adam`, `optim.SGD` | [`optim`] | `examples/06_optim.rs` |
+//! | 4.5 your own `nn.Module` | [`nn::Module`] | `examples/07_custom_module.rs` |
 //! | 5. TensorFlow's static graph | [`graph`] | `examples/08_static_graph.rs` |
+//! | beyond the slides: a dog-or-wolf classifier, saved and reloaded | [`nn`], [`optim`] | `examples/dog_vs_wolf_classifier.rs` |
 //! | all of the above, one table | | `examples/lecture.rs` |
 //!
 //! ```
@@ -30,6 +34,8 @@
 //! - `array` (internal): storage, strided layouts and the kernels. No autograd.
 //! - [`Tensor`]: a cheap-to-clone handle over an array, with the math API.
 //! - [`autograd`]: the tape that records ops and walks them back.
+//! - [`nn`]: modules (`Linear`, `Sequential`, your own), losses, and safetensors files.
+//! - [`optim`]: `Sgd`, `Adam`, `AdamW`, following PyTorch's algorithms step for step.
 //! - [`graph`]: the static, define-then-run graph, on the same ops and chain rules.
 //!
 //! ## How the tape works

@@ -657,3 +657,61 @@ fn should_refuse_bad_files_and_leave_the_model_unchanged() {
     assert_eq!(e.kind(), ErrorKind::Io);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+fn linear_case() -> impl Strategy<Value = (Vec<usize>, usize, usize, bool, bool, Vec<f64>)> {
+    // (batch dims, in, out, bias, transposed weight, values)
+    (
+        prop::collection::vec(1usize..4, 1..3),
+        1usize..5,
+        1usize..4,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_flat_map(|(batch, inner, out, bias, transposed)| {
+            let n = batch.iter().product::<usize>() * inner + out * inner + out;
+            (
+                Just(batch),
+                Just(inner),
+                Just(out),
+                Just(bias),
+                Just(transposed),
+                prop::collection::vec(-2.0f64..2.0, n),
+            )
+        })
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    #[test]
+    fn linear_passes_gradcheck_and_equals_its_composite(
+        (batch, inner, out, bias, transposed, values) in linear_case()
+    ) {
+        // x [..., in], w [out, in] (stored transposed, as a strided view, when asked), b [out].
+        let mut x_shape = batch.clone();
+        x_shape.push(inner);
+        let nx = x_shape.iter().product::<usize>();
+        let x = Tensor::from_vec(values[..nx].to_vec(), &x_shape);
+        let w_values = values[nx..nx + out * inner].to_vec();
+        let w = if transposed {
+            Tensor::from_vec(w_values, &[inner, out]).t()
+        } else {
+            Tensor::from_vec(w_values, &[out, inner])
+        };
+        let b = Tensor::from_vec(values[nx + out * inner..].to_vec(), &[out]);
+        let layer = |v: &[Tensor<f64>]| {
+            Linear::from_weights(v[1].clone(), bias.then(|| v[2].clone())).forward(&v[0])
+        };
+        let composite = {
+            let y = x.matmul(&w.t());
+            if bias { y + &b } else { y }
+        };
+        let fused = layer(&[x.clone(), w.clone(), b.clone()]);
+        prop_assert_eq!(fused.shape(), composite.shape());
+        for (f, c) in fused.to_vec().iter().zip(composite.to_vec()) {
+            prop_assert!((f - c).abs() <= 1e-12 * (1.0 + c.abs()), "{} vs {}", f, c);
+        }
+        let inputs = if bias { vec![x, w, b] } else { vec![x, w] };
+        passes_gradcheck(|v| layer(v), &inputs)?;
+    }
+}

@@ -191,18 +191,23 @@ fn gemm_into<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operand
             return;
         }
     }
-    if a.cs == 1 && n <= 8 {
-        match k {
-            1 => return short_rows_gemm::<T, 1>(n, a, b, c),
-            2 => return short_rows_gemm::<T, 2>(n, a, b, c),
-            3 => return short_rows_gemm::<T, 3>(n, a, b, c),
-            4 => return short_rows_gemm::<T, 4>(n, a, b, c),
-            5 => return short_rows_gemm::<T, 5>(n, a, b, c),
-            6 => return short_rows_gemm::<T, 6>(n, a, b, c),
-            7 => return short_rows_gemm::<T, 7>(n, a, b, c),
-            8 => return short_rows_gemm::<T, 8>(n, a, b, c),
-            _ => {}
+    if a.cs == 1 && n <= 8 && k <= 8 {
+        // Every (k, n) up to 8 x 4 gets its own fully unrolled loop; wider n shares one per k.
+        macro_rules! short {
+            ($($k:literal)*) => {
+                match (k, n) {
+                    $(
+                        ($k, 1) => return short_rows_gemm::<T, $k, 1>(n, a, b, c),
+                        ($k, 2) => return short_rows_gemm::<T, $k, 2>(n, a, b, c),
+                        ($k, 3) => return short_rows_gemm::<T, $k, 3>(n, a, b, c),
+                        ($k, 4) => return short_rows_gemm::<T, $k, 4>(n, a, b, c),
+                        ($k, _) => return short_rows_gemm::<T, $k, 0>(n, a, b, c),
+                    )*
+                    _ => {}
+                }
+            };
         }
+        short!(1 2 3 4 5 6 7 8);
     }
     small_gemm(m, n, k, a, b, c);
 }
@@ -211,12 +216,15 @@ fn gemm_into<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operand
 /// `x @ w`, `[64, 4] x [4, 2]`. Each output is a dot product of a `K`-element row of A,
 /// loaded whole, with a column of B packed once; the sums run in `p` order, exactly as
 /// the tiles do.
-fn short_rows_gemm<T: Float, const K: usize>(
+fn short_rows_gemm<T: Float, const K: usize, const N: usize>(
     n: usize,
     a: &Operand<T>,
     b: &Operand<T>,
     c: &mut [T],
 ) {
+    // N = 0 stands for "n columns, known only at run time (5 to 8)"; 1-4 are compile-time
+    // widths, so the loops over columns unroll completely.
+    let n = if N == 0 { n } else { N };
     let mut columns = [[T::zero(); K]; 8];
     for (q, column) in columns.iter_mut().enumerate().take(n) {
         for (p, value) in column.iter_mut().enumerate() {
@@ -252,7 +260,8 @@ fn small_gemm<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operan
             macro_rules! dispatch {
                 ($(($r:literal, $c:literal))*) => {
                     match (rows, cols) {
-                        $(($r, $c) => tile::<T, $r, $c>(&at, a, b, c),)*
+                        $(($r, $c) if b.cs == 1 => tile::<T, $r, $c, true>(&at, a, b, c),
+                          ($r, $c) => tile::<T, $r, $c, false>(&at, a, b, c),)*
                         _ => unreachable!("tiles are 1..=4 by 1..=4"),
                     }
                 };
@@ -277,7 +286,7 @@ struct Tile {
 }
 
 #[inline(always)]
-fn tile<T: Float, const R: usize, const C: usize>(
+fn tile<T: Float, const R: usize, const C: usize, const UNIT_B: bool>(
     at: &Tile,
     a: &Operand<T>,
     b: &Operand<T>,
@@ -291,8 +300,11 @@ fn tile<T: Float, const R: usize, const C: usize>(
         // or (p, col) of B with row < m, col < n and p < k.
         let a_col: [T; R] =
             std::array::from_fn(|r| unsafe { *a.data.get_unchecked(a_at + r * a.rs) });
+        // With B's rows contiguous (UNIT_B, the usual case) the stride is a constant 1, so
+        // the row loads as one vector.
+        let b_cs = if UNIT_B { 1 } else { b.cs };
         let b_row: [T; C] =
-            std::array::from_fn(|q| unsafe { *b.data.get_unchecked(b_at + q * b.cs) });
+            std::array::from_fn(|q| unsafe { *b.data.get_unchecked(b_at + q * b_cs) });
         for r in 0..R {
             for q in 0..C {
                 acc[r][q] = acc[r][q] + a_col[r] * b_row[q];

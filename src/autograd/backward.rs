@@ -180,6 +180,27 @@ pub(crate) fn input_grads<T: Float, V: GradValue<T>>(
                 }
             }),
         ],
+        // y = x wᵀ + b:  dx = dy w,  dw = dyᵀ x (batch dims flattened into rows),  db = Σ dy.
+        Op::Linear { bias } => {
+            let (w_shape, x_shape) = (&shapes[1], &shapes[0]);
+            let (out, inner) = (w_shape[0], w_shape[1]);
+            let rows = x_shape.iter().product::<usize>() / inner.max(1);
+            let flat = |v: &V, cols: usize| {
+                if v.shape().len() == 2 {
+                    v.clone()
+                } else {
+                    ap(Op::Reshape(smallvec![rows, cols]), &[v])
+                }
+            };
+            let mut grads: InputGrads<V> = smallvec![
+                need(0).then(|| ap(Op::MatMul, &[g, x(1)])),
+                need(1).then(|| ap(Op::MatMul, &[&mt(&flat(g, out)), &flat(x(0), inner)])),
+            ];
+            if *bias {
+                grads.push(need(2).then(|| sum_to(g, &shapes[2])));
+            }
+            grads
+        }
         // As PyTorch's mse_loss_backward: (a - b) · (2/n or 2) · g, and its negative for b.
         Op::MseLoss { mean } => {
             let n = shapes[0].iter().product::<usize>();

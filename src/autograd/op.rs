@@ -56,6 +56,11 @@ pub enum Op<T> {
     SumTo(Shape),
     /// Batched matmul `[..., m, k] x [..., k, n]` with broadcast batch dims.
     MatMul,
+    /// `x wᵀ (+ b)`: a `Linear` layer as one node. Inputs `x` `[..., in]` (2-D or more),
+    /// `w` `[out, in]`, and `b` `[out]` if `bias`.
+    Linear {
+        bias: bool,
+    },
     /// `sum((a - b)²)`, divided by the element count if `mean`: `mse_loss` as one node
     /// (inputs of one shape, no broadcasting).
     MseLoss {
@@ -81,6 +86,38 @@ pub enum Op<T> {
         dim: usize,
         len: usize,
     },
+}
+
+/// `Linear`'s output shape: `x` `[..., in]` (at least 2-D), `w` `[out, in]`, `b` `[out]`.
+fn linear_shape(
+    name: &'static str,
+    x: &[usize],
+    w: &[usize],
+    b: Option<&[usize]>,
+) -> Result<Shape> {
+    let (&[out, inner], Some((&features, batch))) = (w, x.split_last()) else {
+        return Err(Error::shape(
+            name,
+            format!("expected an input of 2 or more dims and a 2-D weight, got {x:?} and {w:?}"),
+        ));
+    };
+    if x.len() < 2 || features != inner {
+        return Err(Error::shape(
+            name,
+            format!(
+                "input of shape {x:?} does not fit weight {w:?} (its last dim must be {inner})"
+            ),
+        ));
+    }
+    if let Some(b) = b.filter(|b| *b != [out]) {
+        return Err(Error::shape(
+            name,
+            format!("bias must have shape [{out}] to match weight {w:?}, got {b:?}"),
+        ));
+    }
+    let mut shape = Shape::from_slice(batch);
+    shape.push(out);
+    Ok(shape)
 }
 
 impl<T: Float> Op<T> {
@@ -109,6 +146,7 @@ impl<T: Float> Op<T> {
             Op::SumTo(_) => "sum_to",
             Op::MatMul => "matmul",
             Op::MseLoss { .. } => "mse_loss",
+            Op::Linear { .. } => "linear",
             Op::Transpose(..) => "transpose",
             Op::Permute(_) => "permute",
             Op::Reshape(_) => "reshape",
@@ -131,6 +169,7 @@ impl<T: Float> Op<T> {
             | Op::MatMul
             | Op::MseLoss { .. }
             | Op::WherePositive => 2,
+            Op::Linear { bias } => 2 + usize::from(*bias),
             _ => 1,
         }
     }
@@ -147,6 +186,7 @@ impl<T: Float> Op<T> {
             | Op::Softplus
             | Op::MaxDim { .. }
             | Op::MseLoss { .. }
+            | Op::Linear { .. }
             | Op::MatMul => (true, false),
             Op::ScalarDiv(_) => (true, true),
             Op::Exp | Op::Sqrt | Op::Relu | Op::Sigmoid | Op::Tanh => (false, true),
@@ -164,6 +204,7 @@ impl<T: Float> Op<T> {
                 crate::shape::broadcast_shapes(name, s, shapes[1])?
             }
             Op::MatMul => matmul_shape(name, s, shapes[1])?,
+            Op::Linear { bias } => linear_shape(name, s, shapes[1], bias.then(|| shapes[2]))?,
             Op::MseLoss { .. } => {
                 if s != shapes[1] {
                     return Err(Error::shape(
@@ -273,6 +314,24 @@ impl<T: Float> Op<T> {
             Op::Tanh => array::map(a, T::tanh),
             // max(x, 0) + ln(1 + e^-|x|): e^-|x| <= 1, so nothing overflows for any x.
             Op::Softplus => array::map(a, |p| p.max(T::zero()) + (-p.abs()).exp().ln_1p()),
+            &Op::Linear { bias } => {
+                let w = x[1];
+                linear_shape(name, a.shape(), w.shape(), bias.then(|| x[2].shape()))?;
+                // wᵀ is a view: the GEMM reads w's rows as columns, no copy.
+                let y = array::matmul(name, a, &w.with_layout(w.layout().transpose(0, 1)))?;
+                if bias {
+                    // `y` is fresh and unshared: add the bias to each row in place.
+                    let b = x[2].contiguous();
+                    let (bias_values, offset) = (b.read(), b.layout().offset);
+                    let row = &bias_values[offset..offset + b.numel()];
+                    for out in y.write().chunks_exact_mut(row.len().max(1)) {
+                        for (o, &c) in out.iter_mut().zip(row) {
+                            *o = *o + c;
+                        }
+                    }
+                }
+                y
+            }
             &Op::MseLoss { mean } => {
                 self.output_shape(&[a.shape(), x[1].shape()])?;
                 let squares = array::zip_map(name, a, x[1], |p, q| (p - q) * (p - q))?;

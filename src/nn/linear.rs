@@ -1,6 +1,7 @@
 //! `Linear`: `y = x Wᵀ + b`, PyTorch's `nn.Linear`.
 
 use super::Module;
+use crate::autograd::Op;
 use crate::error::{or_panic, Error, Result};
 use crate::Tensor;
 use num_traits::Float;
@@ -119,10 +120,15 @@ impl<T: Float> Linear<T> {
                 ),
             ));
         }
-        let y = x.try_matmul(&self.weight.t())?;
+        if x.ndim() == 1 {
+            // One sample: as a batch of one, then back.
+            let y = self.try_forward(&x.reshape(&[1, self.in_features()]))?;
+            return Ok(y.reshape(&[self.out_features()]));
+        }
+        // One fused op (x wᵀ + b) keeps the tape to one node per layer.
         match &self.bias {
-            Some(b) => y.try_add(b),
-            None => Ok(y),
+            Some(b) => Tensor::apply(Op::Linear { bias: true }, &[x, &self.weight, b]),
+            None => Tensor::apply(Op::Linear { bias: false }, &[x, &self.weight]),
         }
     }
 }

@@ -84,7 +84,8 @@ impl<T: Float> Tensor<T> {
         let output = match inputs {
             [a] => op.eval(&[a.array()])?,
             [a, b] => op.eval(&[a.array(), b.array()])?,
-            _ => unreachable!("ops take one or two inputs"),
+            [a, b, c] => op.eval(&[a.array(), b.array(), c.array()])?,
+            _ => unreachable!("ops take one to three inputs"),
         };
         Ok(tape::record(op, inputs, output))
     }
