@@ -109,6 +109,17 @@ pub(crate) fn argmax_dim<T: Float>(a: &Array<T>, dim: usize, keepdim: bool) -> A
     max_dim(a, dim, keepdim).1
 }
 
+/// The column sums of `src` read as rows of `N`, added row after row.
+fn sum_rows<T: Float, const N: usize>(src: &[T]) -> [T; N] {
+    let mut sums = [T::zero(); N];
+    for row in src.chunks_exact(N) {
+        for q in 0..N {
+            sums[q] = sums[q] + row[q];
+        }
+    }
+    sums
+}
+
 /// Sums `a` down to `target`, a shape that broadcasts to `a`'s: the adjoint of broadcasting,
 /// used to bring a gradient back to its input's shape. One pass, one allocation.
 pub(crate) fn sum_to_shape<T: Float>(a: &Array<T>, target: &[usize]) -> Array<T> {
@@ -123,11 +134,17 @@ pub(crate) fn sum_to_shape<T: Float>(a: &Array<T>, target: &[usize]) -> Array<T>
     if numel(target) > 1 && repeats_as_suffix(&Layout::contiguous(target), shape) {
         // A bias's gradient: add the rows of `src` together, one row at a time (a scalar
         // target keeps the path below, whose sum_slice is faster and more accurate).
-        return Array::build(target, |out| {
-            out.fill(T::zero());
-            for chunk in src.chunks_exact(out.len()) {
-                for (d, &s) in out.iter_mut().zip(chunk) {
-                    *d = *d + s;
+        return Array::build(target, |out| match out.len() {
+            // Narrow rows (a small layer's bias) keep their sums in registers.
+            2 => out.copy_from_slice(&sum_rows::<T, 2>(src)),
+            3 => out.copy_from_slice(&sum_rows::<T, 3>(src)),
+            4 => out.copy_from_slice(&sum_rows::<T, 4>(src)),
+            _ => {
+                out.fill(T::zero());
+                for chunk in src.chunks_exact(out.len()) {
+                    for (d, &s) in out.iter_mut().zip(chunk) {
+                        *d = *d + s;
+                    }
                 }
             }
         });
