@@ -2,11 +2,24 @@
 
 use crate::shape::{contiguous_strides, numel, Shape};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Layout {
     pub(crate) shape: Shape,
     pub(crate) strides: Shape,
     pub(crate) offset: usize,
+}
+
+// Written out because SmallVec's own `clone` copies element by element through an
+// iterator; `from_slice` copies the inline words at once (`usize` is `Copy`). Layouts are
+// cloned for every view and every saved value, so this shows in small training steps.
+impl Clone for Layout {
+    fn clone(&self) -> Self {
+        Layout {
+            shape: Shape::from_slice(&self.shape),
+            strides: Shape::from_slice(&self.strides),
+            offset: self.offset,
+        }
+    }
 }
 
 impl Layout {

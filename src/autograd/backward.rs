@@ -205,10 +205,7 @@ pub(crate) fn input_grads<T: Float, V: GradValue<T>>(
         Op::MseLoss { mean } => {
             let n = shapes[0].iter().product::<usize>();
             let norm = if *mean { two / count(n) } else { two };
-            let da = mul(
-                &scale(&ap(Op::Sub, &[x(0), x(1)]), norm),
-                &expand(g, &shapes[0]),
-            );
+            let da = ap(Op::MseLossGrad { norm }, &[x(0), x(1), g]);
             let db = need(1).then(|| neg(&da));
             smallvec![need(0).then_some(da), db]
         }
@@ -224,6 +221,7 @@ pub(crate) fn input_grads<T: Float, V: GradValue<T>>(
         Op::Expand(_) => one_input(sum_to(g, &shapes[0])),
         // Piecewise-constant helpers: zero almost everywhere, and never recorded on a tape.
         Op::WherePositive => smallvec![None, None],
+        Op::MseLossGrad { .. } => smallvec![None, None, None],
         Op::Sign | Op::ArgMaxDim { .. } | Op::IndexMask { .. } => smallvec![None],
     }
 }

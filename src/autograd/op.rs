@@ -77,6 +77,11 @@ pub enum Op<T> {
     WherePositive,
     /// -1, 0 or 1 (NaN stays NaN).
     Sign,
+    /// `mse_loss`'s input gradient from (input, target, output gradient):
+    /// `(input - target) · norm · g`, one pass, in PyTorch's order of operations.
+    MseLossGrad {
+        norm: T,
+    },
     ArgMaxDim {
         dim: usize,
         keepdim: bool,
@@ -154,6 +159,7 @@ impl<T: Float> Op<T> {
             Op::Contiguous => "contiguous",
             Op::WherePositive => "where_positive",
             Op::Sign => "sign",
+            Op::MseLossGrad { .. } => "mse_loss_backward",
             Op::ArgMaxDim { .. } => "argmax_dim",
             Op::IndexMask { .. } => "index_mask",
         }
@@ -170,6 +176,7 @@ impl<T: Float> Op<T> {
             | Op::MseLoss { .. }
             | Op::WherePositive => 2,
             Op::Linear { bias } => 2 + usize::from(*bias),
+            Op::MseLossGrad { .. } => 3,
             _ => 1,
         }
     }
@@ -390,6 +397,10 @@ impl<T: Float> Op<T> {
                 a.with_layout(a.layout().broadcast_to(to))
             }
             Op::Contiguous => a.contiguous(),
+            &Op::MseLossGrad { norm } => {
+                let g = x[2].get_flat(0);
+                array::zip_map(name, a, x[1], move |p, q| (p - q) * norm * g)?
+            }
             Op::WherePositive => {
                 array::zip_map(
                     name,
