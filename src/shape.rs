@@ -13,7 +13,7 @@ pub fn numel(shape: &[usize]) -> usize {
 
 /// Row-major (C order) strides of a contiguous tensor of `shape`.
 pub fn contiguous_strides(shape: &[usize]) -> Shape {
-    let mut strides: Shape = smallvec::smallvec![0; shape.len()];
+    let mut strides = shape_of(shape);
     let mut step = 1;
     for (stride, &dim) in strides.iter_mut().zip(shape).rev() {
         *stride = step;
@@ -22,11 +22,24 @@ pub fn contiguous_strides(shape: &[usize]) -> Shape {
     strides
 }
 
+/// `dims` as a [`Shape`]. Up to 4 dims (the inline capacity) are copied word by word
+/// into the inline buffer, with no call to `memcpy`: shapes are copied for every op, and
+/// for one or two dims the call costs more than the copy.
+#[inline]
+pub(crate) fn shape_of(dims: &[usize]) -> Shape {
+    if dims.len() <= 4 {
+        let buf: [usize; 4] = std::array::from_fn(|i| dims.get(i).copied().unwrap_or(0));
+        Shape::from_buf_and_len(buf, dims.len())
+    } else {
+        Shape::from_slice(dims)
+    }
+}
+
 /// The shape two operands broadcast to, by NumPy/PyTorch rules: align the shapes on the
 /// right; each pair of dims must be equal or one of them 1.
 pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Shape> {
     if a == b {
-        return Ok(Shape::from_slice(a));
+        return Ok(shape_of(a));
     }
     let ndim = a.len().max(b.len());
     let mut out: Shape = smallvec::smallvec![0; ndim];
@@ -92,7 +105,7 @@ pub(crate) fn check_dim(op: &'static str, dim: usize, shape: &[usize]) -> Result
 
 /// The shape after reducing `dim` (kept as 1 with `keepdim`, removed otherwise).
 pub(crate) fn reduced_shape(shape: &[usize], dim: usize, keepdim: bool) -> Shape {
-    let mut out = Shape::from_slice(shape);
+    let mut out = shape_of(shape);
     if keepdim {
         out[dim] = 1;
     } else {

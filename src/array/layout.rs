@@ -1,6 +1,6 @@
 //! Shape + strides + offset: which elements of a buffer a view sees, and in what order.
 
-use crate::shape::{contiguous_strides, numel, Shape};
+use crate::shape::{contiguous_strides, numel, shape_of, Shape};
 
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Layout {
@@ -15,8 +15,8 @@ pub(crate) struct Layout {
 impl Clone for Layout {
     fn clone(&self) -> Self {
         Layout {
-            shape: Shape::from_slice(&self.shape),
-            strides: Shape::from_slice(&self.strides),
+            shape: shape_of(&self.shape),
+            strides: shape_of(&self.strides),
             offset: self.offset,
         }
     }
@@ -25,7 +25,7 @@ impl Clone for Layout {
 impl Layout {
     pub(crate) fn contiguous(shape: &[usize]) -> Self {
         Layout {
-            shape: Shape::from_slice(shape),
+            shape: shape_of(shape),
             strides: contiguous_strides(shape),
             offset: 0,
         }
@@ -77,7 +77,7 @@ impl Layout {
             })
             .collect();
         Layout {
-            shape: Shape::from_slice(shape),
+            shape: shape_of(shape),
             strides,
             offset: self.offset,
         }

@@ -8,7 +8,7 @@ use super::dtype::Dtype;
 use super::layout::Layout;
 use super::Array;
 use crate::error::Result;
-use crate::shape::{matmul_shape, numel, Shape};
+use crate::shape::{matmul_shape, numel, shape_of, Shape};
 use num_traits::Float;
 use std::sync::OnceLock;
 
@@ -45,7 +45,7 @@ pub(crate) fn matmul<T: Float>(op: &'static str, a: &Array<T>, b: &Array<T>) -> 
         (a.layout(), b.layout())
     } else {
         let with = |dims: [usize; 2]| -> Shape {
-            let mut s = Shape::from_slice(&out_shape[..nb]);
+            let mut s = shape_of(&out_shape[..nb]);
             s.extend_from_slice(&dims);
             s
         };

@@ -4,7 +4,7 @@
 
 use super::op::Op;
 use crate::error::{Error, Result};
-use crate::shape::{check_dim, Shape};
+use crate::shape::{check_dim, shape_of};
 use num_traits::Float;
 
 /// A value ops can be applied to, failing with the op's error (`Tensor`, `graph::Node`).
@@ -17,14 +17,14 @@ pub(crate) fn reshape<T: Float, V: Compose<T>>(x: &V, shape: &[usize]) -> Result
     if shape == x.dims() {
         return Ok(x.clone());
     }
-    V::apply_op(Op::Reshape(Shape::from_slice(shape)), &[x])
+    V::apply_op(Op::Reshape(shape_of(shape)), &[x])
 }
 
 pub(crate) fn broadcast_to<T: Float, V: Compose<T>>(x: &V, shape: &[usize]) -> Result<V> {
     if shape == x.dims() {
         return Ok(x.clone());
     }
-    V::apply_op(Op::Expand(Shape::from_slice(shape)), &[x])
+    V::apply_op(Op::Expand(shape_of(shape)), &[x])
 }
 
 /// `torch.mm`: both operands 2-D, errors named `mm`.
@@ -51,7 +51,7 @@ pub(crate) fn mm<T: Float, V: Compose<T>>(a: &V, b: &V) -> Result<V> {
 /// `torch.matmul`: a 1-D left operand is a row vector and a 1-D right operand a column
 /// vector, whose added dim is removed from the result; more dims are broadcast batches.
 pub(crate) fn matmul<T: Float, V: Compose<T>>(a: &V, b: &V) -> Result<V> {
-    let (sa, sb) = (Shape::from_slice(a.dims()), Shape::from_slice(b.dims()));
+    let (sa, sb) = (shape_of(a.dims()), shape_of(b.dims()));
     if sa.is_empty() || sb.is_empty() {
         return Err(Error::shape(
             "matmul",
@@ -86,7 +86,7 @@ pub(crate) fn matmul<T: Float, V: Compose<T>>(a: &V, b: &V) -> Result<V> {
     if sa.len() > 1 && sb.len() > 1 {
         return Ok(out);
     }
-    let mut shape = Shape::from_slice(out.dims());
+    let mut shape = shape_of(out.dims());
     let nd = shape.len();
     if sb.len() == 1 {
         shape.remove(nd - 1);
@@ -98,7 +98,7 @@ pub(crate) fn matmul<T: Float, V: Compose<T>>(a: &V, b: &V) -> Result<V> {
 }
 
 pub(crate) fn unsqueeze<T: Float, V: Compose<T>>(x: &V, dim: usize) -> Result<V> {
-    let mut shape = Shape::from_slice(x.dims());
+    let mut shape = shape_of(x.dims());
     if dim > shape.len() {
         return Err(Error::index(
             "unsqueeze",
@@ -124,7 +124,7 @@ pub(crate) fn squeeze_dim<T: Float, V: Compose<T>>(x: &V, dim: usize) -> Result<
             ),
         ));
     }
-    let mut shape = Shape::from_slice(x.dims());
+    let mut shape = shape_of(x.dims());
     shape.remove(dim);
     reshape(x, &shape)
 }

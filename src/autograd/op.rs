@@ -7,7 +7,9 @@
 
 use crate::array::{self, Array};
 use crate::error::{Error, Result};
-use crate::shape::{check_broadcast_to, check_dim, matmul_shape, numel, reduced_shape, Shape};
+use crate::shape::{
+    check_broadcast_to, check_dim, matmul_shape, numel, reduced_shape, shape_of, Shape,
+};
 use num_traits::Float;
 
 /// One differentiable operation (plus a few value-only helpers used inside gradient rules).
@@ -120,7 +122,7 @@ fn linear_shape(
             format!("bias must have shape [{out}] to match weight {w:?}, got {b:?}"),
         ));
     }
-    let mut shape = Shape::from_slice(batch);
+    let mut shape = shape_of(batch);
     shape.push(out);
     Ok(shape)
 }
@@ -253,7 +255,7 @@ impl<T: Float> Op<T> {
             Op::Transpose(d0, d1) => {
                 check_dim(name, *d0, s)?;
                 check_dim(name, *d1, s)?;
-                let mut out = Shape::from_slice(s);
+                let mut out = shape_of(s);
                 out.swap(*d0, *d1);
                 out
             }
@@ -286,11 +288,11 @@ impl<T: Float> Op<T> {
             }
             Op::IndexMask { dim, len } => {
                 check_dim(name, *dim, s)?;
-                let mut out = Shape::from_slice(s);
+                let mut out = shape_of(s);
                 out[*dim] = *len;
                 out
             }
-            _ => Shape::from_slice(s),
+            _ => shape_of(s),
         })
     }
 

@@ -10,7 +10,7 @@ use super::grad_mode::is_grad_enabled;
 use super::op::Op;
 use crate::array::{self, Array};
 use crate::error::{Error, Result};
-use crate::shape::Shape;
+use crate::shape::{shape_of, Shape};
 use crate::tensor::{Tensor, TensorImpl};
 use num_traits::Float;
 use smallvec::SmallVec;
@@ -76,11 +76,8 @@ pub(crate) fn record<T: Float>(op: Op<T>, inputs: &[&Tensor<T>], output: Array<T
     let node = Node {
         seq: NEXT_SEQ.fetch_add(1, Ordering::Relaxed),
         inputs: inputs.iter().map(|t| edge_to(t)).collect(),
-        input_shapes: inputs
-            .iter()
-            .map(|t| Shape::from_slice(t.shape()))
-            .collect(),
-        output_shape: Shape::from_slice(output.shape()),
+        input_shapes: inputs.iter().map(|t| shape_of(t.shape())).collect(),
+        output_shape: shape_of(output.shape()),
         op,
         saved: Mutex::new(Saved {
             inputs: saved_inputs,

@@ -35,7 +35,7 @@ use crate::array::Array;
 use crate::autograd::backward::{input_grads, GradValue, RuleArgs};
 use crate::autograd::Op;
 use crate::error::{or_panic, Error, ErrorKind, Result};
-use crate::shape::Shape;
+use crate::shape::{shape_of, Shape};
 use crate::tensor::Tensor;
 use num_traits::Float;
 use smallvec::SmallVec;
@@ -120,18 +120,14 @@ impl<T: Float> Graph<T> {
         Graph::add(
             &self.inner,
             Kind::Placeholder(name.to_string()),
-            Shape::from_slice(shape),
+            shape_of(shape),
         )
     }
 
     /// A value fixed in the graph (copied now).
     pub fn constant(&self, value: &Tensor<T>) -> Node<T> {
         let array = value.array().private_copy();
-        Graph::add(
-            &self.inner,
-            Kind::Constant(array),
-            Shape::from_slice(value.shape()),
-        )
+        Graph::add(&self.inner, Kind::Constant(array), shape_of(value.shape()))
     }
 
     /// A value kept across runs, starting at `initial` (copied now), like `tf.Variable`.
@@ -144,7 +140,7 @@ impl<T: Float> Graph<T> {
                 name: name.to_string(),
                 value,
             },
-            Shape::from_slice(initial.shape()),
+            shape_of(initial.shape()),
         )
     }
 

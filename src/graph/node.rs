@@ -8,7 +8,7 @@ use crate::autograd::compose::{self, Compose};
 use crate::autograd::Op;
 use crate::error::{or_panic, Error, ErrorKind, Result};
 use crate::operators::fallible;
-use crate::shape::Shape;
+use crate::shape::{shape_of, Shape};
 use num_traits::Float;
 use smallvec::SmallVec;
 use std::sync::Arc;
@@ -272,7 +272,7 @@ impl<T: Float> Node<T> {
     fallible! { Node;
         /// Reorders the dims.
         permute / try_permute (&self, dims: &[usize]) -> Node<T> {
-            Node::apply(Op::Permute(Shape::from_slice(dims)), &[self])
+            Node::apply(Op::Permute(shape_of(dims)), &[self])
         }
     }
 

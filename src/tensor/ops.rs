@@ -7,7 +7,7 @@ use crate::autograd::compose::{self, Compose};
 use crate::autograd::Op;
 use crate::error::{or_panic, Result};
 use crate::operators::fallible;
-use crate::shape::Shape;
+use crate::shape::shape_of;
 use num_traits::Float;
 
 /// Defines an infallible unary op.
@@ -191,7 +191,7 @@ impl<T: Float> Tensor<T> {
     fallible! { Tensor;
         /// Reorders the dims: dim `i` of the result is dim `dims[i]` of `self`; a view.
         permute / try_permute (&self, dims: &[usize]) -> Tensor<T> {
-            Tensor::apply(Op::Permute(Shape::from_slice(dims)), &[self])
+            Tensor::apply(Op::Permute(shape_of(dims)), &[self])
         }
     }
 
