@@ -17,20 +17,21 @@
 //! Run: `cargo run --release --example 04_autograd` (also writes `target/lecture_loss.dot`,
 //! the graph of one step's loss; render it with `dot -Tpng`).
 
-use std::time::Instant;
+#[path = "support/progress.rs"]
+#[allow(dead_code)]
+mod progress;
+
+use progress::{print_outcome, Outcome, Progress};
 use tapegrad::{manual_seed, no_grad, Tensor};
 
-/// (first loss, final loss, steps, seconds)
-pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
+pub fn run(verbose: bool) -> Outcome {
     let (n, d_in, d_out, learning_rate, steps) = (64, 4, 2, 1e-6f32, 500);
     manual_seed(0);
     let x: Tensor = Tensor::randn(&[n, d_in]);
     let y: Tensor = Tensor::randn(&[n, d_out]);
     let w: Tensor = Tensor::randn(&[d_in, d_out]).requires_grad_(true);
 
-    let mut first = None;
-    let mut loss_value = f32::NAN;
-    let start = Instant::now();
+    let mut progress = Progress::new(steps, 100, verbose);
     for t in 0..steps {
         let y_pred = x.mm(&w);
         let loss = (0.5 * (&y_pred - &y).pow(2.0)).sum();
@@ -45,26 +46,18 @@ pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
             }
         }
         loss.backward();
-        loss_value = loss.item();
+        let loss_value = loss.item();
         no_grad(|| {
             let grad = w.grad().expect("backward reached w");
             w.sub_(&(learning_rate * grad)); // w -= learning_rate * w.grad
         });
         w.zero_grad(); // w.grad.zero_()
-        first.get_or_insert(loss_value);
-        if verbose && (t % 100 == 0 || t == steps - 1) {
-            println!("step {t:4}  loss {loss_value:.6}");
-        }
+        progress.record(t, loss_value);
     }
-    let seconds = start.elapsed().as_secs_f64();
-    (first.unwrap_or(f32::NAN), loss_value, steps, seconds)
+    progress.finish()
 }
 
 #[allow(dead_code)]
 fn main() {
-    let (first, last, steps, seconds) = run(true);
-    println!(
-        "loss {first:.4} -> {last:.4} in {steps} steps, {:.3} µs/step",
-        seconds / steps as f64 * 1e6
-    );
+    print_outcome(run(true));
 }

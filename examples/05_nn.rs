@@ -20,12 +20,15 @@
 //!
 //! Run: `cargo run --release --example 05_nn`
 
-use std::time::Instant;
+#[path = "support/progress.rs"]
+#[allow(dead_code)]
+mod progress;
+
+use progress::{print_outcome, Outcome, Progress};
 use tapegrad::nn::{functional::mse_loss, Linear, Module, Sequential};
 use tapegrad::{manual_seed, no_grad, Tensor};
 
-/// (first loss, final loss, steps, seconds)
-pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
+pub fn run(verbose: bool) -> Outcome {
     let (n, d_in, d_out, learning_rate, steps) = (64, 4, 2, 1e-2f32, 500);
     manual_seed(0);
     let x: Tensor = Tensor::randn(&[n, d_in]);
@@ -37,9 +40,7 @@ pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
         }
     }
 
-    let mut first = None;
-    let mut loss_value = f32::NAN;
-    let start = Instant::now();
+    let mut progress = Progress::new(steps, 100, verbose);
     for t in 0..steps {
         let y_pred = model.forward(&x); // model(x)
         let loss = mse_loss(&y_pred, &y);
@@ -51,21 +52,13 @@ pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
                 param.sub_(&(learning_rate * grad)); // param -= learning_rate * param.grad
             }
         });
-        loss_value = loss.item();
-        first.get_or_insert(loss_value);
-        if verbose && (t % 100 == 0 || t == steps - 1) {
-            println!("step {t:4}  loss {loss_value:.6}");
-        }
+        let loss_value = loss.item();
+        progress.record(t, loss_value);
     }
-    let seconds = start.elapsed().as_secs_f64();
-    (first.unwrap_or(f32::NAN), loss_value, steps, seconds)
+    progress.finish()
 }
 
 #[allow(dead_code)]
 fn main() {
-    let (first, last, steps, seconds) = run(true);
-    println!(
-        "loss {first:.4} -> {last:.4} in {steps} steps, {:.3} µs/step",
-        seconds / steps as f64 * 1e6
-    );
+    print_outcome(run(true));
 }

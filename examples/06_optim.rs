@@ -17,18 +17,21 @@
 //!
 //! Run: `cargo run --release --example 06_optim`
 
-use std::time::Instant;
+#[path = "support/progress.rs"]
+#[allow(dead_code)]
+mod progress;
+
+use progress::{print_outcome, Outcome, Progress};
 use tapegrad::nn::{functional::mse_loss, Linear, Module, Sequential};
 use tapegrad::optim::{Adam, Optimizer, Sgd};
 use tapegrad::{manual_seed, Tensor};
 
-/// Trains the slide's model with the optimizer `make` builds; (first loss, final loss,
-/// steps, seconds).
+/// Trains the slide's model with the optimizer `make` builds.
 fn train(
-    name: &str,
+    name: &'static str,
     make: impl FnOnce(Vec<Tensor>) -> Box<dyn Optimizer>,
     verbose: bool,
-) -> (f32, f32, usize, f64) {
+) -> Outcome {
     let (n, d_in, d_out, steps) = (64, 4, 2, 500);
     manual_seed(0);
     let x: Tensor = Tensor::randn(&[n, d_in]);
@@ -36,32 +39,26 @@ fn train(
     let model: Sequential = Sequential::new().add(Linear::new(d_in, d_out));
     let mut optimizer = make(model.parameters());
 
-    let mut first = None;
-    let mut loss_value = f32::NAN;
-    let start = Instant::now();
+    let mut progress = Progress::new(steps, 100, verbose).labelled(name);
     for t in 0..steps {
         let y_pred = model.forward(&x); // model(x), not the slide's x.mm(w)
         let loss = mse_loss(&y_pred, &y);
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
-        loss_value = loss.item();
-        first.get_or_insert(loss_value);
-        if verbose && (t % 100 == 0 || t == steps - 1) {
-            println!("{name:<5} step {t:4}  loss {loss_value:.6}");
-        }
+        let loss_value = loss.item();
+        progress.record(t, loss_value);
     }
-    let seconds = start.elapsed().as_secs_f64();
-    (first.unwrap_or(f32::NAN), loss_value, steps, seconds)
+    progress.finish()
 }
 
-/// The slide: Adam. (first loss, final loss, steps, seconds)
-pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
+/// The slide: Adam.
+pub fn run(verbose: bool) -> Outcome {
     train("Adam", |params| Box::new(Adam::new(params, 1e-2)), verbose)
 }
 
 /// Beside it: SGD with momentum 0.9 on the same problem.
-pub fn run_sgd(verbose: bool) -> (f32, f32, usize, f64) {
+pub fn run_sgd(verbose: bool) -> Outcome {
     train(
         "SGD",
         |params| Box::new(Sgd::new(params, 1e-2).momentum(0.9)),
@@ -72,10 +69,7 @@ pub fn run_sgd(verbose: bool) -> (f32, f32, usize, f64) {
 #[allow(dead_code)]
 fn main() {
     for (name, result) in [("Adam", run(true)), ("SGD", run_sgd(true))] {
-        let (first, last, steps, seconds) = result;
-        println!(
-            "{name}: loss {first:.4} -> {last:.4} in {steps} steps, {:.3} µs/step",
-            seconds / steps as f64 * 1e6
-        );
+        print!("{name}: ");
+        print_outcome(result);
     }
 }

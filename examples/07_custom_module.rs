@@ -24,7 +24,11 @@
 //!
 //! Run: `cargo run --release --example 07_custom_module`
 
-use std::time::Instant;
+#[path = "support/progress.rs"]
+#[allow(dead_code)]
+mod progress;
+
+use progress::{print_outcome, Outcome, Progress};
 use tapegrad::nn::{functional::mse_loss, Linear, Module, Params};
 use tapegrad::optim::{Adam, Optimizer};
 use tapegrad::{manual_seed, Tensor};
@@ -53,8 +57,7 @@ impl Module for MyOneLayerNet {
     }
 }
 
-/// (first loss, final loss, steps, seconds)
-pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
+pub fn run(verbose: bool) -> Outcome {
     let (n, d_in, d_out, learning_rate, steps) = (64, 4, 2, 1e-2f32, 500);
     manual_seed(0);
     let x: Tensor = Tensor::randn(&[n, d_in]);
@@ -67,30 +70,20 @@ pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
     }
     let mut optimizer = Adam::new(model.parameters(), learning_rate);
 
-    let mut first = None;
-    let mut loss_value = f32::NAN;
-    let start = Instant::now();
+    let mut progress = Progress::new(steps, 100, verbose);
     for t in 0..steps {
         let y_pred = model.forward(&x);
         let loss = mse_loss(&y_pred, &y);
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
-        loss_value = loss.item();
-        first.get_or_insert(loss_value);
-        if verbose && (t % 100 == 0 || t == steps - 1) {
-            println!("step {t:4}  loss {loss_value:.6}");
-        }
+        let loss_value = loss.item();
+        progress.record(t, loss_value);
     }
-    let seconds = start.elapsed().as_secs_f64();
-    (first.unwrap_or(f32::NAN), loss_value, steps, seconds)
+    progress.finish()
 }
 
 #[allow(dead_code)]
 fn main() {
-    let (first, last, steps, seconds) = run(true);
-    println!(
-        "loss {first:.4} -> {last:.4} in {steps} steps, {:.3} µs/step",
-        seconds / steps as f64 * 1e6
-    );
+    print_outcome(run(true));
 }

@@ -23,12 +23,16 @@
 //!
 //! Run: `cargo run --release --example 08_static_graph`
 
+#[path = "support/progress.rs"]
+#[allow(dead_code)]
+mod progress;
+
+use progress::{print_outcome, Outcome, Progress};
 use std::time::Instant;
 use tapegrad::graph::{Graph, Session};
 use tapegrad::{manual_seed, no_grad, Tensor};
 
-/// (first loss, final loss, steps, seconds)
-pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
+pub fn run(verbose: bool) -> Outcome {
     let (n, d_in, d_out, learning_rate, steps) = (64, 4, 2, 1e-6f32, 500);
     manual_seed(0);
     let x_value: Tensor = Tensor::randn(&[n, d_in]);
@@ -62,20 +66,16 @@ pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
     let grad_w = &train.gradients(&loss, &[&w])[0];
     let step = w.assign(&(&w - &(learning_rate * grad_w)));
     let sess = Session::new(&train);
-    let mut first = None;
-    let mut last = f32::NAN;
-    let start = Instant::now();
+    let mut progress = Progress::new(steps, 100, verbose);
     for t in 0..steps {
-        last = sess
+        let last = sess
             .run(&[&loss, &step], &[(&x, &x_value), (&y, &y_value)])
             .expect("fed")[0]
             .item();
-        first.get_or_insert(last);
-        if verbose && (t % 100 == 0 || t == steps - 1) {
-            println!("step {t:4}  loss {last:.6}");
-        }
+        progress.record(t, last);
     }
-    let seconds = start.elapsed().as_secs_f64();
+    let outcome = progress.finish();
+    let seconds = outcome.3;
 
     if verbose {
         // The same step eagerly, for the comparison the lecture draws.
@@ -95,10 +95,10 @@ pub fn run(verbose: bool) -> (f32, f32, usize, f64) {
         );
         println!("\n{}", train.to_dot());
     }
-    (first.unwrap_or(f32::NAN), last, steps, seconds)
+    outcome
 }
 
 #[allow(dead_code)]
 fn main() {
-    run(true);
+    print_outcome(run(true));
 }

@@ -3,6 +3,10 @@
 //!
 //! Run: `cargo run --release --example lecture`
 
+// Each lecture example is a program of its own, so each brings its own copy of
+// examples/support/progress.rs; included together here, those copies are expected.
+#![allow(clippy::duplicate_mod)]
+
 #[path = "01_dog_vs_wolf.rs"]
 #[allow(dead_code)]
 mod dog_vs_wolf;

@@ -1,5 +1,9 @@
 //! The lecture's examples run (and check their own numbers) as part of the test suite.
 
+// Each lecture example is a program of its own, so each brings its own copy of
+// examples/support/progress.rs; included together here, those copies are expected.
+#![allow(clippy::duplicate_mod)]
+
 #[path = "../examples/01_dog_vs_wolf.rs"]
 #[allow(dead_code)]
 mod dog_vs_wolf;

@@ -240,10 +240,24 @@ fn lerp<T: Float>(a: T, b: T, w: T, small_weight: bool) -> T {
     }
 }
 
-/// The builder methods and accessors Adam and AdamW share.
+/// The constructors, builder methods and accessors Adam and AdamW share; they differ only
+/// in where the weight decay goes and its default.
 macro_rules! adam_builders {
-    ($ty:ident) => {
+    ($ty:ident, $decay:expr, $weight_decay:literal, $defaults:literal) => {
         impl<T: Float> $ty<T> {
+            #[doc = concat!(stringify!($ty), " over `params` with learning rate `lr`, betas (0.9, 0.999), eps 1e-8 and ", $defaults, ".")]
+            #[doc = concat!("Panics with [`", stringify!($ty), "::try_new`]'s error for a negative `lr`, a non-leaf tensor, or the same tensor twice.")]
+            #[track_caller]
+            pub fn new(params: Vec<Tensor<T>>, lr: T) -> Self {
+                or_panic($ty::try_new(params, lr))
+            }
+
+            #[doc = concat!("[`", stringify!($ty), "::new`] returning an error instead of panicking.")]
+            pub fn try_new(params: Vec<Tensor<T>>, lr: T) -> Result<Self> {
+                let weight_decay = T::from($weight_decay).unwrap_or_else(T::nan);
+                Ok($ty(AdamCore::new(stringify!($ty), params, lr, $decay, weight_decay)?))
+            }
+
             /// Coefficients β1, β2 of the running averages of the gradient and its square
             /// (default 0.9, 0.999). Panics unless both are in `[0, 1)`.
             #[track_caller]
@@ -353,28 +367,7 @@ macro_rules! adam_builders {
 #[derive(Debug)]
 pub struct Adam<T: Float = f32>(AdamCore<T>);
 
-impl<T: Float> Adam<T> {
-    /// Adam over `params` with learning rate `lr`, betas (0.9, 0.999), eps 1e-8 and no
-    /// weight decay. Panics with [`Adam::try_new`]'s error for a negative `lr`, a non-leaf
-    /// tensor, or the same tensor twice.
-    #[track_caller]
-    pub fn new(params: Vec<Tensor<T>>, lr: T) -> Self {
-        or_panic(Adam::try_new(params, lr))
-    }
-
-    /// [`Adam::new`] returning an error instead of panicking.
-    pub fn try_new(params: Vec<Tensor<T>>, lr: T) -> Result<Self> {
-        Ok(Adam(AdamCore::new(
-            "Adam",
-            params,
-            lr,
-            Decay::L2,
-            T::zero(),
-        )?))
-    }
-}
-
-adam_builders!(Adam);
+adam_builders!(Adam, Decay::L2, 0.0, "no weight decay");
 
 /// AdamW, like `torch.optim.AdamW`: Adam with decoupled weight decay. Instead of adding λθ
 /// to the gradient, each step first shrinks the parameter, `θ ← θ(1 - γλ)`, then takes the
@@ -382,25 +375,4 @@ adam_builders!(Adam);
 #[derive(Debug)]
 pub struct AdamW<T: Float = f32>(AdamCore<T>);
 
-impl<T: Float> AdamW<T> {
-    /// AdamW over `params` with learning rate `lr`, betas (0.9, 0.999), eps 1e-8 and weight
-    /// decay 0.01. Panics with [`AdamW::try_new`]'s error as [`Adam::new`] does.
-    #[track_caller]
-    pub fn new(params: Vec<Tensor<T>>, lr: T) -> Self {
-        or_panic(AdamW::try_new(params, lr))
-    }
-
-    /// [`AdamW::new`] returning an error instead of panicking.
-    pub fn try_new(params: Vec<Tensor<T>>, lr: T) -> Result<Self> {
-        let decay = T::from(0.01).unwrap_or_else(T::nan);
-        Ok(AdamW(AdamCore::new(
-            "AdamW",
-            params,
-            lr,
-            Decay::Decoupled,
-            decay,
-        )?))
-    }
-}
-
-adam_builders!(AdamW);
+adam_builders!(AdamW, Decay::Decoupled, 0.01, "weight decay 0.01");
