@@ -5,13 +5,30 @@
 //! never gets a gradient, so PyTorch skips it (and so must we, weight decay included).
 //! Configurations marked `schedule` halve the learning rate after step 10.
 
-#[path = "fixtures/optim_trajectories.rs"]
-mod trajectories;
-
 use num_traits::Float;
 use tapegrad::optim::{Adam, AdamW, Optimizer, Sgd};
 use tapegrad::{ErrorKind, Tensor};
-use trajectories::*;
+
+/// PyTorch's trajectory for one configuration, from tests/fixtures/optim_trajectories.txt:
+/// after a line with the configuration's name, one line of 8 numbers per step.
+fn pytorch_trajectory(name: &str) -> Vec<[f64; 8]> {
+    let text = include_str!("fixtures/optim_trajectories.txt");
+    let rows: Vec<[f64; 8]> = text
+        .lines()
+        .skip_while(|line| *line != name)
+        .skip(1)
+        .take_while(|line| line.starts_with(|c: char| c == '-' || c.is_ascii_digit()))
+        .map(|line| {
+            let values: Vec<f64> = line
+                .split(' ')
+                .map(|v| v.parse().expect("a number"))
+                .collect();
+            values.try_into().expect("8 numbers per step")
+        })
+        .collect();
+    assert_eq!(rows.len(), 25, "{name}: 25 steps in the fixture");
+    rows
+}
 
 const X: [f64; 8] = [0.5, -1.0, 1.5, 0.25, -0.75, 2.0, 1.0, 1.0];
 const Y: [f64; 8] = [0.2, -0.4, 0.9, 0.1, -0.3, 0.6, 0.5, -0.5];
@@ -81,7 +98,7 @@ fn check<T: Float + std::fmt::Debug + 'static>(
 /// Every configuration of the script, for one float type: `$suffix` picks its tables.
 macro_rules! all_configs {
     ($t:ty, $tol:expr, $($table:ident: $schedule:expr => $make:expr;)*) => {$(
-        check::<$t>(stringify!($table), $make, $schedule, &$table, $tol);
+        check::<$t>(stringify!($table), $make, $schedule, &pytorch_trajectory(stringify!($table)), $tol);
     )*};
 }
 
