@@ -33,7 +33,7 @@ pub(crate) struct RuleArgs<'a, T: Float, V> {
     pub needs: &'a [bool],
 }
 
-pub(crate) type InputGrads<V> = SmallVec<[Option<V>; 2]>;
+pub(crate) type InputGrads<V> = SmallVec<[Option<V>; 3]>;
 
 /// Gradients of the op's inputs given `g`, the gradient of its output.
 pub(crate) fn input_grads<T: Float, V: GradValue<T>>(

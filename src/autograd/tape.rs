@@ -27,8 +27,8 @@ static NEXT_SEQ: AtomicU64 = AtomicU64::new(0);
 pub(crate) struct Node<T: Float> {
     pub(crate) seq: u64,
     pub(crate) op: Op<T>,
-    pub(crate) inputs: SmallVec<[Edge<T>; 2]>,
-    pub(crate) input_shapes: SmallVec<[Shape; 2]>,
+    pub(crate) inputs: SmallVec<[Edge<T>; 3]>,
+    pub(crate) input_shapes: SmallVec<[Shape; 3]>,
     pub(crate) output_shape: Shape,
     saved: Mutex<Saved<T>>,
     /// Set by `retain_grad`: the (non-leaf) tensor that wants this node's gradient kept.
@@ -47,7 +47,7 @@ pub(crate) enum Edge<T: Float> {
 
 /// The values backward needs, with the storage version each had when it was saved.
 struct Saved<T> {
-    inputs: SmallVec<[Option<Array<T>>; 2]>,
+    inputs: SmallVec<[Option<Array<T>>; 3]>,
     output: Option<Array<T>>,
     versions: SmallVec<[u64; 3]>,
     freed: bool,
@@ -108,7 +108,7 @@ impl<T: Float> Node<T> {
         &self,
         grad: &Array<T>,
         retain_graph: bool,
-    ) -> Result<SmallVec<[Option<Array<T>>; 2]>> {
+    ) -> Result<SmallVec<[Option<Array<T>>; 3]>> {
         let mut saved = lock(&self.saved);
         let name = self.op.name();
         if saved.freed && self.op.saves() != (false, false) {
@@ -138,7 +138,7 @@ impl<T: Float> Node<T> {
                 ),
             ));
         }
-        let needs: SmallVec<[bool; 2]> = self
+        let needs: SmallVec<[bool; 3]> = self
             .inputs
             .iter()
             .map(|e| !matches!(e, Edge::Constant))
@@ -178,7 +178,7 @@ impl<T: Float> Drop for Node<T> {
 
 /// Moves out the input nodes this edge list holds the last handle to.
 fn take_last_handles<T: Float>(
-    inputs: &mut SmallVec<[Edge<T>; 2]>,
+    inputs: &mut SmallVec<[Edge<T>; 3]>,
     into: &mut SmallVec<[Arc<Node<T>>; 8]>,
 ) {
     for edge in inputs.iter_mut() {
