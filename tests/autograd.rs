@@ -254,3 +254,22 @@ fn should_train_independent_models_on_two_threads() {
         "training lowered the loss from 1.0: {la} {lb}"
     );
 }
+
+#[test]
+fn should_sum_every_path_through_an_intermediate_used_twice() {
+    // h = tanh(x) feeds two consumers, each feeding the loss (a diamond, and chains on
+    // either side of it): d/dx sum(2h + h²) = (2 + 2h)(1 - h²), derived by hand.
+    let x: Tensor<f64> =
+        Tensor::from_vec(vec![-1.5, -0.2, 0.0, 0.7, 2.0], &[5]).requires_grad_(true);
+    let h = (&x * 1.0).tanh();
+    let loss = ((&h * 2.0 + h.pow(2.0)) * 1.0).sum();
+    loss.backward();
+    let expected: Vec<f64> = x
+        .to_vec()
+        .iter()
+        .map(|v| (2.0 + 2.0 * v.tanh()) * (1.0 - v.tanh() * v.tanh()))
+        .collect();
+    for (g, e) in x.grad().unwrap().to_vec().iter().zip(&expected) {
+        assert!((g - e).abs() < 1e-14, "{g} vs {e}");
+    }
+}

@@ -252,12 +252,15 @@ pub(crate) fn backward<T: Float>(
              tensors without requires_grad_(true)?)",
         ));
     };
+    // A chain (each node feeding one other, the usual loss) never needs the heap: the one
+    // pending node waits in `next`, and the heap (which allocates) is used only once two
+    // nodes are pending at the same time.
     let mut heap = BinaryHeap::new();
-    heap.push(Pending {
+    let mut next = Some(Pending {
         node: Arc::clone(root_node),
         grad,
     });
-    while let Some(Pending { node, mut grad }) = heap.pop() {
+    while let Some(Pending { node, mut grad }) = next.take().or_else(|| heap.pop()) {
         // Every consumer of `node` has a larger seq and has run: its gradient is complete.
         while heap.peek().is_some_and(|p| Arc::ptr_eq(&p.node, &node)) {
             let more = heap.pop().expect("peeked").grad;
@@ -270,10 +273,18 @@ pub(crate) fn backward<T: Float>(
         for (edge, g) in node.inputs.iter().zip(grads) {
             match (edge, g) {
                 (Edge::Leaf(t), Some(g)) => accumulate_grad(&t.0, g),
-                (Edge::Node(n), Some(g)) => heap.push(Pending {
-                    node: Arc::clone(n),
-                    grad: g,
-                }),
+                (Edge::Node(n), Some(g)) => {
+                    let pending = Pending {
+                        node: Arc::clone(n),
+                        grad: g,
+                    };
+                    if heap.is_empty() && next.is_none() {
+                        next = Some(pending);
+                    } else {
+                        heap.extend(next.take());
+                        heap.push(pending);
+                    }
+                }
                 _ => {}
             }
         }
