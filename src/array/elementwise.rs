@@ -197,6 +197,14 @@ pub(crate) fn apply_inplace<T: Float>(dst: &Array<T>, src: &Array<T>, f: impl Fn
             for (x, &y) in rd.iter_mut().zip(&ds[ls.offset..ls.offset + n]) {
                 *x = f(*x, y);
             }
+        } else if ld.is_contiguous() && repeats_as_suffix(src.layout(), &ld.shape) {
+            // A row (a bias) applied to every row of `dst`.
+            let row = &ds[src.layout().offset..src.layout().offset + src.numel()];
+            for chunk in dd[ld.offset..ld.offset + n].chunks_exact_mut(row.len()) {
+                for (x, &y) in chunk.iter_mut().zip(row) {
+                    *x = f(*x, y);
+                }
+            }
         } else {
             let (len, sd) = row(&ld.shape, &ld.strides);
             let ss = row(&ld.shape, &ls.strides).1;

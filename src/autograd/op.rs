@@ -330,14 +330,7 @@ impl<T: Float> Op<T> {
                 let y = array::matmul(name, a, &w.with_layout(w.layout().transpose(0, 1)))?;
                 if bias {
                     // `y` is fresh and unshared: add the bias to each row in place.
-                    let b = x[2].contiguous();
-                    let (bias_values, offset) = (b.read(), b.layout().offset);
-                    let row = &bias_values[offset..offset + b.numel()];
-                    for out in y.write().chunks_exact_mut(row.len().max(1)) {
-                        for (o, &c) in out.iter_mut().zip(row) {
-                            *o = *o + c;
-                        }
-                    }
+                    array::apply_inplace(&y, x[2], |p, c| p + c);
                 }
                 y
             }

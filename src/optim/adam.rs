@@ -1,6 +1,6 @@
 //! Adam and AdamW: one implementation, two places for the weight decay.
 
-use super::{check_params, check_range, update_in_place, Optimizer};
+use super::{check_params, check_range, clear_grads, update_in_place, Optimizer};
 use crate::error::{or_panic, Result};
 use crate::Tensor;
 use num_traits::Float;
@@ -111,34 +111,28 @@ impl<T: Float> AdamCore<T> {
                     eps,
                     neg_step_size,
                 };
-                let m = &mut state.exp_avg[..];
-                let v = &mut state.exp_avg_sq[..];
-                let v_max = &mut state.max_exp_avg_sq[..];
+                let b = Buffers {
+                    theta,
+                    grads,
+                    m: &mut state.exp_avg,
+                    v: &mut state.exp_avg_sq,
+                    v_max: &mut state.max_exp_avg_sq,
+                };
                 // One loop per configuration, so each compiles to straight-line SIMD code.
                 match (decay, amsgrad) {
-                    (None, false) => dispatch::<T, NO_DECAY, false>(theta, grads, m, v, v_max, &k),
-                    (None, true) => dispatch::<T, NO_DECAY, true>(theta, grads, m, v, v_max, &k),
-                    (Some(Decay::L2), false) => {
-                        dispatch::<T, L2, false>(theta, grads, m, v, v_max, &k)
-                    }
-                    (Some(Decay::L2), true) => {
-                        dispatch::<T, L2, true>(theta, grads, m, v, v_max, &k)
-                    }
-                    (Some(Decay::Decoupled), false) => {
-                        dispatch::<T, DECOUPLED, false>(theta, grads, m, v, v_max, &k)
-                    }
-                    (Some(Decay::Decoupled), true) => {
-                        dispatch::<T, DECOUPLED, true>(theta, grads, m, v, v_max, &k)
-                    }
+                    (None, false) => dispatch::<T, NO_DECAY, false>(b, &k),
+                    (None, true) => dispatch::<T, NO_DECAY, true>(b, &k),
+                    (Some(Decay::L2), false) => dispatch::<T, L2, false>(b, &k),
+                    (Some(Decay::L2), true) => dispatch::<T, L2, true>(b, &k),
+                    (Some(Decay::Decoupled), false) => dispatch::<T, DECOUPLED, false>(b, &k),
+                    (Some(Decay::Decoupled), true) => dispatch::<T, DECOUPLED, true>(b, &k),
                 }
             });
         }
     }
 
     fn zero_grad(&mut self) {
-        for p in &self.params {
-            p.clear_grad();
-        }
+        clear_grads(&self.params);
     }
 }
 
@@ -155,6 +149,16 @@ struct Scalars<T> {
     neg_step_size: T,
 }
 
+/// One parameter's values and gradient, and its moment estimates (`v_max` is empty
+/// unless amsgrad).
+struct Buffers<'a, T> {
+    theta: &'a mut [T],
+    grads: &'a [T],
+    m: &'a mut [T],
+    v: &'a mut [T],
+    v_max: &'a mut [T],
+}
+
 const NO_DECAY: u8 = 0;
 const L2: u8 = 1;
 const DECOUPLED: u8 = 2;
@@ -162,20 +166,13 @@ const DECOUPLED: u8 = 2;
 /// [`update`], with AVX-512 where the CPU has it (detected at run time; the same IEEE
 /// operations in the same order, so the same results, 16 f32 lanes at a time).
 #[inline(always)]
-fn dispatch<T: Float, const DECAY: u8, const AMSGRAD: bool>(
-    theta: &mut [T],
-    grads: &[T],
-    m: &mut [T],
-    v: &mut [T],
-    v_max: &mut [T],
-    k: &Scalars<T>,
-) {
+fn dispatch<T: Float, const DECAY: u8, const AMSGRAD: bool>(b: Buffers<'_, T>, k: &Scalars<T>) {
     #[cfg(target_arch = "x86_64")]
-    if theta.len() >= 64 && std::arch::is_x86_feature_detected!("avx512f") {
+    if b.theta.len() >= 64 && std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F, checked just above.
-        return unsafe { update_avx512::<T, DECAY, AMSGRAD>(theta, grads, m, v, v_max, k) };
+        return unsafe { update_avx512::<T, DECAY, AMSGRAD>(b, k) };
     }
-    update::<T, DECAY, AMSGRAD>(theta, grads, m, v, v_max, k)
+    update::<T, DECAY, AMSGRAD>(b, k)
 }
 
 /// # Safety
@@ -183,28 +180,24 @@ fn dispatch<T: Float, const DECAY: u8, const AMSGRAD: bool>(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn update_avx512<T: Float, const DECAY: u8, const AMSGRAD: bool>(
-    theta: &mut [T],
-    grads: &[T],
-    m: &mut [T],
-    v: &mut [T],
-    v_max: &mut [T],
+    b: Buffers<'_, T>,
     k: &Scalars<T>,
 ) {
-    update::<T, DECAY, AMSGRAD>(theta, grads, m, v, v_max, k)
+    update::<T, DECAY, AMSGRAD>(b, k)
 }
 
 /// The algorithm box for every element, in the order of PyTorch's single-tensor code:
 /// decay, `m.lerp_(g, 1-β1)`, `v.mul_(β2).addcmul_(g, g, 1-β2)`, the amsgrad maximum,
 /// `denom = √v / √bc2 + ε`, `θ.addcdiv_(m, denom, -lr/bc1)`.
 #[inline(always)]
-fn update<T: Float, const DECAY: u8, const AMSGRAD: bool>(
-    theta: &mut [T],
-    grads: &[T],
-    m: &mut [T],
-    v: &mut [T],
-    v_max: &mut [T],
-    k: &Scalars<T>,
-) {
+fn update<T: Float, const DECAY: u8, const AMSGRAD: bool>(b: Buffers<'_, T>, k: &Scalars<T>) {
+    let Buffers {
+        theta,
+        grads,
+        m,
+        v,
+        v_max,
+    } = b;
     let n = theta.len();
     // Equal lengths up front let the compiler drop the bounds checks and vectorise.
     let (grads, m, v) = (&grads[..n], &mut m[..n], &mut v[..n]);

@@ -93,6 +93,13 @@ fn check_params<T: Float>(op: &'static str, params: &[Tensor<T>], lr: T) -> Resu
     Ok(())
 }
 
+/// `zero_grad` of every optimizer: each parameter's gradient set to `None`.
+fn clear_grads<T: Float>(params: &[Tensor<T>]) {
+    for p in params {
+        p.clear_grad();
+    }
+}
+
 /// Panics with a clear message when a hyperparameter is out of range (builder methods).
 #[track_caller]
 fn check_range<T: Float>(op: &str, name: &str, value: T, ok: bool, range: &str) {

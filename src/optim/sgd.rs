@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
 
-use super::{check_params, check_range, update_in_place, Optimizer};
+use super::{check_params, check_range, clear_grads, update_in_place, Optimizer};
 use crate::error::{or_panic, Result};
 use crate::Tensor;
 use num_traits::Float;
@@ -164,8 +164,6 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     }
 
     fn zero_grad(&mut self) {
-        for p in &self.params {
-            p.clear_grad();
-        }
+        clear_grads(&self.params);
     }
 }
