@@ -8,9 +8,14 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::cell::RefCell;
 use std::time::Duration;
 use tapegrad::graph::{Graph, Node, Session};
-use tapegrad::nn::{functional::mse_loss, Linear, Module, Params, Sequential};
+use tapegrad::nn::{functional::mse_loss, Linear, Module, Sequential};
 use tapegrad::optim::{Adam, Optimizer};
 use tapegrad::{manual_seed, no_grad, Tensor};
+
+#[path = "../examples/07_custom_module.rs"]
+#[allow(dead_code)]
+mod custom_module;
+use custom_module::MyOneLayerNet;
 
 /// Counts allocations so the report can say how many one step makes.
 #[path = "../tests/support/counting_alloc.rs"]
@@ -169,20 +174,6 @@ fn adam_step<M: Module>(s: &AdamStep<M>) -> f32 {
     loss.item()
 }
 
-/// W5's `nn.Module` subclass: `self.linear = nn.Linear(4, 2)`.
-struct OneLinear {
-    linear: Linear,
-}
-
-impl Module for OneLinear {
-    fn forward(&self, x: &Tensor) -> Tensor {
-        self.linear.forward(x)
-    }
-    fn named_parameters(&self) -> Vec<(String, Tensor)> {
-        Params::new().module("linear", &self.linear).into()
-    }
-}
-
 fn allocations_per_step<P>(p: &P, step: fn(&P) -> f32) -> f64 {
     for _ in 0..10 {
         step(p);
@@ -225,9 +216,8 @@ fn lecture(c: &mut Criterion) {
         b.iter(|| black_box(adam_step(&w4)))
     });
     manual_seed(0);
-    let w5 = adam_problem(OneLinear {
-        linear: Linear::new(4, 2),
-    });
+    // W5's `nn.Module` subclass, from the lecture's example.
+    let w5 = adam_problem(MyOneLayerNet::new(4, 2));
     eprintln!(
         "W5 Module + Adam step: {} heap allocations per step",
         allocations_per_step(&w5, adam_step)

@@ -4,11 +4,18 @@
 //! The reference numbers and files come from `tests/fixtures/pytorch_reference.py`
 //! (PyTorch 2.15, safetensors 0.8); run it from the repository root to regenerate them.
 
+#[path = "support/close.rs"]
+mod close;
+#[path = "../examples/07_custom_module.rs"]
+#[allow(dead_code)]
+mod custom_module;
 #[path = "support/generator.rs"]
 mod generator;
 #[path = "support/proptest_config.rs"]
 mod proptest_config;
 
+use close::assert_close;
+use custom_module::MyOneLayerNet;
 use generator::take_turn;
 // PyTorch's numbers, as printed (some happen to equal ln 2).
 #[allow(clippy::approx_constant)]
@@ -21,16 +28,6 @@ use tapegrad::autograd::{gradcheck, GradcheckOptions};
 use tapegrad::nn::functional::{self as F, Reduction};
 use tapegrad::nn::{Linear, Module, Params, Relu, Sequential, Sigmoid, Tanh};
 use tapegrad::{ErrorKind, Tensor};
-
-fn assert_close(actual: &[f64], expected: &[f64], tol: f64, what: &str) {
-    assert_eq!(actual.len(), expected.len(), "{what}: length");
-    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
-        assert!(
-            (a - e).abs() <= tol * (1.0 + e.abs()),
-            "{what}[{i}]: {a} vs PyTorch {e}\n  all: {actual:?}"
-        );
-    }
-}
 
 // The script's inputs.
 fn a() -> Tensor<f64> {
@@ -371,20 +368,6 @@ fn should_name_sequential_children_by_index_like_pytorch() {
     assert_eq!(empty.forward(&x).to_vec(), x.to_vec());
 }
 
-/// The lecture's module: `class MyOneLayerNet(nn.Module)` with `self.linear = nn.Linear(4, 2)`.
-struct MyOneLayerNet {
-    linear: Linear,
-}
-
-impl Module for MyOneLayerNet {
-    fn forward(&self, x: &Tensor) -> Tensor {
-        self.linear.forward(x)
-    }
-    fn named_parameters(&self) -> Vec<(String, Tensor)> {
-        Params::new().module("linear", &self.linear).into()
-    }
-}
-
 /// Two levels: a user module holding a Sequential, a Linear, a user module and a tensor.
 struct TwoLevel {
     encoder: Sequential,
@@ -411,9 +394,7 @@ impl Module for TwoLevel {
 fn two_level() -> TwoLevel {
     TwoLevel {
         encoder: Sequential::new().add(Linear::new(4, 4)).add(Tanh),
-        inner: MyOneLayerNet {
-            linear: Linear::new(4, 2),
-        },
+        inner: MyOneLayerNet::new(4, 2),
         head: Linear::new(2, 1),
         scale: Tensor::ones(&[1]).requires_grad_(true),
     }
@@ -423,9 +404,7 @@ fn two_level() -> TwoLevel {
 fn should_name_nested_user_module_parameters_like_a_state_dict() {
     let _turn = take_turn();
     assert_eq!(
-        names(&MyOneLayerNet {
-            linear: Linear::new(4, 2)
-        }),
+        names(&MyOneLayerNet::new(4, 2)),
         ["linear.weight", "linear.bias"]
     );
     // The same model in PyTorch (encoder = Sequential(Linear(4,4), Tanh()), inner = MyOneLayerNet(),

@@ -6,22 +6,15 @@
 //! safetensors 0.8): `save_file(model.state_dict(), path)` for
 //! `Sequential(Linear(4, 3), ReLU(), Linear(3, 2))` after `torch.manual_seed(0)`.
 
+#[path = "support/close.rs"]
+mod close;
 #[path = "support/generator.rs"]
 mod generator;
 
+use close::assert_close;
 use generator::take_turn;
 use tapegrad::nn::{self, Linear, Module, Params, Relu, Sequential, Tanh};
 use tapegrad::{ErrorKind, Tensor};
-
-fn assert_close(actual: &[f64], expected: &[f64], tol: f64, what: &str) {
-    assert_eq!(actual.len(), expected.len(), "{what}: length");
-    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
-        assert!(
-            (a - e).abs() <= tol * (1.0 + e.abs()),
-            "{what}[{i}]: {a} vs PyTorch {e}"
-        );
-    }
-}
 
 /// A user module two levels deep: a Sequential, a Linear and a tensor of its own.
 struct Net {
