@@ -180,32 +180,34 @@ fn zip_map_slices<T: Float>(
 /// shape (the caller checks that it broadcasts and that `dst` has no overlapping elements).
 pub(crate) fn apply_inplace<T: Float>(dst: &Array<T>, src: &Array<T>, f: impl Fn(T, T) -> T) {
     // Reading and writing one buffer at once would alias: read a private copy instead.
+    let copy;
     let src = if dst.same_storage(src) {
-        src.private_copy()
+        copy = src.private_copy();
+        &copy
     } else {
-        src.clone()
+        src
     };
-    let ld = dst.layout().clone();
-    let ls = src.layout().broadcast_to(&ld.shape);
+    let (ld, lsrc) = (dst.layout(), src.layout());
     {
         let mut guard_d = dst.write();
         let guard_s = src.read();
         let (dd, ds): (&mut [T], &[T]) = (&mut guard_d, &guard_s);
         let n = ld.numel();
-        if ld.is_contiguous() && ls.is_contiguous() {
+        if ld.is_contiguous() && lsrc.is_contiguous() && lsrc.shape == ld.shape {
             let rd = &mut dd[ld.offset..ld.offset + n];
-            for (x, &y) in rd.iter_mut().zip(&ds[ls.offset..ls.offset + n]) {
+            for (x, &y) in rd.iter_mut().zip(&ds[lsrc.offset..lsrc.offset + n]) {
                 *x = f(*x, y);
             }
-        } else if ld.is_contiguous() && repeats_as_suffix(src.layout(), &ld.shape) {
-            // A row (a bias) applied to every row of `dst`.
-            let row = &ds[src.layout().offset..src.layout().offset + src.numel()];
+        } else if ld.is_contiguous() && repeats_as_suffix(lsrc, &ld.shape) {
+            // A row (a bias) applied to every row of `dst` (or a single value to each).
+            let row = &ds[lsrc.offset..lsrc.offset + src.numel()];
             for chunk in dd[ld.offset..ld.offset + n].chunks_exact_mut(row.len()) {
                 for (x, &y) in chunk.iter_mut().zip(row) {
                     *x = f(*x, y);
                 }
             }
         } else {
+            let ls = lsrc.broadcast_to(&ld.shape);
             let (len, sd) = row(&ld.shape, &ld.strides);
             let ss = row(&ld.shape, &ls.strides).1;
             for_each_row(
