@@ -7,7 +7,7 @@ use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criteri
 use std::time::Duration;
 use tapegrad::Tensor;
 
-fn matmul<T: num_traits::Float>(c: &mut Criterion, name: &str) {
+fn matmul<T: tapegrad::Float>(c: &mut Criterion, name: &str) {
     let mut group = c.benchmark_group(name);
     group
         .warm_up_time(Duration::from_millis(500))

@@ -41,7 +41,7 @@
 //! ## How the tape works
 //!
 //! When an op runs and one of its inputs requires grad, the result gets a *node*: the
-//! [`autograd::Op`] that made it, an edge to each input (another node, or a leaf tensor
+//! op that made it, an edge to each input (another node, or a leaf tensor
 //! whose `.grad` should receive a gradient), and only the values its gradient rule needs
 //! (`mul` keeps both inputs, `exp` keeps its output, `add` keeps nothing but shapes).
 //! Nothing is global: the nodes are owned by the tensors that reach them, so when a step's
@@ -57,18 +57,21 @@
 //! ```
 //!
 //! Visiting nodes by decreasing creation number is a topological order: every consumer of
-//! a value runs before the value's own node, so its gradient is complete when used. All
-//! chain rules live in one `match` (`autograd/backward.rs`), written over a small trait so
-//! the same rules can later build the static graph's gradient nodes.
+//! a value runs before the value's own node, so its gradient is complete when used. Each
+//! op's chain rule lives beside its forward (`src/ops/`), written over a small trait so
+//! the same rules also build the static graph's gradient nodes.
 #![warn(missing_docs)]
 
 mod array;
 pub mod autograd;
 mod device;
+mod dim;
+mod element;
 mod error;
 pub mod graph;
 pub mod nn;
 mod operators;
+mod ops;
 pub mod optim;
 mod rng;
 pub mod shape;
@@ -76,6 +79,8 @@ mod tensor;
 
 pub use autograd::{no_grad, no_grad_guard, NoGradGuard};
 pub use device::Device;
+pub use dim::{Dim, ShapeArg};
+pub use element::{DType, Element, Float};
 pub use error::{Error, ErrorKind, Result};
 pub use rng::manual_seed;
 pub use tensor::Tensor;

@@ -1,7 +1,7 @@
 //! Macros shared by the two value types, `Tensor` and `graph::Node`.
 //!
 //! `+ - * /` and unary `-` for a value type with `try_add`/`try_sub`/`try_mul`/`try_div`
-//! and an `apply(Op, inputs) -> Result<Self>`: owned or borrowed operands, a value or a
+//! that implements `ops::Value`: owned or borrowed operands, a value or a
 //! scalar on either side. `Tensor` and `graph::Node` get theirs from this one macro. Each
 //! operator panics with the text of the error its `try_` method returns.
 
@@ -13,21 +13,21 @@ macro_rules! impl_arithmetic {
         $crate::operators::impl_arithmetic!(@pair $ty Mul mul try_mul);
         $crate::operators::impl_arithmetic!(@pair $ty Div div try_div);
         // Subtracting c is adding -c, exact in IEEE arithmetic.
-        $crate::operators::impl_arithmetic!(@scalar $ty Add add |c| $crate::autograd::Op::AddScalar(c));
-        $crate::operators::impl_arithmetic!(@scalar $ty Sub sub |c| $crate::autograd::Op::AddScalar(-c));
-        $crate::operators::impl_arithmetic!(@scalar $ty Mul mul |c| $crate::autograd::Op::MulScalar(c));
-        $crate::operators::impl_arithmetic!(@scalar $ty Div div |c| $crate::autograd::Op::DivScalar(c));
+        $crate::operators::impl_arithmetic!(@scalar $ty Add add |c| $crate::ops::AddScalar(c));
+        $crate::operators::impl_arithmetic!(@scalar $ty Sub sub |c| $crate::ops::AddScalar(-c));
+        $crate::operators::impl_arithmetic!(@scalar $ty Mul mul |c| $crate::ops::MulScalar(c));
+        $crate::operators::impl_arithmetic!(@scalar $ty Div div |c| $crate::ops::DivScalar(c));
         // A generic `T op $ty<T>` would break the orphan rule: one impl per float type.
         $crate::operators::impl_arithmetic!(@scalar_left $ty f32);
         $crate::operators::impl_arithmetic!(@scalar_left $ty f64);
 
-        impl<T: num_traits::Float> std::ops::Neg for &$ty<T> {
+        impl<T: $crate::Float> std::ops::Neg for &$ty<T> {
             type Output = $ty<T>;
             fn neg(self) -> $ty<T> {
-                $crate::error::or_panic($ty::apply($crate::autograd::Op::Neg, &[self]))
+                $crate::error::or_panic(<$ty<T> as $crate::ops::Value<T>>::try_apply($crate::ops::Neg.into(), &[self]))
             }
         }
-        impl<T: num_traits::Float> std::ops::Neg for $ty<T> {
+        impl<T: $crate::Float> std::ops::Neg for $ty<T> {
             type Output = $ty<T>;
             fn neg(self) -> $ty<T> {
                 -&self
@@ -35,28 +35,28 @@ macro_rules! impl_arithmetic {
         }
     };
     (@pair $ty:ident $trait:ident $method:ident $try_method:ident) => {
-        impl<T: num_traits::Float> std::ops::$trait<&$ty<T>> for &$ty<T> {
+        impl<T: $crate::Float> std::ops::$trait<&$ty<T>> for &$ty<T> {
             type Output = $ty<T>;
             #[track_caller]
             fn $method(self, rhs: &$ty<T>) -> $ty<T> {
                 $crate::error::or_panic(self.$try_method(rhs))
             }
         }
-        impl<T: num_traits::Float> std::ops::$trait<$ty<T>> for &$ty<T> {
+        impl<T: $crate::Float> std::ops::$trait<$ty<T>> for &$ty<T> {
             type Output = $ty<T>;
             #[track_caller]
             fn $method(self, rhs: $ty<T>) -> $ty<T> {
                 $crate::error::or_panic(self.$try_method(&rhs))
             }
         }
-        impl<T: num_traits::Float> std::ops::$trait<&$ty<T>> for $ty<T> {
+        impl<T: $crate::Float> std::ops::$trait<&$ty<T>> for $ty<T> {
             type Output = $ty<T>;
             #[track_caller]
             fn $method(self, rhs: &$ty<T>) -> $ty<T> {
                 $crate::error::or_panic(self.$try_method(rhs))
             }
         }
-        impl<T: num_traits::Float> std::ops::$trait<$ty<T>> for $ty<T> {
+        impl<T: $crate::Float> std::ops::$trait<$ty<T>> for $ty<T> {
             type Output = $ty<T>;
             #[track_caller]
             fn $method(self, rhs: $ty<T>) -> $ty<T> {
@@ -65,16 +65,16 @@ macro_rules! impl_arithmetic {
         }
     };
     (@scalar $ty:ident $trait:ident $method:ident |$c:ident| $op:expr) => {
-        impl<T: num_traits::Float> std::ops::$trait<T> for &$ty<T> {
+        impl<T: $crate::Float> std::ops::$trait<T> for &$ty<T> {
             type Output = $ty<T>;
             fn $method(self, $c: T) -> $ty<T> {
-                $crate::error::or_panic($ty::apply($op, &[self]))
+                $crate::error::or_panic(<$ty<T> as $crate::ops::Value<T>>::try_apply($op.into(), &[self]))
             }
         }
-        impl<T: num_traits::Float> std::ops::$trait<T> for $ty<T> {
+        impl<T: $crate::Float> std::ops::$trait<T> for $ty<T> {
             type Output = $ty<T>;
             fn $method(self, $c: T) -> $ty<T> {
-                $crate::error::or_panic($ty::apply($op, &[&self]))
+                $crate::error::or_panic(<$ty<T> as $crate::ops::Value<T>>::try_apply($op.into(), &[&self]))
             }
         }
     };
@@ -106,7 +106,7 @@ macro_rules! impl_arithmetic {
         impl std::ops::Sub<&$ty<$float>> for $float {
             type Output = $ty<$float>;
             fn sub(self, rhs: &$ty<$float>) -> $ty<$float> {
-                $crate::error::or_panic($ty::apply($crate::autograd::Op::ScalarSub(self), &[rhs]))
+                $crate::error::or_panic(<$ty<$float> as $crate::ops::Value<$float>>::try_apply($crate::ops::ScalarSub(self).into(), &[rhs]))
             }
         }
         impl std::ops::Sub<$ty<$float>> for $float {
@@ -118,7 +118,7 @@ macro_rules! impl_arithmetic {
         impl std::ops::Div<&$ty<$float>> for $float {
             type Output = $ty<$float>;
             fn div(self, rhs: &$ty<$float>) -> $ty<$float> {
-                $crate::error::or_panic($ty::apply($crate::autograd::Op::ScalarDiv(self), &[rhs]))
+                $crate::error::or_panic(<$ty<$float> as $crate::ops::Value<$float>>::try_apply($crate::ops::ScalarDiv(self).into(), &[rhs]))
             }
         }
         impl std::ops::Div<$ty<$float>> for $float {

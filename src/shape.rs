@@ -88,19 +88,9 @@ pub(crate) fn check_broadcast_to(op: &'static str, from: &[usize], to: &[usize])
     }
 }
 
-/// Checks a dimension index against `ndim`.
+/// Checks a dimension index against the shape's dims.
 pub(crate) fn check_dim(op: &'static str, dim: usize, shape: &[usize]) -> Result<()> {
-    if dim < shape.len() {
-        Ok(())
-    } else {
-        Err(Error::index(
-            op,
-            format!(
-                "dim {dim} is out of range for a tensor of shape {shape:?} ({} dims)",
-                shape.len()
-            ),
-        ))
-    }
+    crate::dim::resolve_dim(op, dim, shape).map(|_| ())
 }
 
 /// The shape after reducing `dim` (kept as 1 with `keepdim`, removed otherwise).

@@ -334,7 +334,7 @@ fn should_compute_linear_as_x_times_weight_transposed_plus_bias() {
     );
 }
 
-fn names<T: num_traits::Float>(m: &impl Module<T>) -> Vec<String> {
+fn names<T: tapegrad::Float>(m: &impl Module<T>) -> Vec<String> {
     m.named_parameters().into_iter().map(|(n, _)| n).collect()
 }
 

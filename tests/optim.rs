@@ -5,8 +5,8 @@
 //! never gets a gradient, so PyTorch skips it (and so must we, weight decay included).
 //! Configurations marked `schedule` halve the learning rate after step 10.
 
-use num_traits::Float;
 use tapegrad::optim::{Adam, AdamW, Optimizer, Sgd};
+use tapegrad::Float;
 use tapegrad::{ErrorKind, Tensor};
 
 /// PyTorch's trajectory for one configuration, from tests/fixtures/optim_trajectories.txt:

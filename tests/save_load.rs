@@ -50,7 +50,7 @@ fn tmp_dir(test: &str) -> std::path::PathBuf {
     dir
 }
 
-fn mlp<T: num_traits::Float + 'static>() -> Sequential<T> {
+fn mlp<T: tapegrad::Float + 'static>() -> Sequential<T> {
     Sequential::new()
         .add(Linear::new(4, 3))
         .add(Relu)

@@ -5,13 +5,13 @@
 
 use super::layout::{coalesce, for_each_row, row, Layout};
 use super::Array;
+use crate::element::{Element, Float};
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, numel};
-use num_traits::Float;
 
 /// Calls `visit` with each row (last dim) of `a` in logical order, as a slice when the
 /// row is dense and through a small buffer when it is strided.
-pub(crate) fn gather_rows<T: Float>(a: &Array<T>, mut visit: impl FnMut(&[T])) {
+pub(crate) fn gather_rows<T: Element>(a: &Array<T>, mut visit: impl FnMut(&[T])) {
     let layout = a.layout();
     let data = a.read();
     let (shape, [strides]) = coalesce(&layout.shape, [&layout.strides]);
@@ -227,7 +227,7 @@ pub(crate) fn apply_inplace<T: Float>(dst: &Array<T>, src: &Array<T>, f: impl Fn
 }
 
 /// `dst[i] = f(dst[i])` through `dst`'s layout.
-pub(crate) fn apply_inplace_scalar<T: Float>(dst: &Array<T>, f: impl Fn(T) -> T) {
+pub(crate) fn apply_inplace_scalar<T: Element>(dst: &Array<T>, f: impl Fn(T) -> T) {
     let ld = dst.layout().clone();
     {
         let mut guard = dst.write();

@@ -4,12 +4,11 @@
 //! transposed view costs nothing. Tiny products (the lecture's 64x4 by 4x2) skip the GEMM:
 //! its packing and dispatch cost more than the arithmetic.
 
-use super::dtype::Dtype;
 use super::layout::Layout;
 use super::Array;
+use crate::element::{DType, Float};
 use crate::error::Result;
 use crate::shape::{matmul_shape, numel, shape_of, Shape};
-use num_traits::Float;
 use std::sync::OnceLock;
 
 /// Below this many multiply-adds a plain loop beats the GEMM's setup (measured: benches/kernels.rs).
@@ -165,31 +164,31 @@ fn gemm_into<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operand
     );
     let work = m * n * k;
     if work >= SMALL_PRODUCT {
-        if let Some(elem) = Dtype::of::<T>() {
-            // SAFETY: `Dtype::of` only returns Some when `T` is the primitive f32 or f64
-            // (same name, size and alignment), so each arm retypes memory as its own type.
-            unsafe {
-                match elem {
-                    Dtype::F32 => gemm_typed::<f32>(
-                        m,
-                        n,
-                        k,
-                        &retype(a),
-                        &retype(b),
-                        std::slice::from_raw_parts_mut(c.as_mut_ptr() as *mut f32, c.len()),
-                    ),
-                    Dtype::F64 => gemm_typed::<f64>(
-                        m,
-                        n,
-                        k,
-                        &retype(a),
-                        &retype(b),
-                        std::slice::from_raw_parts_mut(c.as_mut_ptr() as *mut f64, c.len()),
-                    ),
-                }
+        // SAFETY (each arm): `Float` is sealed and `DTYPE` names the primitive each
+        // implementor is, so in the `F32` arm `T` is `f32` (and `f64` in the other): the
+        // casts retype memory as its own type.
+        unsafe {
+            match T::DTYPE {
+                DType::F32 => gemm_typed::<f32>(
+                    m,
+                    n,
+                    k,
+                    &retype(a),
+                    &retype(b),
+                    std::slice::from_raw_parts_mut(c.as_mut_ptr() as *mut f32, c.len()),
+                ),
+                DType::F64 => gemm_typed::<f64>(
+                    m,
+                    n,
+                    k,
+                    &retype(a),
+                    &retype(b),
+                    std::slice::from_raw_parts_mut(c.as_mut_ptr() as *mut f64, c.len()),
+                ),
+                DType::I64 | DType::Bool => unreachable!("Float is only f32 and f64"),
             }
-            return;
         }
+        return;
     }
     if a.cs == 1 && n <= 8 && k <= 8 {
         // Every (k, n) up to 8 x 4 gets its own fully unrolled loop; wider n shares one per k.

@@ -10,21 +10,19 @@
 //! - `reduce.rs`: sums, means, max/argmax along a dim, and sum-to-shape (undoing broadcast);
 //! - `matmul.rs`: batched matmul through the `gemm` crate, with a loop for tiny products.
 
-mod dtype;
 mod elementwise;
 mod layout;
 mod matmul;
 mod pool;
 mod reduce;
 
-pub(crate) use dtype::Dtype;
 pub(crate) use elementwise::{apply_inplace, apply_inplace_scalar, map, zip_map};
 pub(crate) use layout::Layout;
 pub(crate) use matmul::matmul;
-pub(crate) use reduce::{argmax_dim, max_dim, sum_all, sum_dim, sum_to_shape};
+pub(crate) use reduce::{argmax_dim, max_dim, max_mask, sum_all, sum_dim, sum_to_shape};
 
+use crate::element::Element;
 use crate::shape::numel;
-use num_traits::Float;
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -41,13 +39,13 @@ pub(crate) struct Storage<T> {
 
 /// A strided view of a [`Storage`]. Cloning is cheap: it shares the buffer.
 #[derive(Debug)]
-pub(crate) struct Array<T> {
+pub(crate) struct Array<T: Element> {
     /// Taken out only in `drop`, to hand a buffer nobody else holds to the pool.
     storage: ManuallyDrop<Arc<Storage<T>>>,
     layout: Layout,
 }
 
-impl<T> Clone for Array<T> {
+impl<T: Element> Clone for Array<T> {
     fn clone(&self) -> Self {
         Array {
             storage: ManuallyDrop::new(Arc::clone(&self.storage)),
@@ -56,7 +54,7 @@ impl<T> Clone for Array<T> {
     }
 }
 
-impl<T> Drop for Array<T> {
+impl<T: Element> Drop for Array<T> {
     fn drop(&mut self) {
         // SAFETY: `storage` is not used again: this is the array's last moment.
         let storage = unsafe { ManuallyDrop::take(&mut self.storage) };
@@ -64,7 +62,7 @@ impl<T> Drop for Array<T> {
     }
 }
 
-fn new_storage<T>(data: Vec<T>) -> Arc<Storage<T>> {
+fn new_storage<T: Element>(data: Vec<T>) -> Arc<Storage<T>> {
     Arc::new(Storage {
         len: data.len(),
         data: RwLock::new(data),
@@ -72,7 +70,7 @@ fn new_storage<T>(data: Vec<T>) -> Arc<Storage<T>> {
     })
 }
 
-impl<T: Float> Array<T> {
+impl<T: Element> Array<T> {
     /// Wraps `data` as a contiguous array; the caller guarantees `data.len() == numel(shape)`.
     pub(crate) fn from_vec(data: Vec<T>, shape: &[usize]) -> Self {
         debug_assert_eq!(data.len(), numel(shape));
@@ -100,7 +98,7 @@ impl<T: Float> Array<T> {
                 storage
             }
             None => {
-                let mut data = vec![T::zero(); n];
+                let mut data = vec![T::default(); n];
                 fill(&mut data);
                 new_storage(data)
             }

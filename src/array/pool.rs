@@ -4,12 +4,12 @@
 //! A buffer enters the cache when the last array viewing it drops (nobody else can reach
 //! it then), and leaves it when a kernel needs an output of exactly that many elements:
 //! a training loop makes the same shapes every step, so exact sizes match. The cache is
-//! bounded, and only holds f32 and f64 buffers. Large buffers are kept too, within a
+//! bounded, and holds f32, f64 and i64 buffers. Large buffers are kept too, within a
 //! budget: a big layer's weight gradient freed and reallocated every step would otherwise
 //! go back to the kernel and come back as fresh zeroed pages, a page fault per 4 KiB.
 
-use super::dtype::Dtype;
 use super::Storage;
+use crate::element::{DType, Element};
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -28,10 +28,11 @@ type Cache<E> = RefCell<Vec<(usize, Arc<Storage<E>>)>>;
 thread_local! {
     static F32: Cache<f32> = const { RefCell::new(Vec::new()) };
     static F64: Cache<f64> = const { RefCell::new(Vec::new()) };
+    static I64: Cache<i64> = const { RefCell::new(Vec::new()) };
 }
 
 /// A cached storage holding exactly `len` elements (stale values), if one is free.
-pub(super) fn take<T>(len: usize) -> Option<Arc<Storage<T>>> {
+pub(super) fn take<T: Element>(len: usize) -> Option<Arc<Storage<T>>> {
     if len > BUDGET_ELEMENTS || len == 0 {
         return None;
     }
@@ -40,24 +41,31 @@ pub(super) fn take<T>(len: usize) -> Option<Arc<Storage<T>>> {
         let at = cache.iter().rposition(|(n, _)| *n == len)?;
         Some(cache.swap_remove(at).1)
     }
-    match Dtype::of::<T>()? {
-        // SAFETY (both arms): `Dtype::of` returned this variant only because `T` is that
-        // very primitive type, so the pointer cast changes nothing but the type's name.
-        Dtype::F32 => F32
+    // SAFETY (each arm): `Element` is sealed and `DTYPE` names the one primitive each
+    // implementor is, so in the arm for `DType::F32` `T` is `f32`, and so on: the cast
+    // changes nothing but the type's name.
+    match T::DTYPE {
+        DType::F32 => F32
             .try_with(|c| pop(c, len))
             .ok()
             .flatten()
             .map(|s| unsafe { cast(s) }),
-        Dtype::F64 => F64
+        DType::F64 => F64
             .try_with(|c| pop(c, len))
             .ok()
             .flatten()
             .map(|s| unsafe { cast(s) }),
+        DType::I64 => I64
+            .try_with(|c| pop(c, len))
+            .ok()
+            .flatten()
+            .map(|s| unsafe { cast(s) }),
+        DType::Bool => None,
     }
 }
 
 /// Keeps `storage` for reuse if this was its last handle; otherwise just drops it.
-pub(super) fn recycle<T>(mut storage: Arc<Storage<T>>) {
+pub(super) fn recycle<T: Element>(mut storage: Arc<Storage<T>>) {
     if storage.len > BUDGET_ELEMENTS || storage.len == 0 || Arc::get_mut(&mut storage).is_none() {
         return;
     }
@@ -70,15 +78,18 @@ pub(super) fn recycle<T>(mut storage: Arc<Storage<T>>) {
             }
         }
     }
-    match Dtype::of::<T>() {
-        // SAFETY: as in `take`, `T` is exactly the primitive named by the variant.
-        Some(Dtype::F32) => {
+    // SAFETY (each arm): as in `take`, `T` is exactly the primitive the arm names.
+    match T::DTYPE {
+        DType::F32 => {
             let _ = F32.try_with(|c| push(c, unsafe { cast(storage) }));
         }
-        Some(Dtype::F64) => {
+        DType::F64 => {
             let _ = F64.try_with(|c| push(c, unsafe { cast(storage) }));
         }
-        None => {}
+        DType::I64 => {
+            let _ = I64.try_with(|c| push(c, unsafe { cast(storage) }));
+        }
+        DType::Bool => {}
     }
 }
 

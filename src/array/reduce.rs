@@ -3,8 +3,8 @@
 use super::elementwise::repeats_as_suffix;
 use super::layout::{for_each_row, row, Layout};
 use super::Array;
+use crate::element::Float;
 use crate::shape::{numel, reduced_shape};
-use num_traits::Float;
 
 /// Sum of a slice with 8 independent accumulators: the compiler vectorizes it (a single
 /// running sum cannot be reordered), and the error grows more slowly than a plain fold.
@@ -71,42 +71,54 @@ pub(crate) fn sum_dim<T: Float>(a: &Array<T>, dim: usize, keepdim: bool) -> Arra
     })
 }
 
-/// Max along `dim` and the index where it is (the first one on ties; NaN wins, as in
-/// PyTorch). Indices are stored as `T`. The caller checks `dim` and that it is non-empty.
-pub(crate) fn max_dim<T: Float>(a: &Array<T>, dim: usize, keepdim: bool) -> (Array<T>, Array<T>) {
+/// Walks `a` along `dim` and calls `visit(position, index, value)` with the max of each
+/// lane: the first one on ties, and NaN wins, as in PyTorch. `position` counts the lanes
+/// in the row-major order of the other dims. The caller checks `dim` and that it is
+/// non-empty.
+fn for_each_max<T: Float>(a: &Array<T>, dim: usize, mut visit: impl FnMut(usize, usize, T)) {
     let c = a.contiguous();
     let (outer, len, inner) = split_at_dim(c.shape(), dim);
-    let mut values = Vec::with_capacity(outer * inner);
-    let mut indices = Vec::with_capacity(outer * inner);
-    {
-        let guard = c.read();
-        let src = &guard[c.layout().offset..c.layout().offset + c.numel()];
-        for o in 0..outer {
-            for i in 0..inner {
-                let at = |k: usize| src[(o * len + k) * inner + i];
-                let (mut best, mut best_k) = (at(0), 0);
-                for k in 1..len {
-                    let v = at(k);
-                    if !best.is_nan() && (v > best || v.is_nan()) {
-                        best = v;
-                        best_k = k;
-                    }
+    let guard = c.read();
+    let src = &guard[c.layout().offset..c.layout().offset + c.numel()];
+    for o in 0..outer {
+        for i in 0..inner {
+            let at = |k: usize| src[(o * len + k) * inner + i];
+            let (mut best, mut best_k) = (at(0), 0);
+            for k in 1..len {
+                let v = at(k);
+                if !best.is_nan() && (v > best || v.is_nan()) {
+                    best = v;
+                    best_k = k;
                 }
-                values.push(best);
-                indices.push(T::from(best_k).unwrap_or_else(T::nan));
             }
+            visit(o * inner + i, best_k, best);
         }
     }
-    let shape = reduced_shape(c.shape(), dim, keepdim);
-    (
-        Array::from_vec(values, &shape),
-        Array::from_vec(indices, &shape),
-    )
 }
 
-/// Index of the max along `dim`, as `T`.
-pub(crate) fn argmax_dim<T: Float>(a: &Array<T>, dim: usize, keepdim: bool) -> Array<T> {
-    max_dim(a, dim, keepdim).1
+/// Max along `dim`. The caller checks `dim` and that it is non-empty.
+pub(crate) fn max_dim<T: Float>(a: &Array<T>, dim: usize, keepdim: bool) -> Array<T> {
+    let mut values = Vec::with_capacity(a.numel() / a.shape()[dim].max(1));
+    for_each_max(a, dim, |_, _, v| values.push(v));
+    Array::from_vec(values, &reduced_shape(a.shape(), dim, keepdim))
+}
+
+/// Index of the max along `dim`, as PyTorch's int64 indices.
+pub(crate) fn argmax_dim<T: Float>(a: &Array<T>, dim: usize, keepdim: bool) -> Array<i64> {
+    let mut indices = Vec::with_capacity(a.numel() / a.shape()[dim].max(1));
+    for_each_max(a, dim, |_, k, _| indices.push(k as i64));
+    Array::from_vec(indices, &reduced_shape(a.shape(), dim, keepdim))
+}
+
+/// 1 at the max of each lane along `dim` (as `max_dim` picks it), 0 elsewhere.
+pub(crate) fn max_mask<T: Float>(a: &Array<T>, dim: usize) -> Array<T> {
+    let (_, len, inner) = split_at_dim(a.shape(), dim);
+    let mut mask = vec![T::zero(); a.numel()];
+    for_each_max(a, dim, |lane, k, _| {
+        let (o, i) = (lane / inner.max(1), lane % inner.max(1));
+        mask[(o * len + k) * inner + i] = T::one();
+    });
+    Array::from_vec(mask, a.shape())
 }
 
 /// The column sums of `src` read as rows of `N`, added row after row.

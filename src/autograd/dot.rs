@@ -2,8 +2,8 @@
 
 use super::backward_name;
 use super::tape::Edge;
+use crate::element::Float;
 use crate::tensor::Tensor;
-use num_traits::Float;
 use std::collections::HashSet;
 use std::fmt::Write;
 

@@ -1,28 +1,23 @@
 //! Autograd: the dynamic tape that records ops as they run, and `backward`.
 //!
-//! - `op.rs`: the [`Op`] enum, the vocabulary of differentiable ops, and their forward;
-//! - `backward.rs`: every chain rule in one `match`;
-//! - `tape.rs`: recording nodes, and the backward walk;
+//! - `tape.rs`: recording nodes, and the backward walk (each op's chain rule lives with
+//!   the op, in the crate's `ops` module);
 //! - `grad_mode.rs`: [`no_grad`] and [`NoGradGuard`];
 //! - `gradcheck.rs`: [`gradcheck`], finite differences in f64;
 //! - `dot.rs`: the recorded graph as a Graphviz picture.
 
-pub(crate) mod backward;
-pub(crate) mod compose;
 mod dot;
 mod grad_mode;
 mod gradcheck;
-mod op;
 pub(crate) mod tape;
 
 pub use grad_mode::{is_grad_enabled, no_grad, no_grad_guard, NoGradGuard};
 pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
-pub use op::Op;
 
 use crate::array::{self, Array};
+use crate::element::{Element, Float};
 use crate::error::{or_panic, Error, Result};
 use crate::tensor::Tensor;
-use num_traits::Float;
 use std::sync::atomic::Ordering;
 
 impl<T: Float> Tensor<T> {
@@ -46,22 +41,6 @@ impl<T: Float> Tensor<T> {
         }
         self.0.requires_grad.store(on, Ordering::Release);
         self.clone()
-    }
-
-    /// True if gradients flow to or through this tensor.
-    pub fn requires_grad(&self) -> bool {
-        self.0.requires_grad.load(Ordering::Acquire)
-    }
-
-    /// True for tensors not made by a recorded op (inputs and parameters).
-    pub fn is_leaf(&self) -> bool {
-        self.0.grad_fn.is_none()
-    }
-
-    /// The name of the op that made this tensor, as PyTorch prints it (`"MulBackward"`), or
-    /// `None` for a leaf.
-    pub fn grad_fn_name(&self) -> Option<String> {
-        self.0.grad_fn.as_ref().map(|n| backward_name(n.op.name()))
     }
 
     /// Computes the gradient of this scalar with respect to every leaf that requires grad,
@@ -199,6 +178,24 @@ impl<T: Float> Tensor<T> {
         crate::shape::check_broadcast_to(op, other.shape(), self.shape())?;
         array::apply_inplace(self.array(), other.array(), f);
         Ok(())
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    /// True if gradients flow to or through this tensor.
+    pub fn requires_grad(&self) -> bool {
+        self.0.requires_grad.load(Ordering::Acquire)
+    }
+
+    /// True for tensors not made by a recorded op (inputs and parameters).
+    pub fn is_leaf(&self) -> bool {
+        self.0.grad_fn.is_none()
+    }
+
+    /// The name of the op that made this tensor, as PyTorch prints it (`"MulBackward"`), or
+    /// `None` for a leaf.
+    pub fn grad_fn_name(&self) -> Option<String> {
+        self.0.grad_fn.as_ref().map(|n| backward_name(n.op.name()))
     }
 }
 

@@ -5,14 +5,13 @@
 //! exactly as long as something that can reach it: drop a step's loss and intermediates
 //! and the whole step's graph is freed, so a training loop runs in flat memory.
 
-use super::backward::{input_grads, GradValue, RuleArgs};
 use super::grad_mode::is_grad_enabled;
-use super::op::Op;
 use crate::array::{self, Array};
+use crate::element::{Element, Float};
 use crate::error::{Error, Result};
+use crate::ops::{Add, Op, Rule, Saves, Value, View};
 use crate::shape::{shape_of, Shape};
 use crate::tensor::{Tensor, TensorImpl};
-use num_traits::Float;
 use smallvec::SmallVec;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +23,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 static NEXT_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// One recorded op application.
-pub(crate) struct Node<T: Float> {
+pub(crate) struct Node<T: Element> {
     pub(crate) seq: u64,
     pub(crate) op: Op<T>,
     pub(crate) inputs: SmallVec<[Edge<T>; 3]>,
@@ -36,7 +35,7 @@ pub(crate) struct Node<T: Float> {
 }
 
 /// Where an input's gradient goes.
-pub(crate) enum Edge<T: Float> {
+pub(crate) enum Edge<T: Element> {
     /// The input does not require grad.
     Constant,
     /// A leaf that requires grad: its `.grad()` accumulates.
@@ -46,7 +45,7 @@ pub(crate) enum Edge<T: Float> {
 }
 
 /// The values backward needs, with the storage version each had when it was saved.
-struct Saved<T> {
+struct Saved<T: Element> {
     inputs: SmallVec<[Option<Array<T>>; 3]>,
     output: Option<Array<T>>,
     versions: SmallVec<[u64; 3]>,
@@ -54,11 +53,15 @@ struct Saved<T> {
 }
 
 /// Wraps `output` as a tensor, recording `op` if gradients are enabled and an input needs one.
-pub(crate) fn record<T: Float>(op: Op<T>, inputs: &[&Tensor<T>], output: Array<T>) -> Tensor<T> {
+/// Only float tensors can require grad, so for other element types this just wraps.
+pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array<T>) -> Tensor<T> {
     if !is_grad_enabled() || !inputs.iter().any(|t| t.requires_grad()) {
         return Tensor::from_array(output);
     }
-    let (save_inputs, save_output) = op.saves();
+    let Saves {
+        inputs: save_inputs,
+        output: save_output,
+    } = op.saves();
     let mut versions = SmallVec::new();
     let saved_inputs = inputs
         .iter()
@@ -90,7 +93,7 @@ pub(crate) fn record<T: Float>(op: Op<T>, inputs: &[&Tensor<T>], output: Array<T
     Tensor::from_parts(output, Some(Arc::new(node)), true)
 }
 
-fn edge_to<T: Float>(t: &Tensor<T>) -> Edge<T> {
+fn edge_to<T: Element>(t: &Tensor<T>) -> Edge<T> {
     match &t.0.grad_fn {
         Some(node) => Edge::Node(Arc::clone(node)),
         None if t.requires_grad() => Edge::Leaf(t.clone()),
@@ -98,11 +101,13 @@ fn edge_to<T: Float>(t: &Tensor<T>) -> Edge<T> {
     }
 }
 
-impl<T: Float> Node<T> {
+impl<T: Element> Node<T> {
     pub(crate) fn retain_grad_of(&self, t: &Tensor<T>) {
         *lock(&self.retained) = Some(Arc::downgrade(&t.0));
     }
+}
 
+impl<T: Float> Node<T> {
     /// Runs this node's chain rule on the gradient of its output.
     fn input_grads(
         &self,
@@ -111,7 +116,7 @@ impl<T: Float> Node<T> {
     ) -> Result<SmallVec<[Option<Array<T>>; 3]>> {
         let mut saved = lock(&self.saved);
         let name = self.op.name();
-        if saved.freed && self.op.saves() != (false, false) {
+        if saved.freed && self.op.saves() != Saves::NOTHING {
             return Err(Error::autograd(
                 "backward",
                 format!(
@@ -143,14 +148,13 @@ impl<T: Float> Node<T> {
             .iter()
             .map(|e| !matches!(e, Edge::Constant))
             .collect();
-        let args = RuleArgs {
-            op: &self.op,
+        let rule = Rule {
             inputs: &saved.inputs,
             output: saved.output.as_ref(),
-            input_shapes: &self.input_shapes,
+            shapes: &self.input_shapes,
             needs: &needs,
         };
-        let grads = input_grads(&args, grad);
+        let grads = self.op.input_grads(&rule, grad);
         if !retain_graph {
             saved.inputs.clear();
             saved.output = None;
@@ -164,7 +168,7 @@ impl<T: Float> Node<T> {
 /// accumulation like `total = &total + &x` in a loop) would overflow the stack. A node
 /// being dropped hands the inputs that only it still holds to a work list instead, and
 /// each of those is emptied the same way before it is freed.
-impl<T: Float> Drop for Node<T> {
+impl<T: Element> Drop for Node<T> {
     fn drop(&mut self) {
         let mut orphans: SmallVec<[Arc<Node<T>>; 8]> = SmallVec::new();
         take_last_handles(&mut self.inputs, &mut orphans);
@@ -177,7 +181,7 @@ impl<T: Float> Drop for Node<T> {
 }
 
 /// Moves out the input nodes this edge list holds the last handle to.
-fn take_last_handles<T: Float>(
+fn take_last_handles<T: Element>(
     inputs: &mut SmallVec<[Edge<T>; 3]>,
     into: &mut SmallVec<[Arc<Node<T>>; 8]>,
 ) {
@@ -190,16 +194,20 @@ fn take_last_handles<T: Float>(
     }
 }
 
-impl<T: Float> GradValue<T> for Array<T> {
-    fn shape(&self) -> &[usize] {
-        Array::shape(self)
+impl<T: Element> Value<T> for Array<T> {
+    fn dims(&self) -> &[usize] {
+        self.shape()
     }
 
-    fn apply(op: Op<T>, inputs: &[&Self]) -> Self {
-        match op.eval(inputs) {
-            Ok(value) => value,
-            Err(e) => panic!("a gradient rule built an inconsistent op (a tapegrad bug): {e}"),
-        }
+    fn try_view_op(&self, view: View) -> Result<Self> {
+        view.apply(self)
+    }
+
+    fn try_apply(op: Op<T>, inputs: &[&Self]) -> Result<Self>
+    where
+        T: Float,
+    {
+        op.eval(inputs)
     }
 
     fn is_column_major(&self) -> bool {
@@ -293,7 +301,7 @@ pub(crate) fn backward<T: Float>(
 }
 
 fn add_arrays<T: Float>(a: &Array<T>, b: &Array<T>) -> Array<T> {
-    <Array<T> as GradValue<T>>::apply(Op::Add, &[a, b])
+    Array::apply(Add, &[a, b])
 }
 
 /// `t.grad += g`, in place once a gradient buffer exists (so steady-state training does not

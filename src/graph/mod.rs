@@ -3,8 +3,9 @@
 //! A [`Graph`] records [`Node`]s — placeholders, constants, variables and ops — without
 //! computing anything; shapes are inferred and checked as each node is added.
 //! [`Graph::gradients`] adds gradient nodes, built by the very chain rules eager
-//! `backward()` runs (`autograd/backward.rs`), and a [`Session`] evaluates the nodes a fetch
-//! needs with the same kernels as eager tensors ([`crate::autograd::Op`]'s `eval`).
+//! `backward()` runs, and a [`Session`] evaluates the nodes a fetch
+//! needs with the same kernels as eager tensors (each op's one forward, in the crate's
+//! `ops` module).
 //!
 //! ```
 //! use tapegrad::graph::{Graph, Session};
@@ -32,12 +33,11 @@ pub use node::Node;
 pub use session::Session;
 
 use crate::array::Array;
-use crate::autograd::backward::{input_grads, GradValue, RuleArgs};
-use crate::autograd::Op;
+use crate::element::Float;
 use crate::error::{or_panic, Error, ErrorKind, Result};
+use crate::ops::{Add, Op, Rule, Value};
 use crate::shape::{shape_of, Shape};
 use crate::tensor::Tensor;
-use num_traits::Float;
 use smallvec::SmallVec;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -247,17 +247,16 @@ impl<T: Float> Graph<T> {
             let input_shapes: SmallVec<[Shape; 2]> =
                 inputs.iter().map(|&i| defs[i].1.clone()).collect();
             let output = node(id);
-            let args = RuleArgs {
-                op,
+            let rule = Rule {
                 inputs: &input_nodes,
                 output: Some(&output),
-                input_shapes: &input_shapes,
+                shapes: &input_shapes,
                 needs: &needs,
             };
-            for (&i, gi) in inputs.iter().zip(input_grads(&args, &g)) {
+            for (&i, gi) in inputs.iter().zip(op.input_grads(&rule, &g)) {
                 if let Some(gi) = gi {
                     grads[i] = Some(match grads[i].take() {
-                        Some(acc) => <Node<T> as GradValue<T>>::apply(Op::Add, &[&acc, &gi]),
+                        Some(acc) => <Node<T> as Value<T>>::apply(Add, &[&acc, &gi]),
                         None => gi,
                     });
                 }

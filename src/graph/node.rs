@@ -3,13 +3,14 @@
 //! while the graph is built, naming the op and the shapes.
 
 use super::{Graph, GraphInner, Kind};
-use crate::autograd::backward::GradValue;
-use crate::autograd::compose::{self, Compose};
-use crate::autograd::Op;
+use crate::dim::{resolve_dim, Dim};
+use crate::element::Float;
 use crate::error::{or_panic, Error, ErrorKind, Result};
 use crate::operators::fallible;
-use crate::shape::{shape_of, Shape};
-use num_traits::Float;
+use crate::ops::methods::{float_methods, view_methods};
+use crate::ops::{MaxDim, MaxMask, Op, Value, View};
+use crate::shape::Shape;
+use crate::tensor::Tensor;
 use smallvec::SmallVec;
 use std::sync::Arc;
 
@@ -43,16 +44,17 @@ impl<T: Float> std::fmt::Debug for Node<T> {
     }
 }
 
-impl<T: Float> GradValue<T> for Node<T> {
-    fn shape(&self) -> &[usize] {
+impl<T: Float> Value<T> for Node<T> {
+    fn dims(&self) -> &[usize] {
         &self.shape
     }
 
-    fn apply(op: Op<T>, inputs: &[&Self]) -> Self {
-        match Node::apply(op, inputs) {
-            Ok(node) => node,
-            Err(e) => panic!("a gradient rule built an inconsistent op (a tapegrad bug): {e}"),
-        }
+    fn try_view_op(&self, view: View) -> Result<Self> {
+        Node::apply(Op::View(view), &[self])
+    }
+
+    fn try_apply(op: Op<T>, inputs: &[&Self]) -> Result<Self> {
+        Node::apply(op, inputs)
     }
 }
 
@@ -137,223 +139,35 @@ impl<T: Float> Node<T> {
         ))
     }
 
-    /// Elementwise `self + other` with broadcasting; also `&a + &b`.
-    pub fn try_add(&self, other: &Node<T>) -> Result<Node<T>> {
-        Node::apply(Op::Add, &[self, other])
-    }
-
-    /// Elementwise `self - other` with broadcasting; also `&a - &b`.
-    pub fn try_sub(&self, other: &Node<T>) -> Result<Node<T>> {
-        Node::apply(Op::Sub, &[self, other])
-    }
-
-    /// Elementwise `self * other` with broadcasting; also `&a * &b`.
-    pub fn try_mul(&self, other: &Node<T>) -> Result<Node<T>> {
-        Node::apply(Op::Mul, &[self, other])
-    }
-
-    /// Elementwise `self / other` with broadcasting; also `&a / &b`.
-    pub fn try_div(&self, other: &Node<T>) -> Result<Node<T>> {
-        Node::apply(Op::Div, &[self, other])
-    }
-
     fallible! { Node;
-        /// `self ^ exponent` elementwise.
-        pow / try_pow (&self, exponent: T) -> Node<T> {
-            Node::apply(Op::Pow(exponent), &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// `e^x` elementwise.
-        exp / try_exp (&self) -> Node<T> {
-            Node::apply(Op::Exp, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// Natural logarithm elementwise.
-        log / try_log (&self) -> Node<T> {
-            Node::apply(Op::Log, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// Square root elementwise.
-        sqrt / try_sqrt (&self) -> Node<T> {
-            Node::apply(Op::Sqrt, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// Absolute value elementwise.
-        abs / try_abs (&self) -> Node<T> {
-            Node::apply(Op::Abs, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// `max(x, 0)` elementwise.
-        relu / try_relu (&self) -> Node<T> {
-            Node::apply(Op::Relu, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// The logistic function elementwise.
-        sigmoid / try_sigmoid (&self) -> Node<T> {
-            Node::apply(Op::Sigmoid, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// Hyperbolic tangent elementwise.
-        tanh / try_tanh (&self) -> Node<T> {
-            Node::apply(Op::Tanh, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// `ln(1 + e^x)` elementwise, without overflow, like `tf.nn.softplus`.
-        softplus / try_softplus (&self) -> Node<T> {
-            Node::apply(Op::Softplus, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// Sum of all elements (a scalar node), like `tf.reduce_sum(x)`.
-        sum / try_sum (&self) -> Node<T> {
-            Node::apply(Op::Sum, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// Mean of all elements (a scalar node), like `tf.reduce_mean(x)`.
-        mean / try_mean (&self) -> Node<T> {
-            Node::apply(Op::Mean, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// Sum along `dim`, like `tf.reduce_sum(x, axis=dim)`.
-        sum_dim / try_sum_dim (&self, dim: usize, keepdim: bool) -> Node<T> {
-            Node::apply(Op::SumDim { dim, keepdim }, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// Mean along `dim`.
-        mean_dim / try_mean_dim (&self, dim: usize, keepdim: bool) -> Node<T> {
-            Node::apply(Op::MeanDim { dim, keepdim }, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// Index of the max along `dim`, as `T` values (not differentiable).
-        argmax_dim / try_argmax_dim (&self, dim: usize, keepdim: bool) -> Node<T> {
-            Node::apply(Op::ArgMaxDim { dim, keepdim }, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// A contiguous copy (a no-op for values the graph computes).
-        contiguous / try_contiguous (&self) -> Node<T> {
-            Node::apply(Op::Contiguous, &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// Swaps dims `d0` and `d1`.
-        transpose / try_transpose (&self, d0: usize, d1: usize) -> Node<T> {
-            Node::apply(Op::Transpose(d0, d1), &[self])
-        }
-    }
-
-    fallible! { Node;
-        /// Reorders the dims.
-        permute / try_permute (&self, dims: &[usize]) -> Node<T> {
-            Node::apply(Op::Permute(shape_of(dims)), &[self])
-        }
-    }
-
-    /// The max along `dim` and its index, like `Tensor::max_dim`: the values are
-    /// differentiable (the gradient goes to the index), the indices are not.
-    #[track_caller]
-    pub fn max_dim(&self, dim: usize, keepdim: bool) -> (Node<T>, Node<T>) {
-        or_panic(self.try_max_dim(dim, keepdim))
-    }
-
-    /// [`Node::max_dim`] returning an error instead of panicking.
-    pub fn try_max_dim(&self, dim: usize, keepdim: bool) -> Result<(Node<T>, Node<T>)> {
-        let values = Node::apply(Op::MaxDim { dim, keepdim }, &[self])?;
-        Ok((values, self.try_argmax_dim(dim, keepdim)?))
-    }
-
-    /// The transpose of a 2-D node. Panics unless 2-D.
-    #[track_caller]
-    pub fn t(&self) -> Node<T> {
-        if self.ndim() != 2 {
-            panic!(
-                "t: expected a 2-D node, got shape {:?} (use transpose(d0, d1))",
-                self.shape()
-            );
-        }
-        self.transpose(0, 1)
-    }
-}
-
-impl<T: Float> Node<T> {
-    fallible! { Node;
-        /// Matrix product of two 2-D nodes, like `tf.matmul` on matrices.
-        mm / try_mm (&self, other: &Node<T>) -> Node<T> {
-            compose::mm(self, other)
-        }
-    }
-
-    fallible! { Node;
-        /// Matrix product like `Tensor::matmul`: 1-D, 2-D and batched with broadcasting.
-        matmul / try_matmul (&self, other: &Node<T>) -> Node<T> {
-            compose::matmul(self, other)
-        }
-    }
-
-    fallible! { Node;
-        /// The same elements in a new shape.
-        reshape / try_reshape (&self, shape: &[usize]) -> Node<T> {
-            compose::reshape(self, shape)
-        }
-    }
-
-    fallible! { Node;
-        /// Repeats along broadcast dims.
-        broadcast_to / try_broadcast_to (&self, shape: &[usize]) -> Node<T> {
-            compose::broadcast_to(self, shape)
-        }
-    }
-
-    fallible! { Node;
-        /// Inserts a dim of size 1 at `dim` (0 ..= ndim).
-        unsqueeze / try_unsqueeze (&self, dim: usize) -> Node<T> {
-            compose::unsqueeze(self, dim)
-        }
-    }
-
-    fallible! { Node;
-        /// Removes dim `dim`, which must have size 1.
-        squeeze_dim / try_squeeze_dim (&self, dim: usize) -> Node<T> {
-            compose::squeeze_dim(self, dim)
+        /// Index of the max along `dim`, as `T` values (not differentiable). A graph's
+        /// values share one element type, so unlike `Tensor::argmax_dim` (which gives
+        /// `Tensor<i64>`) the indices are floats here.
+        argmax_dim / try_argmax_dim (&self, dim: impl Dim, keepdim: bool) -> Node<T> {
+            let dim = resolve_dim("argmax_dim", dim, &self.shape)?;
+            // The same checks (an empty dim has no max) and error as max_dim.
+            Op::<T>::from(MaxDim { dim, keepdim })
+                .output_shape(&[&self.shape])
+                .map_err(|e| Error::new(e.kind(), "argmax_dim", e.message()))?;
+            // The mask is 1 at the first max of each lane, so sum(mask * position) is its index.
+            let mask = Node::apply(MaxMask { dim }.into(), &[self])?;
+            let mut along: Shape = smallvec::smallvec![1; self.shape.len()];
+            along[dim] = self.shape[dim];
+            let positions = Graph {
+                inner: Arc::clone(&self.graph),
+            }
+            .constant(&Tensor::from_vec(
+                (0..self.shape[dim])
+                    .map(|i| T::from(i).unwrap_or_else(T::nan))
+                    .collect(),
+                &along,
+            ));
+            (&mask * &positions).try_sum_dim(dim, keepdim)
         }
     }
 }
 
-impl<T: Float> Compose<T> for Node<T> {
-    fn dims(&self) -> &[usize] {
-        &self.shape
-    }
-
-    fn apply_op(op: Op<T>, inputs: &[&Self]) -> Result<Self> {
-        Node::apply(op, inputs)
-    }
-}
+view_methods!(Node, Float);
+float_methods!(Node, Node<T>);
 
 crate::operators::impl_arithmetic!(Node);

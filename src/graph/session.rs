@@ -2,9 +2,9 @@
 
 use super::{Graph, GraphInner, Kind, Node};
 use crate::array::Array;
+use crate::element::Float;
 use crate::error::{Error, ErrorKind, Result};
 use crate::tensor::Tensor;
-use num_traits::Float;
 use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,7 +17,7 @@ pub struct Session<T: Float = f32> {
     state: Mutex<State<T>>,
 }
 
-struct State<T> {
+struct State<T: Float> {
     /// The plan for each (fetches, fed nodes) key.
     plans: HashMap<Vec<usize>, Plan>,
     /// One slot per node, reused across runs.

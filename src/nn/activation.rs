@@ -1,8 +1,8 @@
 //! Parameter-free layers: `Relu`, `Sigmoid`, `Tanh`.
 
 use super::Module;
+use crate::element::Float;
 use crate::Tensor;
-use num_traits::Float;
 
 macro_rules! activation {
     ($($(#[$doc:meta])* $name:ident => $method:ident;)*) => {$(

@@ -8,10 +8,10 @@
 //! `[64, 1]` against `[64]` silently broadcasts to `[64, 64]` in PyTorch (with only a
 //! warning) and trains on the wrong loss; here it is an error.
 
-use crate::autograd::Op;
+use crate::element::Float;
 use crate::error::{or_panic, Error, Result};
+use crate::ops::{MaxDim, MseLoss};
 use crate::Tensor;
-use num_traits::Float;
 
 /// How a loss reduces its per-element values, like PyTorch's `reduction=` argument.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -81,8 +81,8 @@ fallible_fn! {
     mse_loss_with / try_mse_loss_with<T>(input: &Tensor<T>, target: &Tensor<T>, reduction: Reduction) -> Tensor<T> {
         // The reductions are one fused op (one node on the tape instead of three).
         match reduction {
-            Reduction::Mean => Tensor::apply(Op::MseLoss { mean: true }, &[input, target]),
-            Reduction::Sum => Tensor::apply(Op::MseLoss { mean: false }, &[input, target]),
+            Reduction::Mean => Tensor::apply(MseLoss { mean: true }.into(), &[input, target]),
+            Reduction::Sum => Tensor::apply(MseLoss { mean: false }.into(), &[input, target]),
             Reduction::None => {
                 same_shape("mse_loss", input, target)?;
                 Ok((input - target).pow(T::one() + T::one()))
@@ -114,7 +114,7 @@ fallible_fn! {
     log_softmax / try_log_softmax<T>(x: &Tensor<T>, dim: usize) -> Tensor<T> {
         // Shifting by a constant does not change log_softmax, so the max is taken from a
         // detached copy: no gradient flows through it and ties need no special rule.
-        let max = Tensor::apply(Op::MaxDim { dim, keepdim: true }, &[&x.detach()])
+        let max = Tensor::apply(MaxDim { dim, keepdim: true }.into(), &[&x.detach()])
             .map_err(|e| Error::new(e.kind(), "log_softmax", e.message()))?;
         let shifted = x - &max;
         let log_sum = shifted.exp().sum_dim(dim, true).log();

@@ -1,10 +1,10 @@
 //! `Linear`: `y = x Wᵀ + b`, PyTorch's `nn.Linear`.
 
 use super::Module;
-use crate::autograd::Op;
+use crate::element::Float;
 use crate::error::{or_panic, Error, Result};
+use crate::ops::Linear as LinearOp;
 use crate::Tensor;
-use num_traits::Float;
 
 /// A fully connected layer, `y = x Wᵀ + b`, with `weight` of shape `[out, in]` and `bias`
 /// of shape `[out]`, like `nn.Linear`. Parameters are named `"weight"` and `"bias"`.
@@ -127,8 +127,8 @@ impl<T: Float> Linear<T> {
         }
         // One fused op (x wᵀ + b) keeps the tape to one node per layer.
         match &self.bias {
-            Some(b) => Tensor::apply(Op::Linear { bias: true }, &[x, &self.weight, b]),
-            None => Tensor::apply(Op::Linear { bias: false }, &[x, &self.weight]),
+            Some(b) => Tensor::apply(LinearOp { bias: true }.into(), &[x, &self.weight, b]),
+            None => Tensor::apply(LinearOp { bias: false }.into(), &[x, &self.weight]),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The `Module` trait and `Params`, the one place a module names its parameters.
 
+use crate::element::Float;
 use crate::Tensor;
-use num_traits::Float;
 
 /// A layer or a whole model: a `forward` and its parameters by name, like `nn.Module`.
 ///

@@ -1,10 +1,10 @@
 //! `save` and `load`: a module's parameters in a safetensors file, by `state_dict` name.
 
 use super::Module;
-use crate::array::{self, Array, Dtype};
+use crate::array::{self, Array};
+use crate::element::{convert, DType, Element, Float};
 use crate::error::{Error, ErrorKind, Result};
 use crate::Tensor;
-use num_traits::Float;
 use safetensors::{tensor::TensorView, SafeTensors};
 use std::borrow::Cow;
 use std::fs;
@@ -33,18 +33,51 @@ impl safetensors::View for &Bytes {
     }
 }
 
-fn file_dtype<T>(op: &'static str) -> Result<(safetensors::Dtype, Dtype)> {
-    match Dtype::of::<T>() {
-        Some(Dtype::F32) => Ok((safetensors::Dtype::F32, Dtype::F32)),
-        Some(Dtype::F64) => Ok((safetensors::Dtype::F64, Dtype::F64)),
-        None => Err(Error::new(
-            ErrorKind::Format,
-            op,
-            format!(
-                "only f32 and f64 tensors can be stored, not {}",
-                std::any::type_name::<T>()
-            ),
-        )),
+/// The safetensors dtype that stores `T`.
+pub(crate) fn file_dtype<T: Element>() -> safetensors::Dtype {
+    match T::DTYPE {
+        DType::F32 => safetensors::Dtype::F32,
+        DType::F64 => safetensors::Dtype::F64,
+        DType::I64 => safetensors::Dtype::I64,
+        DType::Bool => safetensors::Dtype::BOOL,
+    }
+}
+
+/// `values` as the little-endian bytes safetensors stores for `T` (a bool is one byte).
+pub(crate) fn to_bytes<T: Element>(values: &[T]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() * T::DTYPE.size());
+    for &v in values {
+        match T::DTYPE {
+            DType::F32 => out.extend(convert::<T, f32>(v).to_le_bytes()),
+            DType::F64 => out.extend(convert::<T, f64>(v).to_le_bytes()),
+            DType::I64 => out.extend(convert::<T, i64>(v).to_le_bytes()),
+            DType::Bool => out.push(u8::from(convert::<T, bool>(v))),
+        }
+    }
+    out
+}
+
+/// The values of `T` in `data`, which holds `T`'s little-endian bytes (the caller checked
+/// the file's dtype and the length).
+pub(crate) fn from_bytes<T: Element>(data: &[u8]) -> Vec<T> {
+    fn word<const N: usize>(b: &[u8]) -> [u8; N] {
+        std::array::from_fn(|i| b[i])
+    }
+    match T::DTYPE {
+        DType::F32 => data
+            .chunks_exact(4)
+            .map(|b| convert(f32::from_le_bytes(word(b))))
+            .collect(),
+        DType::F64 => data
+            .chunks_exact(8)
+            .map(|b| convert(f64::from_le_bytes(word(b))))
+            .collect(),
+        DType::I64 => data
+            .chunks_exact(8)
+            .map(|b| convert(i64::from_le_bytes(word(b))))
+            .collect(),
+        // safetensors' BOOL is one byte, 0 or 1; anything else is read as true.
+        DType::Bool => data.iter().map(|&b| convert(b != 0)).collect(),
     }
 }
 
@@ -76,7 +109,7 @@ fn io_error(op: &'static str, path: &Path, what: &str, e: std::io::Error) -> Err
 /// ```
 pub fn save<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let (dtype, elem) = file_dtype::<T>("save")?;
+    let dtype = file_dtype::<T>();
     let named = module.named_parameters();
     let mut tensors = Vec::with_capacity(named.len());
     for (i, (name, p)) in named.iter().enumerate() {
@@ -87,17 +120,7 @@ pub fn save<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>)
                 format!("two parameters are named {name:?}; a file needs unique names"),
             ));
         }
-        let values = p.to_vec();
-        let data: Vec<u8> = match elem {
-            Dtype::F32 => values
-                .iter()
-                .flat_map(|v| v.to_f32().unwrap_or(f32::NAN).to_le_bytes())
-                .collect(),
-            Dtype::F64 => values
-                .iter()
-                .flat_map(|v| v.to_f64().unwrap_or(f64::NAN).to_le_bytes())
-                .collect(),
-        };
+        let data = to_bytes(&p.to_vec());
         tensors.push((
             name.clone(),
             Bytes {
@@ -162,7 +185,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// module is left as it was.
 pub fn load<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let (dtype, elem) = file_dtype::<T>("load")?;
+    let dtype = file_dtype::<T>();
     let bytes = fs::read(path).map_err(|e| io_error("load", path, "cannot read", e))?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| {
         Error::new(
@@ -183,7 +206,7 @@ pub fn load<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>)
                 ),
             )
         })?;
-        values.push(read_values::<T>(path, name, p, &view, dtype, elem)?);
+        values.push(read_values::<T>(path, name, p, &view, dtype)?);
     }
     let mut extra: Vec<&str> = file
         .names()
@@ -219,7 +242,6 @@ fn read_values<T: Float>(
     param: &Tensor<T>,
     view: &TensorView<'_>,
     dtype: safetensors::Dtype,
-    elem: Dtype,
 ) -> Result<Vec<T>> {
     if view.dtype() != dtype {
         return Err(format_error(
@@ -250,18 +272,5 @@ fn read_values<T: Float>(
             ),
         ));
     }
-    let data = view.data();
-    Ok(match elem {
-        Dtype::F32 => data
-            .chunks_exact(4)
-            .map(|b| T::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])).unwrap_or_else(T::nan))
-            .collect(),
-        Dtype::F64 => data
-            .chunks_exact(8)
-            .map(|b| {
-                let bytes = [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]];
-                T::from(f64::from_le_bytes(bytes)).unwrap_or_else(T::nan)
-            })
-            .collect(),
-    })
+    Ok(from_bytes(view.data()))
 }

@@ -1,8 +1,8 @@
 //! `Sequential`: modules applied one after another.
 
 use super::{Module, Params};
+use crate::element::Float;
 use crate::Tensor;
-use num_traits::Float;
 use std::fmt;
 
 /// Modules applied in order, like `nn.Sequential`. Children are named by their index, so a

@@ -1,9 +1,9 @@
 //! Adam and AdamW: one implementation, two places for the weight decay.
 
 use super::{check_params, check_range, clear_grads, update_in_place, Optimizer};
+use crate::element::Float;
 use crate::error::{or_panic, Result};
 use crate::Tensor;
-use num_traits::Float;
 
 /// The moment estimates of one parameter (created on its first step, as in PyTorch).
 #[derive(Debug, Clone)]

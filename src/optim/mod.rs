@@ -30,9 +30,9 @@ mod sgd;
 pub use adam::{Adam, AdamW};
 pub use sgd::Sgd;
 
+use crate::element::Float;
 use crate::error::{Error, ErrorKind, Result};
 use crate::Tensor;
-use num_traits::Float;
 
 /// Updates parameters from their gradients, like a `torch.optim.Optimizer`. Object safe,
 /// so a training loop can take `&mut dyn Optimizer`.

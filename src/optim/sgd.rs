@@ -1,9 +1,9 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
 
 use super::{check_params, check_range, clear_grads, update_in_place, Optimizer};
+use crate::element::Float;
 use crate::error::{or_panic, Result};
 use crate::Tensor;
-use num_traits::Float;
 
 /// Stochastic gradient descent, like `torch.optim.SGD`. PyTorch's algorithm box, for each
 /// parameter θ with gradient g (skipping parameters without one):

@@ -2,14 +2,14 @@
 
 use super::Tensor;
 use crate::array::Array;
+use crate::element::{convert, Element, Float};
 use crate::error::{or_panic, Error, Result};
 use crate::rng::with_rng;
 use crate::shape::numel;
-use num_traits::Float;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-impl<T: Float> Tensor<T> {
+impl<T: Element> Tensor<T> {
     /// A tensor of `shape` holding `data` in row-major order. Panics if the length does not
     /// match (see [`Tensor::try_from_vec`]).
     ///
@@ -49,14 +49,24 @@ impl<T: Float> Tensor<T> {
         Tensor::from_array(Array::full(shape, value))
     }
 
-    /// A tensor of zeros.
+    /// A tensor of zeros (`false` for `bool`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::<i64>::zeros(&[2]).to_vec(), vec![0, 0]);
+    /// ```
     pub fn zeros(shape: &[usize]) -> Tensor<T> {
-        Tensor::full(shape, T::zero())
+        Tensor::full(shape, T::default())
     }
 
-    /// A tensor of ones.
+    /// A tensor of ones (`true` for `bool`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::<bool>::ones(&[2]).to_vec(), vec![true, true]);
+    /// ```
     pub fn ones(shape: &[usize]) -> Tensor<T> {
-        Tensor::full(shape, T::one())
+        Tensor::full(shape, convert(true))
     }
 
     /// Zeros of the same shape as `self`.
@@ -68,7 +78,9 @@ impl<T: Float> Tensor<T> {
     pub fn ones_like(&self) -> Tensor<T> {
         Tensor::ones(self.shape())
     }
+}
 
+impl<T: Float> Tensor<T> {
     /// `[start, start + step, ...]` up to but excluding `end`, like `torch.arange`.
     ///
     /// ```

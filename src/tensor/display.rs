@@ -1,7 +1,8 @@
-//! Printing like PyTorch: `tensor([[1.0000, 2.0000], ...], requires_grad=True)`.
+//! Printing like PyTorch: `tensor([[1.0000, 2.0000], ...], requires_grad=True)`,
+//! `tensor([1, 2])`, `tensor([ True, False])`.
 
 use super::Tensor;
-use num_traits::Float;
+use crate::element::{convert, DType, Element};
 use std::fmt;
 
 /// Tensors with more elements than this print the first and last 3 entries of each dim.
@@ -58,10 +59,10 @@ impl Style {
 }
 
 struct Printer<'a> {
-    values: &'a [f64],
+    /// Every value already written out, row-major.
+    texts: &'a [String],
     shape: &'a [usize],
     summarize: bool,
-    style: Style,
     width: usize,
 }
 
@@ -97,9 +98,9 @@ impl Printer<'_> {
             match index {
                 None => out.push_str("..."),
                 Some(i) if d + 1 == self.shape.len() => {
-                    let text = self.style.format(self.values[offset + i]);
+                    let text = &self.texts[offset + i];
                     out.push_str(&" ".repeat(self.width - text.len()));
-                    out.push_str(&text);
+                    out.push_str(text);
                 }
                 Some(i) => self.write(out, d + 1, offset + i * stride, indent + 1),
             }
@@ -108,31 +109,39 @@ impl Printer<'_> {
     }
 }
 
-impl<T: Float> fmt::Display for Tensor<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let values: Vec<f64> = self
-            .to_vec()
+/// Each value as PyTorch writes it: floats in one style chosen for all, integers as
+/// they are, booleans as `True`/`False`.
+fn texts<T: Element>(values: &[T]) -> Vec<String> {
+    match T::DTYPE {
+        DType::F32 | DType::F64 => {
+            let floats: Vec<f64> = values.iter().map(|&v| convert(v)).collect();
+            let style = Style::choose(&floats);
+            floats.iter().map(|&v| style.format(v)).collect()
+        }
+        DType::I64 => values.iter().map(|v| v.to_string()).collect(),
+        DType::Bool => values
             .iter()
-            .map(|v| v.to_f64().unwrap_or(f64::NAN))
-            .collect();
+            .map(|&v| if convert(v) { "True" } else { "False" }.to_string())
+            .collect(),
+    }
+}
+
+impl<T: Element> fmt::Display for Tensor<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let values = self.to_vec();
+        let texts = texts(&values);
         let shape = self.shape();
         let summarize = values.len() > SUMMARIZE_OVER;
-        let style = Style::choose(&values);
-        let width = values
-            .iter()
-            .map(|&v| style.format(v).len())
-            .max()
-            .unwrap_or(0);
+        let width = texts.iter().map(String::len).max().unwrap_or(0);
         let printer = Printer {
-            values: &values,
+            texts: &texts,
             shape,
             summarize,
-            style,
             width,
         };
         let mut body = String::new();
         if shape.is_empty() {
-            body = printer.style.format(values[0]);
+            body = texts[0].clone();
         } else if values.is_empty() && shape.len() == 1 {
             body.push_str("[]");
         } else {
@@ -142,8 +151,9 @@ impl<T: Float> fmt::Display for Tensor<T> {
         if values.is_empty() && shape.len() > 1 || summarize {
             write!(f, ", size={shape:?}")?;
         }
-        if std::any::type_name::<T>() != "f32" {
-            write!(f, ", dtype={}", std::any::type_name::<T>())?;
+        // PyTorch names the dtype unless it is a default one (float32, int64, bool).
+        if T::DTYPE == DType::F64 {
+            write!(f, ", dtype=torch.float64")?;
         }
         if let Some(name) = self.grad_fn_name() {
             write!(f, ", grad_fn=<{name}>")?;
@@ -154,7 +164,7 @@ impl<T: Float> fmt::Display for Tensor<T> {
     }
 }
 
-impl<T: Float> fmt::Debug for Tensor<T> {
+impl<T: Element> fmt::Debug for Tensor<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Tensor(shape={:?}, {self})", self.shape())
     }
@@ -182,6 +192,15 @@ mod tests {
             z.to_string(),
             "tensor([ 1.0000, -2.5000], grad_fn=<MulBackward>)"
         );
+        // >>> print(torch.tensor([[3, -12], [0, 7]]))
+        let i = Tensor::<i64>::from_vec(vec![3, -12, 0, 7], &[2, 2]);
+        assert_eq!(i.to_string(), "tensor([[  3, -12],\n        [  0,   7]])");
+        // >>> print(torch.tensor([True, False]))
+        let b = Tensor::<bool>::from_vec(vec![true, false], &[2]);
+        assert_eq!(b.to_string(), "tensor([ True, False])");
+        // >>> print(torch.tensor([1.5], dtype=torch.float64))
+        let d = Tensor::<f64>::from_vec(vec![1.5], &[1]);
+        assert_eq!(d.to_string(), "tensor([1.5000], dtype=torch.float64)");
     }
 
     #[test]

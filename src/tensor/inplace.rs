@@ -6,8 +6,8 @@
 
 use super::Tensor;
 use crate::array;
+use crate::element::Float;
 use crate::error::{or_panic, Result};
-use num_traits::Float;
 
 macro_rules! inplace {
     ($($(#[$doc:meta])* $name:ident / $try_name:ident => |$a:ident, $b:ident| $f:expr;)*) => {$(

@@ -1,7 +1,8 @@
 //! Layer 1: the `Tensor` handle, its creation, the math API, operators and `Display`.
 //!
 //! - `create.rs`: `from_vec`, `zeros`, `randn`, ... ;
-//! - `ops.rs`: the math methods (each is one `Op` applied through [`Tensor::apply`]);
+//! - `ops.rs`: the math methods (from the shared definitions in `ops/methods.rs`), dtype
+//!   conversions, `argmax_dim`, `view`;
 //! - `operators.rs`: `+ - * /` and unary `-` for owned, borrowed and scalar operands;
 //! - `inplace.rs`: `sub_`, `add_`, ... on the shared storage;
 //! - `display.rs`: printing like PyTorch.
@@ -14,15 +15,16 @@ mod ops;
 
 use crate::array::Array;
 use crate::autograd::tape::{self, Node};
-use crate::autograd::Op;
 use crate::device::Device;
+use crate::element::{DType, Element, Float};
 use crate::error::{or_panic, Error, Result};
-use num_traits::Float;
+use crate::ops::{Op, Value, View};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 /// An n-dimensional array of `T` (f32 by default) that records the ops applied to it, so
-/// `backward()` can compute gradients, like a PyTorch tensor.
+/// `backward()` can compute gradients, like a PyTorch tensor. `T` is any [`Element`]:
+/// `f32`/`f64` for math and autograd, `i64` for indices, `bool` for masks.
 ///
 /// A `Tensor` is a cheap handle: `clone()` shares the data and the autograd state (like
 /// assigning a tensor to a second Python name). Views (`t()`, `transpose`, `permute`,
@@ -35,9 +37,9 @@ use std::sync::{Arc, Mutex};
 /// assert_eq!(y.to_vec(), vec![3.0, 5.0, 7.0, 9.0]);
 /// assert_eq!(x.t().to_vec(), vec![1.0, 3.0, 2.0, 4.0]);
 /// ```
-pub struct Tensor<T: Float = f32>(pub(crate) Arc<TensorImpl<T>>);
+pub struct Tensor<T: Element = f32>(pub(crate) Arc<TensorImpl<T>>);
 
-pub(crate) struct TensorImpl<T: Float> {
+pub(crate) struct TensorImpl<T: Element> {
     pub(crate) array: Array<T>,
     pub(crate) device: Device,
     /// Set by `requires_grad_` on leaves; a tensor with a `grad_fn` always requires grad.
@@ -48,13 +50,13 @@ pub(crate) struct TensorImpl<T: Float> {
     pub(crate) grad_fn: Option<Arc<Node<T>>>,
 }
 
-impl<T: Float> Clone for Tensor<T> {
+impl<T: Element> Clone for Tensor<T> {
     fn clone(&self) -> Self {
         Tensor(Arc::clone(&self.0))
     }
 }
 
-impl<T: Float> Tensor<T> {
+impl<T: Element> Tensor<T> {
     /// A leaf tensor over `array`.
     pub(crate) fn from_array(array: Array<T>) -> Self {
         Tensor::from_parts(array, None, false)
@@ -76,18 +78,6 @@ impl<T: Float> Tensor<T> {
 
     pub(crate) fn array(&self) -> &Array<T> {
         &self.0.array
-    }
-
-    /// Runs `op` on the inputs and records it on the tape when gradients are wanted.
-    /// Every differentiable tensor method goes through here.
-    pub(crate) fn apply(op: Op<T>, inputs: &[&Tensor<T>]) -> Result<Tensor<T>> {
-        let output = match inputs {
-            [a] => op.eval(&[a.array()])?,
-            [a, b] => op.eval(&[a.array(), b.array()])?,
-            [a, b, c] => op.eval(&[a.array(), b.array(), c.array()])?,
-            _ => unreachable!("ops take one to three inputs"),
-        };
-        Ok(tape::record(op, inputs, output))
     }
 
     /// The shape, e.g. `[64, 4]`; `[]` for a scalar.
@@ -147,6 +137,16 @@ impl<T: Float> Tensor<T> {
         Ok(self.array().get_flat(0))
     }
 
+    /// The element type, like `x.dtype`.
+    ///
+    /// ```
+    /// use tapegrad::{DType, Tensor};
+    /// assert_eq!(Tensor::<f64>::zeros(&[1]).dtype(), DType::F64);
+    /// ```
+    pub fn dtype(&self) -> DType {
+        T::DTYPE
+    }
+
     /// The device the data lives on.
     pub fn device(&self) -> Device {
         self.0.device
@@ -161,10 +161,44 @@ impl<T: Float> Tensor<T> {
     }
 }
 
+impl<T: Float> Tensor<T> {
+    /// Runs `op` on the inputs and records it on the tape when gradients are wanted.
+    /// Every differentiable tensor method goes through here.
+    pub(crate) fn apply(op: Op<T>, inputs: &[&Tensor<T>]) -> Result<Tensor<T>> {
+        let output = match inputs {
+            [a] => op.eval(&[a.array()])?,
+            [a, b] => op.eval(&[a.array(), b.array()])?,
+            [a, b, c] => op.eval(&[a.array(), b.array(), c.array()])?,
+            _ => unreachable!("ops take one to three inputs"),
+        };
+        Ok(tape::record(op, inputs, output))
+    }
+}
+
+impl<T: Element> Value<T> for Tensor<T> {
+    fn dims(&self) -> &[usize] {
+        self.shape()
+    }
+
+    fn try_view_op(&self, view: View) -> Result<Self> {
+        let output = view.apply(self.array())?;
+        Ok(tape::record(Op::View(view), &[self], output))
+    }
+
+    fn try_apply(op: Op<T>, inputs: &[&Self]) -> Result<Self>
+    where
+        T: Float,
+    {
+        Tensor::apply(op, inputs)
+    }
+}
+
 // Tensors cross threads (data-parallel loaders, two models trained at once): keep it so.
 const _: () = {
     const fn assert_send_sync<S: Send + Sync>() {}
     assert_send_sync::<Tensor<f32>>();
     assert_send_sync::<Tensor<f64>>();
+    assert_send_sync::<Tensor<i64>>();
+    assert_send_sync::<Tensor<bool>>();
     assert_send_sync::<Error>();
 };

@@ -1,0 +1,159 @@
+//! Arithmetic: `+ - * /` between values (with NumPy broadcasting), with a scalar on either
+//! side, and negation.
+
+use super::grad::{div, mul, neg, scale, sum_to};
+use super::{InputGrads, OpDef, Rule, Saves, Value};
+use crate::array::{self, Array};
+use crate::element::{Element, Float};
+use crate::error::Result;
+use crate::shape::{broadcast_shapes, shape_of, Shape};
+
+/// Defines a broadcasting binary op: its struct, name, kernel and chain rule.
+macro_rules! binary {
+    ($(#[$doc:meta])* $op:ident, $name:literal, $saves:expr, |$p:ident, $q:ident| $f:expr,
+     |$rule:ident, $g:ident| ($da:expr, $db:expr)) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub(crate) struct $op;
+
+        impl<T: Element> OpDef<T> for $op {
+            fn name(&self) -> &'static str {
+                $name
+            }
+            fn saves(&self) -> Saves {
+                $saves
+            }
+            fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+                broadcast_shapes($name, shapes[0], shapes[1])
+            }
+            fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+            where
+                T: Float,
+            {
+                array::zip_map($name, x[0], x[1], |$p, $q| $f)
+            }
+            fn backward<V: Value<T>>(&self, $rule: &Rule<'_, V>, $g: &V) -> InputGrads<V>
+            where
+                T: Float,
+            {
+                // Broadcasting is undone by summing each gradient back to its input's shape.
+                $rule.two(
+                    || sum_to($da, $rule.shape(0)),
+                    || sum_to($db, $rule.shape(1)),
+                )
+            }
+        }
+    };
+}
+
+binary!(
+    /// `a + b`: d(a+b) = da + db.
+    Add, "add", Saves::NOTHING, |p, q| p + q,
+    |rule, g| (g, g)
+);
+binary!(
+    /// `a - b`.
+    Sub, "sub", Saves::NOTHING, |p, q| p - q,
+    |rule, g| (g, &neg(g))
+);
+binary!(
+    /// `a * b`: d(ab) = b da + a db.
+    Mul, "mul", Saves::INPUTS, |p, q| p * q,
+    |rule, g| (&mul(g, rule.x(1)), &mul(g, rule.x(0)))
+);
+binary!(
+    /// `a / b`: d(a/b) = da/b - a db/b².
+    Div, "div", Saves::INPUTS, |p, q| p / q,
+    |rule, g| (&div(g, rule.x(1)), &neg(&div(&mul(g, rule.x(0)), &mul(rule.x(1), rule.x(1)))))
+);
+
+/// Defines an op between a value and a scalar `c` (carried in the op).
+macro_rules! with_scalar {
+    ($(#[$doc:meta])* $op:ident, $name:literal, $saves:expr, |$p:ident, $c:ident| $f:expr,
+     |$rule:ident, $g:ident, $cc:ident| $grad:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub(crate) struct $op<T>(pub T);
+
+        impl<T: Element> OpDef<T> for $op<T> {
+            fn name(&self) -> &'static str {
+                $name
+            }
+            fn saves(&self) -> Saves {
+                $saves
+            }
+            fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+                Ok(shape_of(shapes[0]))
+            }
+            fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+            where
+                T: Float,
+            {
+                let $c = self.0;
+                Ok(array::map(x[0], move |$p| $f))
+            }
+            fn backward<V: Value<T>>(&self, $rule: &Rule<'_, V>, $g: &V) -> InputGrads<V>
+            where
+                T: Float,
+            {
+                #[allow(unused_variables)]
+                let $cc = self.0;
+                $rule.one(|| $grad)
+            }
+        }
+    };
+}
+
+with_scalar!(
+    /// `x + c` (and `x - c`, as `x + (-c)`, exact in IEEE arithmetic).
+    AddScalar, "add", Saves::NOTHING, |p, c| p + c,
+    |rule, g, c| g.clone()
+);
+with_scalar!(
+    /// `x * c`.
+    MulScalar, "mul", Saves::NOTHING, |p, c| p * c,
+    |rule, g, c| scale(g, c)
+);
+with_scalar!(
+    /// `x / c`.
+    DivScalar, "div", Saves::NOTHING, |p, c| p / c,
+    |rule, g, c| V::apply(DivScalar(c), &[g])
+);
+with_scalar!(
+    /// `c - x`.
+    ScalarSub, "sub", Saves::NOTHING, |p, c| c - p,
+    |rule, g, c| neg(g)
+);
+with_scalar!(
+    /// `c / x`: d(c/x) = -c/x² = -y/x.
+    ScalarDiv, "div", Saves::BOTH, |p, c| c / p,
+    |rule, g, c| neg(&div(&mul(g, rule.y()), rule.x(0)))
+);
+
+/// `-x`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Neg;
+
+impl<T: Element> OpDef<T> for Neg {
+    fn name(&self) -> &'static str {
+        "neg"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        Ok(shape_of(shapes[0]))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        Ok(array::map(x[0], |p| -p))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        rule.one(|| neg(g))
+    }
+}

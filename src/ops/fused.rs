@@ -1,0 +1,189 @@
+//! Fused ops: the layer above the primitives. Each does in one node what a chain of
+//! primitives would, because the lecture's steps are small enough that per-op bookkeeping
+//! dominates (BENCHMARKS.md measures the gain). Their chain rules are built from the
+//! primitives, plus one value-only helper.
+
+use super::grad::{count, matrix_transpose, neg, sum_to};
+use super::{InputGrads, MatMul, OpDef, Rule, Saves, Value, View};
+use crate::array::{self, Array};
+use crate::element::{Element, Float};
+use crate::error::{Error, Result};
+use crate::shape::{shape_of, Shape};
+use smallvec::smallvec;
+
+/// `x wᵀ (+ b)`: a `Linear` layer as one node. Inputs `x` `[..., in]` (2-D or more),
+/// `w` `[out, in]`, and `b` `[out]` if `bias`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Linear {
+    pub bias: bool,
+}
+
+/// `Linear`'s output shape: `x` `[..., in]` (at least 2-D), `w` `[out, in]`, `b` `[out]`.
+fn linear_shape(x: &[usize], w: &[usize], b: Option<&[usize]>) -> Result<Shape> {
+    let name = "linear";
+    let (&[out, inner], Some((&features, batch))) = (w, x.split_last()) else {
+        return Err(Error::shape(
+            name,
+            format!("expected an input of 2 or more dims and a 2-D weight, got {x:?} and {w:?}"),
+        ));
+    };
+    if x.len() < 2 || features != inner {
+        return Err(Error::shape(
+            name,
+            format!(
+                "input of shape {x:?} does not fit weight {w:?} (its last dim must be {inner})"
+            ),
+        ));
+    }
+    if let Some(b) = b.filter(|b| *b != [out]) {
+        return Err(Error::shape(
+            name,
+            format!("bias must have shape [{out}] to match weight {w:?}, got {b:?}"),
+        ));
+    }
+    let mut shape = shape_of(batch);
+    shape.push(out);
+    Ok(shape)
+}
+
+impl<T: Element> OpDef<T> for Linear {
+    fn name(&self) -> &'static str {
+        "linear"
+    }
+    fn saves(&self) -> Saves {
+        Saves::INPUTS
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        linear_shape(shapes[0], shapes[1], self.bias.then(|| shapes[2]))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        let (a, w) = (x[0], x[1]);
+        linear_shape(a.shape(), w.shape(), self.bias.then(|| x[2].shape()))?;
+        // wᵀ is a view: the GEMM reads w's rows as columns, no copy.
+        let y = array::matmul("linear", a, &w.with_layout(w.layout().transpose(0, 1)))?;
+        if self.bias {
+            // `y` is fresh and unshared: add the bias to each row in place.
+            array::apply_inplace(&y, x[2], |p, c| p + c);
+        }
+        Ok(y)
+    }
+    /// y = x wᵀ + b:  dx = dy w,  dw = dyᵀ x (batch dims flattened into rows),  db = Σ dy.
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let (x_shape, w_shape) = (rule.shape(0), rule.shape(1));
+        let (out, inner) = (w_shape[0], w_shape[1]);
+        let rows = x_shape.iter().product::<usize>() / inner.max(1);
+        let flat = |v: &V, cols: usize| {
+            if v.dims().len() == 2 {
+                v.clone()
+            } else {
+                V::apply(View::Reshape(smallvec![rows, cols]), &[v])
+            }
+        };
+        let mut grads = rule.two(
+            || V::apply(MatMul, &[g, rule.x(1)]),
+            || {
+                V::apply(
+                    MatMul,
+                    &[&matrix_transpose(&flat(g, out)), &flat(rule.x(0), inner)],
+                )
+            },
+        );
+        if self.bias {
+            grads.push(rule.need(2).then(|| sum_to(g, rule.shape(2))));
+        }
+        grads
+    }
+}
+
+/// `sum((a - b)²)`, divided by the element count if `mean`: `mse_loss` as one node
+/// (inputs of one shape, no broadcasting).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MseLoss {
+    pub mean: bool,
+}
+
+impl<T: Element> OpDef<T> for MseLoss {
+    fn name(&self) -> &'static str {
+        "mse_loss"
+    }
+    fn saves(&self) -> Saves {
+        Saves::INPUTS
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        let (s, t) = (shapes[0], shapes[1]);
+        if s != t {
+            return Err(Error::shape(
+                "mse_loss",
+                format!(
+                    "input shape {s:?} and target shape {t:?} differ (losses do not broadcast; \
+                     reshape one of them)"
+                ),
+            ));
+        }
+        Ok(Shape::new())
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        let (a, b) = (x[0], x[1]);
+        OpDef::<T>::output_shape(self, &[a.shape(), b.shape()])?;
+        let squares = array::zip_map("mse_loss", a, b, |p, q| (p - q) * (p - q))?;
+        let total = array::sum_all(&squares);
+        Ok(Array::scalar(if self.mean {
+            total / count::<T>(a.numel())
+        } else {
+            total
+        }))
+    }
+    /// As PyTorch's mse_loss_backward: (a - b) · (2/n or 2) · g, and its negative for b.
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let two = T::one() + T::one();
+        let n = rule.shape(0).iter().product::<usize>();
+        let norm = if self.mean { two / count(n) } else { two };
+        let da = V::apply(MseLossGrad(norm), &[rule.x(0), rule.x(1), g]);
+        let db = rule.need(1).then(|| neg(&da));
+        smallvec![rule.need(0).then_some(da), db]
+    }
+}
+
+/// `mse_loss`'s input gradient from (input, target, output gradient):
+/// `(input - target) · norm · g`, one pass, in PyTorch's order of operations. Value-only.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MseLossGrad<T>(pub T);
+
+impl<T: Element> OpDef<T> for MseLossGrad<T> {
+    fn name(&self) -> &'static str {
+        "mse_loss_backward"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        Ok(shape_of(shapes[0]))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        let (norm, g) = (self.0, x[2].get_flat(0));
+        array::zip_map("mse_loss_backward", x[0], x[1], move |p, q| {
+            (p - q) * norm * g
+        })
+    }
+    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        smallvec![None, None, None]
+    }
+}

@@ -1,0 +1,111 @@
+//! Value-only ops that chain rules use. They are piecewise constant, so their own
+//! gradient is zero almost everywhere, and they are never recorded on a tape (the rules
+//! run them on arrays, or add them to a static graph as ordinary nodes).
+
+use super::{InputGrads, OpDef, Rule, Saves, Value};
+use crate::array::{self, Array};
+use crate::element::{Element, Float};
+use crate::error::Result;
+use crate::shape::{check_dim, shape_of, Shape};
+use smallvec::smallvec;
+
+/// `a` where `b > 0`, else 0: a select, so an infinite `a` where `b <= 0` still gives 0.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WherePositive;
+
+impl<T: Element> OpDef<T> for WherePositive {
+    fn name(&self) -> &'static str {
+        "where_positive"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        crate::shape::broadcast_shapes("where_positive", shapes[0], shapes[1])
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        array::zip_map("where_positive", x[0], x[1], |p, q| {
+            if q > T::zero() {
+                p
+            } else {
+                T::zero()
+            }
+        })
+    }
+    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        smallvec![None, None]
+    }
+}
+
+/// -1, 0 or 1 (NaN stays NaN).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sign;
+
+impl<T: Element> OpDef<T> for Sign {
+    fn name(&self) -> &'static str {
+        "sign"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        Ok(shape_of(shapes[0]))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        Ok(array::map(x[0], |p| {
+            if p == T::zero() || p.is_nan() {
+                p
+            } else {
+                p.signum()
+            }
+        }))
+    }
+    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        smallvec![None]
+    }
+}
+
+/// 1 where an element is the max along `dim` (the first one on ties; NaN wins), else 0:
+/// where `max_dim`'s gradient goes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MaxMask {
+    pub dim: usize,
+}
+
+impl<T: Element> OpDef<T> for MaxMask {
+    fn name(&self) -> &'static str {
+        "max_mask"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        check_dim("max_mask", self.dim, shapes[0])?;
+        Ok(shape_of(shapes[0]))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        OpDef::<T>::output_shape(self, &[x[0].shape()])?;
+        Ok(array::max_mask(x[0], self.dim))
+    }
+    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        smallvec![None]
+    }
+}

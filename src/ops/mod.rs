@@ -1,0 +1,344 @@
+//! The vocabulary of ops. Each op is defined once, in one place: a struct (or a family
+//! enum) implementing [`OpDef`], which holds its name, its shape rule, its forward kernel
+//! call, what it saves for backward, and its chain rule. `OpDef` has no provided methods,
+//! so an op that is half-added does not compile: the compiler lists what is missing.
+//!
+//! [`op_list!`] below turns the list of op types into the [`Op`] enum that tape nodes and
+//! static-graph nodes store, with one `match` per `OpDef` method and no catch-all arm.
+//! Eager tensors and the static graph run the same forward (`Op::eval`) and the same chain
+//! rules (`Op::input_grads`, written over [`Value`], which arrays and graph nodes both
+//! implement), so the two can never drift apart.
+//!
+//! Files:
+//! - `arith.rs`: `+ - * /` with broadcasting, their scalar forms, negation;
+//! - `unary.rs`: elementwise math (`pow`, `exp`, `relu`, `clamp`, ...);
+//! - `reduce.rs`: `sum`, `mean`, along dims, `max_dim`, sum-to-shape;
+//! - `matmul.rs`: the batched matrix product;
+//! - `view.rs`: views that copy nothing (transpose, reshape, narrow, ...);
+//! - `helpers.rs`: value-only ops that gradient rules use (masks, signs);
+//! - `fused.rs`: the layer above the primitives: `Linear` and `MseLoss` as single ops;
+//! - `compose.rs`: ops built from other ops (`mm`, `matmul`'s vector forms, `unsqueeze`);
+//! - `methods.rs`: the math methods of `Tensor` and `graph::Node`, from one definition.
+//!
+//! `CONTRIBUTING.md` has the checklist for adding an op.
+
+mod arith;
+pub(crate) mod compose;
+mod fused;
+mod helpers;
+mod matmul;
+pub(crate) mod methods;
+mod reduce;
+mod unary;
+mod view;
+
+pub(crate) use arith::{
+    Add, AddScalar, Div, DivScalar, Mul, MulScalar, Neg, ScalarDiv, ScalarSub, Sub,
+};
+pub(crate) use fused::{Linear, MseLoss, MseLossGrad};
+pub(crate) use helpers::{MaxMask, Sign, WherePositive};
+pub(crate) use matmul::MatMul;
+pub(crate) use reduce::{MaxDim, Mean, MeanDim, Sum, SumDim, SumTo};
+pub(crate) use unary::{Abs, Exp, Log, Pow, Relu, Sigmoid, Softplus, Sqrt, Tanh};
+pub(crate) use view::View;
+
+use crate::array::Array;
+use crate::element::{Element, Float};
+use crate::error::Result;
+use crate::shape::Shape;
+use smallvec::SmallVec;
+
+/// Which values backward needs besides shapes (which nodes always keep).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Saves {
+    pub inputs: bool,
+    pub output: bool,
+}
+
+impl Saves {
+    pub const NOTHING: Saves = Saves {
+        inputs: false,
+        output: false,
+    };
+    pub const INPUTS: Saves = Saves {
+        inputs: true,
+        output: false,
+    };
+    pub const OUTPUT: Saves = Saves {
+        inputs: false,
+        output: true,
+    };
+    pub const BOTH: Saves = Saves {
+        inputs: true,
+        output: true,
+    };
+}
+
+/// Everything about one op (or one family of ops). No method is provided: adding an op
+/// means writing all five, and the compiler says which are missing.
+pub(crate) trait OpDef<T: Element> {
+    /// The name users call it by: used in errors, `grad_fn` names and DOT pictures.
+    fn name(&self) -> &'static str;
+    /// What the chain rule reads besides shapes. The rule may call `Rule::x` only if
+    /// `inputs` is set and `Rule::y` only if `output` is.
+    fn saves(&self) -> Saves;
+    /// The output shape for inputs of these shapes, or the error `forward` would give.
+    /// The static graph calls it as nodes are added, so shape errors surface early.
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape>;
+    /// Computes the op on arrays.
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float;
+    /// The gradient of each input that needs one, given the output's gradient `g`.
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float;
+}
+
+/// A value ops apply to: eager tensors and arrays, static-graph nodes. The composed ops
+/// (`compose.rs`), the math methods (`methods.rs`) and every chain rule are written over it.
+pub(crate) trait Value<T: Element>: Clone + Sized {
+    fn dims(&self) -> &[usize];
+    /// Applies a view (any element type).
+    fn try_view_op(&self, view: View) -> Result<Self>;
+    /// Applies `op`, failing with its error.
+    fn try_apply(op: Op<T>, inputs: &[&Self]) -> Result<Self>
+    where
+        T: Float;
+    /// Applies `op` inside a chain rule, whose ops always fit: an error is a tapegrad bug.
+    fn apply(op: impl Into<Op<T>>, inputs: &[&Self]) -> Self
+    where
+        T: Float,
+    {
+        match Self::try_apply(op.into(), inputs) {
+            Ok(value) => value,
+            Err(e) => panic!("a gradient rule built an inconsistent op (a tapegrad bug): {e}"),
+        }
+    }
+    /// True for a 2-D value stored column-major (a transposed view, like `w.t()` in
+    /// `x.matmul(&w.t())`): its gradient is best made in the same layout, so it lands in
+    /// the parameter's own row-major order without a transposing copy.
+    fn is_column_major(&self) -> bool {
+        false
+    }
+}
+
+/// What a chain rule may read: the saved values (see [`Saves`]), the input shapes, and
+/// which inputs need a gradient.
+pub(crate) struct Rule<'a, V> {
+    pub inputs: &'a [Option<V>],
+    pub output: Option<&'a V>,
+    pub shapes: &'a [Shape],
+    pub needs: &'a [bool],
+}
+
+pub(crate) type InputGrads<V> = SmallVec<[Option<V>; 3]>;
+
+impl<V> Rule<'_, V> {
+    /// Saved input `i`.
+    pub fn x(&self, i: usize) -> &V {
+        self.inputs[i]
+            .as_ref()
+            .expect("backward: the op's `saves` does not save its inputs")
+    }
+
+    /// The saved output.
+    pub fn y(&self) -> &V {
+        self.output
+            .expect("backward: the op's `saves` does not save its output")
+    }
+
+    /// The shape of input `i`.
+    pub fn shape(&self, i: usize) -> &Shape {
+        &self.shapes[i]
+    }
+
+    /// Whether input `i` needs a gradient.
+    pub fn need(&self, i: usize) -> bool {
+        self.needs.get(i).copied().unwrap_or(false)
+    }
+
+    /// The gradients of a one-input op: `grad()` if the input needs one.
+    pub fn one(&self, grad: impl FnOnce() -> V) -> InputGrads<V> {
+        smallvec::smallvec![self.need(0).then(grad)]
+    }
+
+    /// The gradients of a two-input op.
+    pub fn two(&self, first: impl FnOnce() -> V, second: impl FnOnce() -> V) -> InputGrads<V> {
+        smallvec::smallvec![self.need(0).then(first), self.need(1).then(second)]
+    }
+}
+
+/// Small helpers the chain rules are written with, so each reads like its formula.
+pub(crate) mod grad {
+    use super::{Mul, MulScalar, Neg, Op, SumTo, Value, View};
+    use crate::element::Float;
+    use crate::shape::{shape_of, Shape};
+
+    pub fn mul<T: Float, V: Value<T>>(a: &V, b: &V) -> V {
+        V::apply(Mul, &[a, b])
+    }
+
+    pub fn div<T: Float, V: Value<T>>(a: &V, b: &V) -> V {
+        V::apply(super::Div, &[a, b])
+    }
+
+    pub fn scale<T: Float, V: Value<T>>(a: &V, c: T) -> V {
+        V::apply(MulScalar(c), &[a])
+    }
+
+    pub fn neg<T: Float, V: Value<T>>(a: &V) -> V {
+        V::apply(Neg, &[a])
+    }
+
+    pub fn apply1<T: Float, V: Value<T>>(op: impl Into<Op<T>>, a: &V) -> V {
+        V::apply(op, &[a])
+    }
+
+    /// `a` broadcast to `to` (itself if it has that shape).
+    pub fn expand<T: Float, V: Value<T>>(a: &V, to: &[usize]) -> V {
+        if a.dims() == to {
+            a.clone()
+        } else {
+            V::apply(View::Expand(shape_of(to)), &[a])
+        }
+    }
+
+    /// `a` summed down to `to`, undoing a broadcast (itself if it has that shape).
+    pub fn sum_to<T: Float, V: Value<T>>(a: &V, to: &Shape) -> V {
+        if a.dims() == to.as_slice() {
+            a.clone()
+        } else {
+            V::apply(SumTo(to.clone()), &[a])
+        }
+    }
+
+    /// A reduced gradient with its dim put back as size 1 (so it broadcasts against the
+    /// input of shape `input`).
+    pub fn unsqueeze_reduced<T: Float, V: Value<T>>(
+        g: &V,
+        input: &Shape,
+        dim: usize,
+        keepdim: bool,
+    ) -> V {
+        if keepdim {
+            g.clone()
+        } else {
+            let mut s = input.clone();
+            s[dim] = 1;
+            V::apply(View::Reshape(s), &[g])
+        }
+    }
+
+    /// Swaps the last two dims (the matrix dims of a batched operand).
+    pub fn matrix_transpose<T: Float, V: Value<T>>(a: &V) -> V {
+        let nd = a.dims().len();
+        V::apply(View::Transpose(nd - 2, nd - 1), &[a])
+    }
+
+    /// `n` as `T`.
+    pub fn count<T: Float>(n: usize) -> T {
+        T::from(n).unwrap_or_else(T::nan)
+    }
+}
+
+/// Turns the list of op types into the [`Op`] enum and its dispatch: one `match` per
+/// [`OpDef`] method, each with an arm per op and none for "everything else".
+macro_rules! op_list {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
+        /// One op application, as tape nodes and static-graph nodes store it.
+        #[derive(Debug, Clone, PartialEq)]
+        pub(crate) enum Op<T> {
+            $($(#[$doc])* $variant($ty),)*
+        }
+
+        $(impl<T> From<$ty> for Op<T> {
+            fn from(op: $ty) -> Self {
+                Op::$variant(op)
+            }
+        })*
+
+        impl<T: Element> Op<T> {
+            /// See [`OpDef::name`].
+            pub(crate) fn name(&self) -> &'static str {
+                match self {
+                    $(Op::$variant(op) => OpDef::<T>::name(op),)*
+                }
+            }
+
+            /// See [`OpDef::saves`].
+            pub(crate) fn saves(&self) -> Saves {
+                match self {
+                    $(Op::$variant(op) => OpDef::<T>::saves(op),)*
+                }
+            }
+
+            /// See [`OpDef::output_shape`].
+            pub(crate) fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+                match self {
+                    $(Op::$variant(op) => OpDef::<T>::output_shape(op, shapes),)*
+                }
+            }
+        }
+
+        impl<T: Float> Op<T> {
+            /// Computes the op on arrays: the one forward, for tensors and the graph.
+            #[inline]
+            pub(crate) fn eval(&self, x: &[&Array<T>]) -> Result<Array<T>> {
+                match self {
+                    $(Op::$variant(op) => op.forward(x),)*
+                }
+            }
+
+            /// The chain rule: gradients of the inputs given the output's gradient `g`.
+            pub(crate) fn input_grads<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V> {
+                match self {
+                    $(Op::$variant(op) => op.backward(rule, g),)*
+                }
+            }
+        }
+    };
+}
+
+op_list! {
+    // Arithmetic (arith.rs).
+    Add(Add),
+    Sub(Sub),
+    Mul(Mul),
+    Div(Div),
+    AddScalar(AddScalar<T>),
+    MulScalar(MulScalar<T>),
+    DivScalar(DivScalar<T>),
+    ScalarSub(ScalarSub<T>),
+    ScalarDiv(ScalarDiv<T>),
+    Neg(Neg),
+    // Elementwise math (unary.rs).
+    Pow(Pow<T>),
+    Exp(Exp),
+    Log(Log),
+    Sqrt(Sqrt),
+    Abs(Abs),
+    Relu(Relu),
+    Sigmoid(Sigmoid),
+    Tanh(Tanh),
+    Softplus(Softplus),
+    // Reductions (reduce.rs).
+    Sum(Sum),
+    Mean(Mean),
+    SumDim(SumDim),
+    MeanDim(MeanDim),
+    MaxDim(MaxDim),
+    SumTo(SumTo),
+    // Products (matmul.rs).
+    MatMul(MatMul),
+    // Views (view.rs).
+    View(View),
+    // Value-only helpers of the chain rules (helpers.rs).
+    WherePositive(WherePositive),
+    Sign(Sign),
+    MaxMask(MaxMask),
+    // Fused ops, above the primitives (fused.rs).
+    Linear(Linear),
+    MseLoss(MseLoss),
+    MseLossGrad(MseLossGrad<T>),
+}

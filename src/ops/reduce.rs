@@ -1,0 +1,223 @@
+//! Reductions: of everything, along one dim, and back down to a broadcast shape.
+
+use super::grad::{count, expand, mul, scale, unsqueeze_reduced};
+use super::{InputGrads, MaxMask, OpDef, Rule, Saves, Value};
+use crate::array::{self, Array};
+use crate::element::{Element, Float};
+use crate::error::{Error, Result};
+use crate::shape::{check_broadcast_to, check_dim, reduced_shape, Shape};
+
+/// Sum of all elements, a scalar (shape `[]`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sum;
+
+impl<T: Element> OpDef<T> for Sum {
+    fn name(&self) -> &'static str {
+        "sum"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, _: &[&[usize]]) -> Result<Shape> {
+        Ok(Shape::new())
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        Ok(Array::scalar(array::sum_all(x[0])))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        rule.one(|| expand(g, rule.shape(0)))
+    }
+}
+
+/// Mean of all elements, a scalar (NaN for an empty tensor, as PyTorch).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Mean;
+
+impl<T: Element> OpDef<T> for Mean {
+    fn name(&self) -> &'static str {
+        "mean"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, _: &[&[usize]]) -> Result<Shape> {
+        Ok(Shape::new())
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        Ok(Array::scalar(
+            array::sum_all(x[0]) / count::<T>(x[0].numel()),
+        ))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let n = rule.shape(0).iter().product();
+        rule.one(|| scale(&expand(g, rule.shape(0)), T::one() / count(n)))
+    }
+}
+
+/// Sum along `dim` (kept as size 1 if `keepdim`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SumDim {
+    pub dim: usize,
+    pub keepdim: bool,
+}
+
+impl<T: Element> OpDef<T> for SumDim {
+    fn name(&self) -> &'static str {
+        "sum_dim"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        check_dim("sum_dim", self.dim, shapes[0])?;
+        Ok(reduced_shape(shapes[0], self.dim, self.keepdim))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        OpDef::<T>::output_shape(self, &[x[0].shape()])?;
+        Ok(array::sum_dim(x[0], self.dim, self.keepdim))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let input = rule.shape(0);
+        rule.one(|| expand(&unsqueeze_reduced(g, input, self.dim, self.keepdim), input))
+    }
+}
+
+/// Mean along `dim`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MeanDim {
+    pub dim: usize,
+    pub keepdim: bool,
+}
+
+impl<T: Element> OpDef<T> for MeanDim {
+    fn name(&self) -> &'static str {
+        "mean_dim"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        check_dim("mean_dim", self.dim, shapes[0])?;
+        Ok(reduced_shape(shapes[0], self.dim, self.keepdim))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        OpDef::<T>::output_shape(self, &[x[0].shape()])?;
+        let n = count::<T>(x[0].shape()[self.dim]);
+        Ok(array::map(
+            &array::sum_dim(x[0], self.dim, self.keepdim),
+            |p| p / n,
+        ))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let input = rule.shape(0);
+        rule.one(|| {
+            scale(
+                &expand(&unsqueeze_reduced(g, input, self.dim, self.keepdim), input),
+                T::one() / count(input[self.dim]),
+            )
+        })
+    }
+}
+
+/// The max along `dim` (its index comes from `argmax_dim`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MaxDim {
+    pub dim: usize,
+    pub keepdim: bool,
+}
+
+impl<T: Element> OpDef<T> for MaxDim {
+    fn name(&self) -> &'static str {
+        "max_dim"
+    }
+    fn saves(&self) -> Saves {
+        Saves::INPUTS
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        let (s, dim) = (shapes[0], self.dim);
+        check_dim("max_dim", dim, s)?;
+        if s[dim] == 0 {
+            return Err(Error::shape(
+                "max_dim",
+                format!("cannot take the max of an empty dim {dim} of {s:?}"),
+            ));
+        }
+        Ok(reduced_shape(s, dim, self.keepdim))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        OpDef::<T>::output_shape(self, &[x[0].shape()])?;
+        Ok(array::max_dim(x[0], self.dim, self.keepdim))
+    }
+    /// The gradient goes to the element that was picked (the first on ties), like
+    /// PyTorch's `max(dim)`.
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let input = rule.shape(0);
+        rule.one(|| {
+            let mask = V::apply(MaxMask { dim: self.dim }, &[rule.x(0)]);
+            mul(
+                &expand(&unsqueeze_reduced(g, input, self.dim, self.keepdim), input),
+                &mask,
+            )
+        })
+    }
+}
+
+/// Sums a broadcast value back down to a shape (the adjoint of broadcasting).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SumTo(pub Shape);
+
+impl<T: Element> OpDef<T> for SumTo {
+    fn name(&self) -> &'static str {
+        "sum_to"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        check_broadcast_to("sum_to", &self.0, shapes[0])?;
+        Ok(self.0.clone())
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        check_broadcast_to("sum_to", &self.0, x[0].shape())?;
+        Ok(array::sum_to_shape(x[0], &self.0))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        rule.one(|| expand(g, rule.shape(0)))
+    }
+}

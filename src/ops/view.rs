@@ -1,0 +1,130 @@
+//! Views: new shapes and strides over the same buffer, no copy (except `contiguous`, and a
+//! reshape of a non-contiguous tensor). They work on every element type.
+
+use super::grad::sum_to;
+use super::{InputGrads, OpDef, Rule, Saves, Value};
+use crate::array::Array;
+use crate::element::{Element, Float};
+use crate::error::{Error, Result};
+use crate::shape::{check_broadcast_to, check_dim, numel, shape_of, Shape};
+
+/// The view ops, one family: each arm of each `match` below is one op.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum View {
+    /// Swaps two dims.
+    Transpose(usize, usize),
+    /// Dim `i` of the result is dim `dims[i]` of the input.
+    Permute(Shape),
+    /// The same elements in a new shape (same count): a copy first if not contiguous.
+    Reshape(Shape),
+    /// Repeats size-1 (or missing leading) dims: broadcasting, PyTorch's `expand`.
+    Expand(Shape),
+    /// A dense row-major copy, or the input itself if it already is one.
+    Contiguous,
+}
+
+impl View {
+    fn check(&self, s: &[usize]) -> Result<Shape> {
+        let name = self.op_name();
+        Ok(match self {
+            View::Transpose(d0, d1) => {
+                check_dim(name, *d0, s)?;
+                check_dim(name, *d1, s)?;
+                let mut out = shape_of(s);
+                out.swap(*d0, *d1);
+                out
+            }
+            View::Permute(dims) => {
+                let mut seen: Shape = smallvec::smallvec![0; s.len()];
+                let valid = dims.len() == s.len()
+                    && dims
+                        .iter()
+                        .all(|&d| d < s.len() && std::mem::replace(&mut seen[d], 1) == 0);
+                if !valid {
+                    return Err(Error::shape(
+                        name,
+                        format!("{dims:?} is not a permutation of the dims of {s:?}"),
+                    ));
+                }
+                dims.iter().map(|&d| s[d]).collect()
+            }
+            View::Reshape(to) => {
+                if numel(to) != numel(s) {
+                    return Err(Error::shape(
+                        name,
+                        format!(
+                            "cannot reshape {s:?} ({} elements) to {to:?} ({} elements)",
+                            numel(s),
+                            numel(to)
+                        ),
+                    ));
+                }
+                to.clone()
+            }
+            View::Expand(to) => {
+                check_broadcast_to(name, s, to)?;
+                to.clone()
+            }
+            View::Contiguous => shape_of(s),
+        })
+    }
+
+    fn op_name(&self) -> &'static str {
+        match self {
+            View::Transpose(..) => "transpose",
+            View::Permute(_) => "permute",
+            View::Reshape(_) => "reshape",
+            View::Expand(_) => "broadcast_to",
+            View::Contiguous => "contiguous",
+        }
+    }
+
+    /// The view of `a`, for any element type.
+    pub(crate) fn apply<T: Element>(&self, a: &Array<T>) -> Result<Array<T>> {
+        self.check(a.shape())?;
+        Ok(match self {
+            View::Transpose(d0, d1) => a.with_layout(a.layout().transpose(*d0, *d1)),
+            View::Permute(dims) => a.with_layout(a.layout().permute(dims)),
+            View::Reshape(to) => a.reshape(to),
+            View::Expand(to) => a.with_layout(a.layout().broadcast_to(to)),
+            View::Contiguous => a.contiguous(),
+        })
+    }
+}
+
+impl<T: Element> OpDef<T> for View {
+    fn name(&self) -> &'static str {
+        self.op_name()
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        self.check(shapes[0])
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        self.apply(x[0])
+    }
+    /// A view's gradient is the inverse view of the output's gradient.
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        rule.one(|| match self {
+            View::Transpose(d0, d1) => V::apply(View::Transpose(*d0, *d1), &[g]),
+            View::Permute(dims) => {
+                let mut inverse: Shape = smallvec::smallvec![0; dims.len()];
+                for (i, &d) in dims.iter().enumerate() {
+                    inverse[d] = i;
+                }
+                V::apply(View::Permute(inverse), &[g])
+            }
+            View::Reshape(_) => V::apply(View::Reshape(rule.shape(0).clone()), &[g]),
+            View::Expand(_) => sum_to(g, rule.shape(0)),
+            View::Contiguous => g.clone(),
+        })
+    }
+}
