@@ -32,6 +32,56 @@ impl<T: Float> Tensor<T> {
             Ok(Tensor::from_array(array::argmax_dim(self.array(), dim, keepdim)))
         }
     }
+
+    fallible! { Tensor;
+        /// Index of the min along `dim` (the first on ties; NaN wins), like
+        /// `torch.argmin(x, dim)`.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x: Tensor = Tensor::from_vec(vec![1.0, 0.5, 0.5, 4.0, 2.0, 6.0], &[2, 3]);
+        /// assert_eq!(x.argmin_dim(1, false).to_vec(), vec![1, 1]);
+        /// ```
+        argmin_dim / try_argmin_dim (&self, dim: impl Dim, keepdim: bool) -> Tensor<i64> {
+            let dim = resolve_dim("argmin_dim", dim, self.shape())?;
+            OpDef::<T>::output_shape(&MaxDim { dim, keepdim }, &[self.shape()])
+                .map_err(|e| Error::new(e.kind(), "argmin_dim", e.message()))?;
+            // The first max of -x is the first min of x, and NaN stays NaN.
+            let negated = array::map(self.array(), |p| -p);
+            Ok(Tensor::from_array(array::argmax_dim(&negated, dim, keepdim)))
+        }
+    }
+
+    fallible! { Tensor;
+        /// Index of the max of all elements, counted in row-major order, like
+        /// `torch.argmax(x)`: a 0-dim `Tensor<i64>`. An error for an empty tensor.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x: Tensor = Tensor::from_vec(vec![1.0, 7.0, 7.0, 4.0], &[2, 2]);
+        /// assert_eq!(x.argmax().item(), 1);
+        /// ```
+        argmax / try_argmax (&self) -> Tensor<i64> {
+            let flat = compose::reshape_to(&self.detach(), &[self.numel()])?;
+            flat.try_argmax_dim(0, false)
+                .map_err(|e| Error::new(e.kind(), "argmax", format!("{} (shape {:?})", e.message(), self.shape())))
+        }
+    }
+
+    fallible! { Tensor;
+        /// Index of the min of all elements, in row-major order, like `torch.argmin(x)`.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x: Tensor = Tensor::from_vec(vec![1.0, -7.0, 7.0, -7.0], &[2, 2]);
+        /// assert_eq!(x.argmin().item(), 1);
+        /// ```
+        argmin / try_argmin (&self) -> Tensor<i64> {
+            let flat = compose::reshape_to(&self.detach(), &[self.numel()])?;
+            flat.try_argmin_dim(0, false)
+                .map_err(|e| Error::new(e.kind(), "argmin", format!("{} (shape {:?})", e.message(), self.shape())))
+        }
+    }
 }
 
 impl<T: Element> Tensor<T> {
