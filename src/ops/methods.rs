@@ -208,6 +208,55 @@ macro_rules! float_methods {
             );
 
             $crate::operators::fallible! { $ty;
+                /// Each element limited to `[min, max]`, like `torch.clamp` (NaN stays NaN).
+                /// The gradient passes where `min <= x <= max`, bounds included, as in
+                /// PyTorch. An error if `min > max`.
+                ///
+                /// ```
+                /// use tapegrad::Tensor;
+                /// let x: Tensor = Tensor::from_vec(vec![-2.0, 0.5, 3.0], &[3]);
+                /// assert_eq!(x.clamp(-1.0, 1.0).to_vec(), vec![-1.0, 0.5, 1.0]);
+                /// assert!(x.try_clamp(1.0, -1.0).is_err());
+                /// ```
+                clamp / try_clamp (&self, min: T, max: T) -> $ty<T> {
+                    if min > max {
+                        return Err($crate::Error::new(
+                            $crate::ErrorKind::Value,
+                            "clamp",
+                            format!("min {min:?} is greater than max {max:?} (shape {:?})", self.dims()),
+                        ));
+                    }
+                    $crate::ops::Value::try_apply($crate::ops::Clamp { min, max }.into(), &[self])
+                }
+            }
+
+            $crate::operators::fallible! { $ty;
+                /// Each element at least `min`, like `torch.clamp_min` (`clamp(min, inf)`).
+                ///
+                /// ```
+                /// use tapegrad::Tensor;
+                /// let x: Tensor = Tensor::from_vec(vec![-2.0, 3.0], &[2]);
+                /// assert_eq!(x.clamp_min(0.0).to_vec(), vec![0.0, 3.0]);
+                /// ```
+                clamp_min / try_clamp_min (&self, min: T) -> $ty<T> {
+                    self.try_clamp(min, T::infinity())
+                }
+            }
+
+            $crate::operators::fallible! { $ty;
+                /// Each element at most `max`, like `torch.clamp_max` (`clamp(-inf, max)`).
+                ///
+                /// ```
+                /// use tapegrad::Tensor;
+                /// let x: Tensor = Tensor::from_vec(vec![-2.0, 3.0], &[2]);
+                /// assert_eq!(x.clamp_max(0.0).to_vec(), vec![-2.0, 0.0]);
+                /// ```
+                clamp_max / try_clamp_max (&self, max: T) -> $ty<T> {
+                    self.try_clamp(T::neg_infinity(), max)
+                }
+            }
+
+            $crate::operators::fallible! { $ty;
                 /// Sum along `dim` (negative dims count from the end), keeping it as size 1
                 /// if `keepdim`.
                 ///

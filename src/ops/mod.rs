@@ -39,7 +39,7 @@ pub(crate) use fused::{Linear, MseLoss, MseLossGrad};
 pub(crate) use helpers::{MaxMask, Sign, WherePositive};
 pub(crate) use matmul::MatMul;
 pub(crate) use reduce::{MaxDim, Mean, MeanDim, Sum, SumDim, SumTo};
-pub(crate) use unary::{Abs, Exp, Log, Pow, Relu, Sigmoid, Softplus, Sqrt, Tanh};
+pub(crate) use unary::{Abs, Clamp, ClampGrad, Exp, Log, Pow, Relu, Sigmoid, Softplus, Sqrt, Tanh};
 pub(crate) use view::View;
 
 use crate::array::Array;
@@ -322,6 +322,8 @@ op_list! {
     Sigmoid(Sigmoid),
     Tanh(Tanh),
     Softplus(Softplus),
+    Clamp(Clamp<T>),
+    ClampGrad(ClampGrad<T>),
     // Reductions (reduce.rs).
     Sum(Sum),
     Mean(Mean),

@@ -148,3 +148,84 @@ impl<T: Element> OpDef<T> for Pow<T> {
         })
     }
 }
+
+/// `x` limited to `[min, max]` (NaN stays NaN), like `torch.clamp`. The gradient passes
+/// where `min <= x <= max`, bounds included, as PyTorch's `clamp_backward`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Clamp<T> {
+    pub min: T,
+    pub max: T,
+}
+
+impl<T: Element> OpDef<T> for Clamp<T> {
+    fn name(&self) -> &'static str {
+        "clamp"
+    }
+    fn saves(&self) -> Saves {
+        Saves::INPUTS
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        Ok(shape_of(shapes[0]))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        let (lo, hi) = (self.min, self.max);
+        Ok(array::map(x[0], move |p| {
+            if p < lo {
+                lo
+            } else if p > hi {
+                hi
+            } else {
+                p
+            }
+        }))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let (min, max) = (self.min, self.max);
+        rule.one(|| V::apply(ClampGrad { min, max }, &[g, rule.x(0)]))
+    }
+}
+
+/// `g` where `min <= x <= max`, else 0 (a select, so an infinite `g` outside gives 0):
+/// `clamp`'s chain rule. Value-only.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ClampGrad<T> {
+    pub min: T,
+    pub max: T,
+}
+
+impl<T: Element> OpDef<T> for ClampGrad<T> {
+    fn name(&self) -> &'static str {
+        "clamp_backward"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        crate::shape::broadcast_shapes("clamp_backward", shapes[0], shapes[1])
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        let (lo, hi) = (self.min, self.max);
+        array::zip_map("clamp_backward", x[0], x[1], move |g, p| {
+            if lo <= p && p <= hi {
+                g
+            } else {
+                T::zero()
+            }
+        })
+    }
+    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        smallvec::smallvec![None, None]
+    }
+}
