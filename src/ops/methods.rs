@@ -124,6 +124,26 @@ macro_rules! view_methods {
             }
 
             $crate::operators::fallible! { $ty;
+                /// `len` elements of dim `dim` from `start` on, as a view (no copy), like
+                /// `torch.narrow`. An error if `start + len` passes the end of the dim.
+                ///
+                /// ```
+                /// use tapegrad::Tensor;
+                /// let x: Tensor = Tensor::arange(0.0, 6.0, 1.0).reshape(&[2, 3]);
+                /// assert_eq!(x.narrow(-1, 1, 2).to_vec(), vec![1.0, 2.0, 4.0, 5.0]);
+                /// assert!(x.try_narrow(1, 2, 2).is_err());
+                /// ```
+                narrow / try_narrow (&self, dim: impl $crate::Dim, start: usize, len: usize) -> $ty<T> {
+                    let dims = <Self as $crate::ops::Value<T>>::dims(self);
+                    let dim = $crate::dim::resolve_dim("narrow", dim, dims)?;
+                    <Self as $crate::ops::Value<T>>::try_view_op(
+                        self,
+                        $crate::ops::View::Narrow { dim, start, len },
+                    )
+                }
+            }
+
+            $crate::operators::fallible! { $ty;
                 /// The size of dim `dim` (negative dims count from the end), like `x.size(dim)`.
                 ///
                 /// ```

@@ -40,7 +40,7 @@ pub(crate) use helpers::{MaxMask, Sign, WherePositive};
 pub(crate) use matmul::MatMul;
 pub(crate) use reduce::{MaxDim, Mean, MeanDim, Sum, SumDim, SumTo};
 pub(crate) use unary::{Abs, Clamp, ClampGrad, Exp, Log, Pow, Relu, Sigmoid, Softplus, Sqrt, Tanh};
-pub(crate) use view::View;
+pub(crate) use view::{NarrowGrad, View};
 
 use crate::array::Array;
 use crate::element::{Element, Float};
@@ -335,6 +335,7 @@ op_list! {
     MatMul(MatMul),
     // Views (view.rs).
     View(View),
+    NarrowGrad(NarrowGrad),
     // Value-only helpers of the chain rules (helpers.rs).
     WherePositive(WherePositive),
     Sign(Sign),

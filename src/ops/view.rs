@@ -3,7 +3,7 @@
 
 use super::grad::sum_to;
 use super::{InputGrads, OpDef, Rule, Saves, Value};
-use crate::array::Array;
+use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
 use crate::shape::{check_broadcast_to, check_dim, numel, shape_of, Shape};
@@ -21,6 +21,12 @@ pub(crate) enum View {
     Expand(Shape),
     /// A dense row-major copy, or the input itself if it already is one.
     Contiguous,
+    /// `len` elements of `dim` from `start` on, like `torch.narrow`.
+    Narrow {
+        dim: usize,
+        start: usize,
+        len: usize,
+    },
 }
 
 impl View {
@@ -66,6 +72,21 @@ impl View {
                 to.clone()
             }
             View::Contiguous => shape_of(s),
+            &View::Narrow { dim, start, len } => {
+                check_dim(name, dim, s)?;
+                if start.checked_add(len).is_none_or(|end| end > s[dim]) {
+                    return Err(Error::index(
+                        name,
+                        format!(
+                            "start {start} + length {len} exceeds dim {dim} of size {} (shape {s:?})",
+                            s[dim]
+                        ),
+                    ));
+                }
+                let mut out = shape_of(s);
+                out[dim] = len;
+                out
+            }
         })
     }
 
@@ -76,6 +97,7 @@ impl View {
             View::Reshape(_) => "reshape",
             View::Expand(_) => "broadcast_to",
             View::Contiguous => "contiguous",
+            View::Narrow { .. } => "narrow",
         }
     }
 
@@ -88,6 +110,12 @@ impl View {
             View::Reshape(to) => a.reshape(to),
             View::Expand(to) => a.with_layout(a.layout().broadcast_to(to)),
             View::Contiguous => a.contiguous(),
+            &View::Narrow { dim, start, len } => {
+                let mut layout = a.layout().clone();
+                layout.offset += start * layout.strides[dim];
+                layout.shape[dim] = len;
+                a.with_layout(layout)
+            }
         })
     }
 }
@@ -125,6 +153,77 @@ impl<T: Element> OpDef<T> for View {
             View::Reshape(_) => V::apply(View::Reshape(rule.shape(0).clone()), &[g]),
             View::Expand(_) => sum_to(g, rule.shape(0)),
             View::Contiguous => g.clone(),
+            &View::Narrow { dim, start, .. } => V::apply(
+                NarrowGrad {
+                    dim,
+                    start,
+                    size: rule.shape(0)[dim],
+                },
+                &[g],
+            ),
+        })
+    }
+}
+
+/// `narrow`'s gradient: `g` placed at `start` along `dim` in zeros of size `size` there.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NarrowGrad {
+    pub dim: usize,
+    pub start: usize,
+    pub size: usize,
+}
+
+impl<T: Element> OpDef<T> for NarrowGrad {
+    fn name(&self) -> &'static str {
+        "narrow_backward"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        let s = shapes[0];
+        check_dim("narrow_backward", self.dim, s)?;
+        let mut out = shape_of(s);
+        out[self.dim] = self.size;
+        // The inverse view must fit, or forward would write out of bounds.
+        View::Narrow {
+            dim: self.dim,
+            start: self.start,
+            len: s[self.dim],
+        }
+        .check(&out)?;
+        Ok(out)
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        let shape = OpDef::<T>::output_shape(self, &[x[0].shape()])?;
+        let out = Array::full(&shape, T::zero());
+        let window = View::Narrow {
+            dim: self.dim,
+            start: self.start,
+            len: x[0].shape()[self.dim],
+        }
+        .apply(&out)?;
+        array::apply_inplace(&window, x[0], |_, g| g);
+        Ok(out)
+    }
+    /// Linear in `g`: its gradient narrows back.
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let len = rule.shape(0)[self.dim];
+        rule.one(|| {
+            V::apply(
+                View::Narrow {
+                    dim: self.dim,
+                    start: self.start,
+                    len,
+                },
+                &[g],
+            )
         })
     }
 }
