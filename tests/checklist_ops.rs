@@ -14,11 +14,12 @@ fn values(t: &Tensor<f64>) -> Vec<f64> {
 }
 
 #[test]
-fn should_clamp_like_pytorch_with_the_gradient_passing_at_the_bounds() {
+fn should_clamp_like_pytorch_with_no_gradient_at_the_bounds() {
+    // PyTorch 2.15:
     // >>> x = torch.tensor([-2., -1., 0., 0.5, 1., 3., float('nan')], dtype=torch.float64, requires_grad=True)
     // >>> y = x.clamp(-1., 1.); y.sum().backward()
     // >>> y  -> tensor([-1., -1., 0., 0.5, 1., 1., nan])
-    // >>> x.grad -> tensor([0., 1., 1., 1., 1., 0., 0.])
+    // >>> x.grad -> tensor([0., 0., 1., 1., 0., 0., 0.])
     let x = Tensor::<f64>::from_vec(vec![-2.0, -1.0, 0.0, 0.5, 1.0, 3.0, f64::NAN], &[7])
         .requires_grad_(true);
     let y = x.clamp(-1.0, 1.0);
@@ -28,7 +29,35 @@ fn should_clamp_like_pytorch_with_the_gradient_passing_at_the_bounds() {
     y.sum().backward();
     assert_eq!(
         values(&x.grad().unwrap()),
-        vec![0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+        vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    );
+    // >>> for f in (lambda x: x.clamp_min(-1.), lambda x: x.clamp_max(1.)):
+    // ...     x = torch.tensor([-2., -1., 0., 1., 3., float('inf'), -float('inf'), float('nan')],
+    // ...                      dtype=torch.float64, requires_grad=True)
+    // ...     f(x).sum().backward(); print(x.grad)
+    // tensor([0., 0., 1., 1., 1., 1., 0., 0.])
+    // tensor([1., 1., 1., 0., 0., 0., 1., 0.])
+    let edges = [
+        -2.0,
+        -1.0,
+        0.0,
+        1.0,
+        3.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+    let x = Tensor::<f64>::from_vec(edges.to_vec(), &[8]).requires_grad_(true);
+    x.clamp_min(-1.0).sum().backward();
+    assert_eq!(
+        values(&x.grad().unwrap()),
+        vec![0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+    );
+    let x = Tensor::<f64>::from_vec(edges.to_vec(), &[8]).requires_grad_(true);
+    x.clamp_max(1.0).sum().backward();
+    assert_eq!(
+        values(&x.grad().unwrap()),
+        vec![1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
     );
     // >>> torch.tensor([-2., 3.]).clamp_min(0.)  -> tensor([0., 3.])
     // >>> torch.tensor([-2., 3.]).clamp_max(0.)  -> tensor([-2., 0.])

@@ -229,8 +229,8 @@ macro_rules! float_methods {
 
             $crate::operators::fallible! { $ty;
                 /// Each element limited to `[min, max]`, like `torch.clamp` (NaN stays NaN).
-                /// The gradient passes where `min <= x <= max`, bounds included, as in
-                /// PyTorch. An error if `min > max`.
+                /// The gradient passes strictly between the bounds (0 at a bound), as
+                /// PyTorch's. An error if `min > max`.
                 ///
                 /// ```
                 /// use tapegrad::Tensor;
@@ -246,6 +246,7 @@ macro_rules! float_methods {
                             format!("min {min:?} is greater than max {max:?} (shape {:?})", self.dims()),
                         ));
                     }
+                    let (min, max) = (Some(min), Some(max));
                     $crate::ops::Value::try_apply($crate::ops::Clamp { min, max }.into(), &[self])
                 }
             }
@@ -259,7 +260,8 @@ macro_rules! float_methods {
                 /// assert_eq!(x.clamp_min(0.0).to_vec(), vec![0.0, 3.0]);
                 /// ```
                 clamp_min / try_clamp_min (&self, min: T) -> $ty<T> {
-                    self.try_clamp(min, T::infinity())
+                    let clamp = $crate::ops::Clamp { min: Some(min), max: None };
+                    $crate::ops::Value::try_apply(clamp.into(), &[self])
                 }
             }
 
@@ -272,7 +274,8 @@ macro_rules! float_methods {
                 /// assert_eq!(x.clamp_max(0.0).to_vec(), vec![-2.0, 0.0]);
                 /// ```
                 clamp_max / try_clamp_max (&self, max: T) -> $ty<T> {
-                    self.try_clamp(T::neg_infinity(), max)
+                    let clamp = $crate::ops::Clamp { min: None, max: Some(max) };
+                    $crate::ops::Value::try_apply(clamp.into(), &[self])
                 }
             }
 

@@ -149,12 +149,13 @@ impl<T: Element> OpDef<T> for Pow<T> {
     }
 }
 
-/// `x` limited to `[min, max]` (NaN stays NaN), like `torch.clamp`. The gradient passes
-/// where `min <= x <= max`, bounds included, as PyTorch's `clamp_backward`.
+/// `x` limited to `[min, max]` (NaN stays NaN), like `torch.clamp`; a missing bound is
+/// `clamp_min`/`clamp_max`. The gradient passes strictly inside the given bounds (0 at a
+/// bound and at NaN), as PyTorch 2.15 computes it for scalar bounds.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Clamp<T> {
-    pub min: T,
-    pub max: T,
+    pub min: Option<T>,
+    pub max: Option<T>,
 }
 
 impl<T: Element> OpDef<T> for Clamp<T> {
@@ -171,7 +172,10 @@ impl<T: Element> OpDef<T> for Clamp<T> {
     where
         T: Float,
     {
-        let (lo, hi) = (self.min, self.max);
+        let (lo, hi) = (
+            self.min.unwrap_or_else(T::neg_infinity),
+            self.max.unwrap_or_else(T::infinity),
+        );
         Ok(array::map(x[0], move |p| {
             if p < lo {
                 lo
@@ -191,12 +195,12 @@ impl<T: Element> OpDef<T> for Clamp<T> {
     }
 }
 
-/// `g` where `min <= x <= max`, else 0 (a select, so an infinite `g` outside gives 0):
-/// `clamp`'s chain rule. Value-only.
+/// `g` where `min < x < max` (each bound only if given), else 0: `clamp`'s chain rule, a
+/// select, so an infinite `g` outside still gives 0. Value-only.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ClampGrad<T> {
-    pub min: T,
-    pub max: T,
+    pub min: Option<T>,
+    pub max: Option<T>,
 }
 
 impl<T: Element> OpDef<T> for ClampGrad<T> {
@@ -215,7 +219,9 @@ impl<T: Element> OpDef<T> for ClampGrad<T> {
     {
         let (lo, hi) = (self.min, self.max);
         array::zip_map("clamp_backward", x[0], x[1], move |g, p| {
-            if lo <= p && p <= hi {
+            let above = lo.is_none_or(|lo| p > lo);
+            let below = hi.is_none_or(|hi| p < hi);
+            if above && below {
                 g
             } else {
                 T::zero()
