@@ -240,3 +240,67 @@ fn should_refuse_bad_files_and_leave_the_model_unchanged() {
     assert_eq!(e.kind(), ErrorKind::Io);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn should_read_and_write_every_dtype_like_safetensors_torch() {
+    // tests/fixtures/pytorch_reference.py, last part: save_file of f32, f64, int64 and bool
+    // tensors (a 0-dim int64 among them).
+    let fixture = std::path::Path::new("tests/fixtures/torch_dtypes.safetensors");
+    let loaded = tapegrad::nn::load_tensors(fixture).unwrap();
+    let names: Vec<&str> = loaded.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["labels", "mask", "scale", "steps", "weight"]);
+    let get = |name: &str| loaded.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    let labels = get("labels").to_tensor::<i64>().unwrap();
+    assert_eq!(
+        (labels.shape(), labels.to_vec()),
+        (&[1usize, 3][..], vec![-1, 0, 7])
+    );
+    assert_eq!(
+        get("mask").to_tensor::<bool>().unwrap().to_vec(),
+        vec![true, false, true]
+    );
+    assert_eq!(
+        get("scale").to_tensor::<f64>().unwrap().to_vec(),
+        vec![1e-300, -3.5]
+    );
+    let steps = get("steps").to_tensor::<i64>().unwrap();
+    assert_eq!((steps.shape(), steps.item()), (&[][..], 123456789012));
+    assert_eq!(
+        get("weight").to_tensor::<f32>().unwrap().to_vec(),
+        vec![0.5, -1.25, 2.0, 0.0]
+    );
+    assert!(
+        get("weight").to_tensor::<f64>().is_none(),
+        "no silent conversion"
+    );
+
+    // Written back in the same order, the file is PyTorch's, byte for byte.
+    let dir = std::env::temp_dir().join(format!("tapegrad-dtypes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("again.safetensors");
+    let named: Vec<(&str, tapegrad::nn::DynTensor)> = loaded
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.clone()))
+        .collect();
+    tapegrad::nn::save_tensors(&named, &path).unwrap();
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        std::fs::read(fixture).unwrap()
+    );
+
+    // Two tensors of one name are refused, and nothing is written.
+    let dup = [
+        ("a", Tensor::<i64>::zeros(&[1]).into()),
+        ("a", Tensor::<bool>::zeros(&[1]).into()),
+    ];
+    let other = dir.join("dup.safetensors");
+    assert!(tapegrad::nn::save_tensors(&dup, &other).is_err());
+    assert!(!other.exists());
+    // A file that is not safetensors is an error, not a panic.
+    std::fs::write(&other, b"not a safetensors file").unwrap();
+    assert_eq!(
+        tapegrad::nn::load_tensors(&other).unwrap_err().kind(),
+        tapegrad::ErrorKind::Format
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

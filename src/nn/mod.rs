@@ -43,5 +43,5 @@ mod sequential;
 pub use activation::{Relu, Sigmoid, Tanh};
 pub use linear::Linear;
 pub use module::{Module, Params};
-pub use safetensors_io::{load, save};
+pub use safetensors_io::{load, load_tensors, save, save_tensors, DynTensor};
 pub use sequential::Sequential;

@@ -274,3 +274,165 @@ fn read_values<T: Float>(
     }
     Ok(from_bytes(view.data()))
 }
+
+/// A tensor of any element type, as a safetensors file holds them side by side (weights in
+/// f32, a step counter in i64, a mask in bool). `From` converts each `Tensor<T>` into it.
+///
+/// ```
+/// use tapegrad::nn::DynTensor;
+/// use tapegrad::{DType, Tensor};
+/// let any = DynTensor::from(Tensor::<i64>::from_vec(vec![1, 2], &[2]));
+/// assert_eq!(any.dtype(), DType::I64);
+/// assert_eq!(any.to_tensor::<i64>().unwrap().to_vec(), vec![1, 2]);
+/// assert!(any.to_tensor::<f32>().is_none());
+/// ```
+#[derive(Clone, Debug)]
+pub enum DynTensor {
+    /// A `Tensor<f32>`.
+    F32(Tensor<f32>),
+    /// A `Tensor<f64>`.
+    F64(Tensor<f64>),
+    /// A `Tensor<i64>`.
+    I64(Tensor<i64>),
+    /// A `Tensor<bool>`.
+    Bool(Tensor<bool>),
+}
+
+macro_rules! dyn_tensor_from {
+    ($($t:ty => $variant:ident),*) => {$(
+        impl From<Tensor<$t>> for DynTensor {
+            fn from(t: Tensor<$t>) -> Self {
+                DynTensor::$variant(t)
+            }
+        }
+    )*};
+}
+dyn_tensor_from!(f32 => F32, f64 => F64, i64 => I64, bool => Bool);
+
+impl DynTensor {
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        match self {
+            DynTensor::F32(_) => DType::F32,
+            DynTensor::F64(_) => DType::F64,
+            DynTensor::I64(_) => DType::I64,
+            DynTensor::Bool(_) => DType::Bool,
+        }
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            DynTensor::F32(t) => t.shape(),
+            DynTensor::F64(t) => t.shape(),
+            DynTensor::I64(t) => t.shape(),
+            DynTensor::Bool(t) => t.shape(),
+        }
+    }
+
+    /// The tensor, if it holds `T` (no conversion: see [`Tensor::to_dtype`] for that).
+    pub fn to_tensor<T: Element>(&self) -> Option<Tensor<T>> {
+        let any: &dyn std::any::Any = match self {
+            DynTensor::F32(t) => t,
+            DynTensor::F64(t) => t,
+            DynTensor::I64(t) => t,
+            DynTensor::Bool(t) => t,
+        };
+        any.downcast_ref::<Tensor<T>>().cloned()
+    }
+
+    fn bytes(&self) -> Bytes {
+        let (dtype, data) = match self {
+            DynTensor::F32(t) => (file_dtype::<f32>(), to_bytes(&t.to_vec())),
+            DynTensor::F64(t) => (file_dtype::<f64>(), to_bytes(&t.to_vec())),
+            DynTensor::I64(t) => (file_dtype::<i64>(), to_bytes(&t.to_vec())),
+            DynTensor::Bool(t) => (file_dtype::<bool>(), to_bytes(&t.to_vec())),
+        };
+        Bytes {
+            dtype,
+            shape: self.shape().to_vec(),
+            data,
+        }
+    }
+}
+
+/// Writes named tensors of any element type to a safetensors file, like
+/// `safetensors.torch.save_file(dict, path)`: f32, f64, i64 (`I64`) and bool (`BOOL`).
+/// Atomic, as [`save`]. Names must be unique.
+///
+/// ```
+/// use tapegrad::nn::{self, DynTensor};
+/// use tapegrad::Tensor;
+/// let path = std::env::temp_dir().join(format!("tapegrad-doc-tensors-{}.safetensors", std::process::id()));
+/// let steps = Tensor::<i64>::scalar(7);
+/// let mask = Tensor::<bool>::from_vec(vec![true, false], &[2]);
+/// nn::save_tensors(&[("steps", steps.into()), ("mask", mask.into())], &path)?;
+/// let loaded = nn::load_tensors(&path)?;
+/// assert_eq!(loaded[0].0, "mask"); // sorted by name, as safetensors stores them
+/// assert_eq!(loaded[1].1.to_tensor::<i64>().unwrap().item(), 7);
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+pub fn save_tensors(tensors: &[(&str, DynTensor)], path: impl AsRef<Path>) -> Result<()> {
+    for (i, (name, _)) in tensors.iter().enumerate() {
+        if tensors[..i].iter().any(|(other, _)| other == name) {
+            return Err(Error::new(
+                ErrorKind::Format,
+                "save_tensors",
+                format!("two tensors are named {name:?}; a file needs unique names"),
+            ));
+        }
+    }
+    let bytes: Vec<(&str, Bytes)> = tensors.iter().map(|(n, t)| (*n, t.bytes())).collect();
+    let file = safetensors::serialize(bytes.iter().map(|(n, b)| (*n, b)), None).map_err(|e| {
+        Error::new(
+            ErrorKind::Format,
+            "save_tensors",
+            format!("cannot serialize: {e}"),
+        )
+    })?;
+    write_atomically(path.as_ref(), &file)
+}
+
+/// Reads every tensor of a safetensors file, sorted by name, as the element type it was
+/// stored in (F32, F64, I64 or BOOL; any other dtype is an error naming it).
+pub fn load_tensors(path: impl AsRef<Path>) -> Result<Vec<(String, DynTensor)>> {
+    let path = path.as_ref();
+    let bytes = fs::read(path).map_err(|e| io_error("load_tensors", path, "cannot read", e))?;
+    let file = SafeTensors::deserialize(&bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::Format,
+            "load_tensors",
+            format!("{} is not a valid safetensors file: {e}", path.display()),
+        )
+    })?;
+    let mut out = Vec::new();
+    let mut names = file.names();
+    names.sort_unstable();
+    for name in names {
+        let view = file
+            .tensor(name)
+            .map_err(|e| Error::new(ErrorKind::Format, "load_tensors", format!("{name:?}: {e}")))?;
+        fn make<T: Element>(view: &TensorView<'_>) -> Tensor<T> {
+            Tensor::from_array(Array::from_vec(from_bytes(view.data()), view.shape()))
+        }
+        let tensor = match view.dtype() {
+            safetensors::Dtype::F32 => DynTensor::F32(make(&view)),
+            safetensors::Dtype::F64 => DynTensor::F64(make(&view)),
+            safetensors::Dtype::I64 => DynTensor::I64(make(&view)),
+            safetensors::Dtype::BOOL => DynTensor::Bool(make(&view)),
+            other => {
+                return Err(Error::new(
+                    ErrorKind::Format,
+                    "load_tensors",
+                    format!(
+                        "{} stores {name:?} as {other:?}; tapegrad reads F32, F64, I64 and BOOL",
+                        path.display()
+                    ),
+                ))
+            }
+        };
+        out.push((name.to_string(), tensor));
+    }
+    Ok(out)
+}
