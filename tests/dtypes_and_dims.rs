@@ -257,3 +257,15 @@ fn view_needs_a_contiguous_tensor() {
     );
     assert!(x.try_view(&[-1, -1]).is_err());
 }
+
+#[test]
+fn softmax_and_log_softmax_take_negative_dims() {
+    use tapegrad::nn::functional::{log_softmax, softmax, try_softmax};
+    let x = Tensor::<f64>::from_vec(vec![1.0, 2.0, 3.0, 5.0], &[2, 2]);
+    assert_eq!(softmax(&x, -1).to_vec(), softmax(&x, 1).to_vec());
+    assert_eq!(log_softmax(&x, -2).to_vec(), log_softmax(&x, 0).to_vec());
+    assert_eq!(
+        try_softmax(&x, -3).unwrap_err().to_string(),
+        "softmax: dim -3 is out of range for a tensor of shape [2, 2] (expected -2..=1)"
+    );
+}

@@ -8,6 +8,7 @@
 //! `[64, 1]` against `[64]` silently broadcasts to `[64, 64]` in PyTorch (with only a
 //! warning) and trains on the wrong loss; here it is an error.
 
+use crate::dim::{resolve_dim, Dim};
 use crate::element::Float;
 use crate::error::{or_panic, Error, Result};
 use crate::ops::{MaxDim, MseLoss};
@@ -111,7 +112,8 @@ fallible_fn! {
     /// let y = log_softmax(&x, 1).to_vec();
     /// assert!((y[0] - (0.5f64).ln()).abs() < 1e-12 && (y[1] - (0.5f64).ln()).abs() < 1e-12);
     /// ```
-    log_softmax / try_log_softmax<T>(x: &Tensor<T>, dim: usize) -> Tensor<T> {
+    log_softmax / try_log_softmax<T>(x: &Tensor<T>, dim: impl Dim) -> Tensor<T> {
+        let dim = resolve_dim("log_softmax", dim, x.shape())?;
         // Shifting by a constant does not change log_softmax, so the max is taken from a
         // detached copy: no gradient flows through it and ties need no special rule.
         let max = Tensor::apply(MaxDim { dim, keepdim: true }.into(), &[&x.detach()])
@@ -122,7 +124,8 @@ fallible_fn! {
     }
 
     /// `exp(x) / sum(exp(x))` along `dim`, without overflow, like `F.softmax`.
-    softmax / try_softmax<T>(x: &Tensor<T>, dim: usize) -> Tensor<T> {
+    softmax / try_softmax<T>(x: &Tensor<T>, dim: impl Dim) -> Tensor<T> {
+        let dim = resolve_dim("softmax", dim, x.shape())?;
         Ok(try_log_softmax(x, dim)?.exp())
     }
 
