@@ -8,6 +8,12 @@
 use std::fmt::{Debug, Display};
 
 /// The element type of a tensor, as PyTorch's `dtype`.
+///
+/// ```
+/// use tapegrad::{DType, Tensor};
+/// assert_eq!(Tensor::<bool>::zeros(&[1]).dtype(), DType::Bool);
+/// assert_eq!(DType::F64.to_string(), "float64");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DType {
     /// 32-bit float (`torch.float32`), the default.
@@ -36,7 +42,12 @@ impl DType {
         }
     }
 
-    /// Bytes per element.
+    /// Bytes per element (a bool takes one byte, as in PyTorch and safetensors).
+    ///
+    /// ```
+    /// use tapegrad::DType;
+    /// assert_eq!((DType::F32.size(), DType::I64.size(), DType::Bool.size()), (4, 8, 1));
+    /// ```
     pub fn size(self) -> usize {
         match self {
             DType::F32 => 4,

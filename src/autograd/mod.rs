@@ -60,18 +60,42 @@ impl<T: Float> Tensor<T> {
     }
 
     /// [`Tensor::backward`] returning an error instead of panicking.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// let e = (&x * 2.0).try_backward().unwrap_err(); // not a scalar
+    /// assert_eq!(e.op(), "backward");
+    /// ```
     pub fn try_backward(&self) -> Result<()> {
         self.try_backward_with(false)
     }
 
     /// `backward` with PyTorch's `retain_graph`: keep the saved values so that the graph
     /// can be walked again.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::from_vec(vec![3.0], &[1]).requires_grad_(true);
+    /// let loss = (&w * &w).sum();
+    /// loss.backward_with(true);
+    /// loss.backward(); // a second walk: the gradients add up
+    /// assert_eq!(w.grad().unwrap().to_vec(), vec![12.0]);
+    /// ```
     #[track_caller]
     pub fn backward_with(&self, retain_graph: bool) {
         or_panic(self.try_backward_with(retain_graph))
     }
 
     /// [`Tensor::backward_with`] returning an error instead of panicking.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::from_vec(vec![3.0], &[1]).requires_grad_(true);
+    /// let loss = (&w * &w).sum();
+    /// loss.try_backward_with(false).unwrap();
+    /// assert!(loss.try_backward_with(false).is_err()); // the saved values are gone
+    /// ```
     pub fn try_backward_with(&self, retain_graph: bool) -> Result<()> {
         if self.numel() != 1 {
             return Err(Error::autograd(
@@ -88,6 +112,14 @@ impl<T: Float> Tensor<T> {
 
     /// Backpropagates an explicit gradient of this tensor (of the same shape), like
     /// PyTorch's `y.backward(gradient)`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x: Tensor = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad_(true);
+    /// let y = &x * 3.0;
+    /// y.try_backward_from(&Tensor::from_vec(vec![1.0, 10.0], &[2]), false).unwrap();
+    /// assert_eq!(x.grad().unwrap().to_vec(), vec![3.0, 30.0]);
+    /// ```
     pub fn try_backward_from(&self, grad: &Tensor<T>, retain_graph: bool) -> Result<()> {
         if grad.shape() != self.shape() {
             return Err(Error::shape(
@@ -103,12 +135,28 @@ impl<T: Float> Tensor<T> {
     }
 
     /// The accumulated gradient, if backward has reached this tensor.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// assert!(w.grad().is_none());
+    /// w.sum().backward();
+    /// assert_eq!(w.grad().unwrap().to_vec(), vec![1.0, 1.0]);
+    /// ```
     pub fn grad(&self) -> Option<Tensor<T>> {
         tape::lock(&self.0.grad).clone()
     }
 
     /// Sets every element of the gradient to zero in place, like `w.grad.zero_()` (the
     /// buffer is kept, so the next backward accumulates into it without allocating).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// w.sum().backward();
+    /// w.zero_grad();
+    /// assert_eq!(w.grad().unwrap().to_vec(), vec![0.0, 0.0]);
+    /// ```
     pub fn zero_grad(&self) {
         if let Some(g) = tape::lock(&self.0.grad).as_ref() {
             g.array().fill_(T::zero());
@@ -116,12 +164,29 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Drops the gradient buffer, like `w.grad = None`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// w.sum().backward();
+    /// w.clear_grad();
+    /// assert!(w.grad().is_none());
+    /// ```
     pub fn clear_grad(&self) {
         *tape::lock(&self.0.grad) = None;
     }
 
     /// Keeps this non-leaf tensor's gradient in [`Tensor::grad`] during backward, like
     /// PyTorch's `retain_grad()`. On a leaf it does nothing (leaves keep theirs anyway).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// let h = &w * 2.0;
+    /// h.retain_grad();
+    /// (&h * &h).sum().backward();
+    /// assert_eq!(h.grad().unwrap().to_vec(), vec![4.0, 4.0]); // 2h
+    /// ```
     pub fn retain_grad(&self) {
         if let Some(node) = &self.0.grad_fn {
             node.retain_grad_of(self);
@@ -129,12 +194,26 @@ impl<T: Float> Tensor<T> {
     }
 
     /// A new leaf sharing this tensor's data, cut from the graph (`requires_grad` false).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// let d = (&w * 2.0).detach();
+    /// assert!(d.is_leaf() && !d.requires_grad());
+    /// ```
     pub fn detach(&self) -> Tensor<T> {
         Tensor::from_array(self.array().clone())
     }
 
     /// The recorded graph behind this tensor as Graphviz DOT text: ops, shapes, and the
     /// leaves that require grad. Render it with `dot -Tpng`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// let dot = (&w * 2.0).sum().to_dot();
+    /// assert!(dot.starts_with("digraph") && dot.contains("SumBackward"));
+    /// ```
     pub fn to_dot(&self) -> String {
         dot::to_dot(self)
     }
@@ -183,17 +262,36 @@ impl<T: Float> Tensor<T> {
 
 impl<T: Element> Tensor<T> {
     /// True if gradients flow to or through this tensor.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// assert!((&w * 2.0).requires_grad() && !Tensor::<i64>::zeros(&[1]).requires_grad());
+    /// ```
     pub fn requires_grad(&self) -> bool {
         self.0.requires_grad.load(Ordering::Acquire)
     }
 
     /// True for tensors not made by a recorded op (inputs and parameters).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// assert!(w.is_leaf() && !(&w * 2.0).is_leaf());
+    /// ```
     pub fn is_leaf(&self) -> bool {
         self.0.grad_fn.is_none()
     }
 
     /// The name of the op that made this tensor, as PyTorch prints it (`"MulBackward"`), or
     /// `None` for a leaf.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// assert_eq!((&w * &w).grad_fn_name().as_deref(), Some("MulBackward"));
+    /// assert_eq!(w.grad_fn_name(), None);
+    /// ```
     pub fn grad_fn_name(&self) -> Option<String> {
         self.0.grad_fn.as_ref().map(|n| backward_name(n.op.name()))
     }

@@ -46,6 +46,16 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 static NEXT_GRAPH: AtomicU64 = AtomicU64::new(0);
 
 /// A static computation graph over `T` (f32 by default).
+///
+/// ```
+/// use tapegrad::graph::{Graph, Session};
+/// use tapegrad::Tensor;
+/// let g = Graph::<f32>::new();
+/// let x = g.placeholder("x", &[2]);
+/// let y = (&x * &x).sum();
+/// let out = Session::new(&g).run(&[&y], &[(&x, &Tensor::from_vec(vec![3.0, 4.0], &[2]))]).unwrap();
+/// assert_eq!(out[0].item(), 25.0);
+/// ```
 pub struct Graph<T: Float = f32> {
     pub(crate) inner: Arc<GraphInner<T>>,
 }
@@ -93,6 +103,11 @@ impl<T: Float> Default for Graph<T> {
 
 impl<T: Float> Graph<T> {
     /// An empty graph.
+    ///
+    /// ```
+    /// let g = tapegrad::graph::Graph::<f64>::new();
+    /// assert!(g.to_dot().starts_with("digraph"));
+    /// ```
     pub fn new() -> Self {
         Graph {
             inner: Arc::new(GraphInner {
@@ -116,6 +131,11 @@ impl<T: Float> Graph<T> {
     }
 
     /// A value fed at each [`Session::run`], like `tf.placeholder(dtype, shape)`.
+    ///
+    /// ```
+    /// let g = tapegrad::graph::Graph::<f32>::new();
+    /// assert_eq!(g.placeholder("x", &[64, 4]).shape(), &[64, 4]);
+    /// ```
     pub fn placeholder(&self, name: &str, shape: &[usize]) -> Node<T> {
         Graph::add(
             &self.inner,
@@ -125,6 +145,14 @@ impl<T: Float> Graph<T> {
     }
 
     /// A value fixed in the graph (copied now).
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f32>::new();
+    /// let c = g.constant(&Tensor::from_vec(vec![1.5], &[1]));
+    /// assert_eq!(Session::new(&g).run(&[&c], &[]).unwrap()[0].to_vec(), vec![1.5]);
+    /// ```
     pub fn constant(&self, value: &Tensor<T>) -> Node<T> {
         let array = value.array().private_copy();
         Graph::add(&self.inner, Kind::Constant(array), shape_of(value.shape()))
@@ -132,6 +160,18 @@ impl<T: Float> Graph<T> {
 
     /// A value kept across runs, starting at `initial` (copied now), like `tf.Variable`.
     /// Change it with [`Node::assign`].
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f32>::new();
+    /// let w = g.variable("w", &Tensor::from_vec(vec![1.0], &[1]));
+    /// let step = w.assign(&(&w * 2.0));
+    /// let sess = Session::new(&g);
+    /// sess.run(&[&step], &[]).unwrap();
+    /// sess.run(&[&step], &[]).unwrap();
+    /// assert_eq!(g.variable_value(&w).unwrap().to_vec(), vec![4.0]);
+    /// ```
     pub fn variable(&self, name: &str, initial: &Tensor<T>) -> Node<T> {
         let value = Mutex::new(initial.array().private_copy());
         Graph::add(
@@ -145,6 +185,15 @@ impl<T: Float> Graph<T> {
     }
 
     /// The current value of a variable node (errors for other nodes).
+    ///
+    /// ```
+    /// use tapegrad::graph::Graph;
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f32>::new();
+    /// let w = g.variable("w", &Tensor::ones(&[2]));
+    /// assert_eq!(g.variable_value(&w).unwrap().to_vec(), vec![1.0, 1.0]);
+    /// assert!(g.variable_value(&g.placeholder("x", &[1])).is_err());
+    /// ```
     pub fn variable_value(&self, variable: &Node<T>) -> Result<Tensor<T>> {
         self.check_owns("variable_value", variable)?;
         let nodes = self
@@ -181,12 +230,29 @@ impl<T: Float> Graph<T> {
     /// `tf.gradients(y, xs)`. The gradient nodes are ordinary nodes: they can feed further
     /// nodes (`&w - &(lr * &grads[0])`). An `x` that `y` does not depend on gets zeros.
     /// Panics on a node of another graph (see [`Graph::try_gradients`]).
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f64>::new();
+    /// let x = g.placeholder("x", &[2]);
+    /// let dx = g.gradients(&(&x * &x).sum(), &[&x]).remove(0); // 2x
+    /// let out = Session::new(&g).run(&[&dx], &[(&x, &Tensor::from_vec(vec![1.0, -3.0], &[2]))]).unwrap();
+    /// assert_eq!(out[0].to_vec(), vec![2.0, -6.0]);
+    /// ```
     #[track_caller]
     pub fn gradients(&self, y: &Node<T>, xs: &[&Node<T>]) -> Vec<Node<T>> {
         or_panic(self.try_gradients(y, xs))
     }
 
     /// [`Graph::gradients`] returning an error for a node of another graph.
+    ///
+    /// ```
+    /// use tapegrad::graph::Graph;
+    /// let (g, h) = (Graph::<f32>::new(), Graph::<f32>::new());
+    /// let x = g.placeholder("x", &[1]);
+    /// assert!(h.try_gradients(&x.sum(), &[&x]).is_err());
+    /// ```
     pub fn try_gradients(&self, y: &Node<T>, xs: &[&Node<T>]) -> Result<Vec<Node<T>>> {
         self.check_owns("gradients", y)?;
         for x in xs {
@@ -274,6 +340,13 @@ impl<T: Float> Graph<T> {
 
     /// The graph as Graphviz DOT text: placeholders, variables and constants as ellipses,
     /// ops as boxes with their output shapes.
+    ///
+    /// ```
+    /// let g = tapegrad::graph::Graph::<f32>::new();
+    /// let x = g.placeholder("x", &[2]);
+    /// let _ = x.exp();
+    /// assert!(g.to_dot().contains("exp"));
+    /// ```
     pub fn to_dot(&self) -> String {
         let nodes = self
             .inner

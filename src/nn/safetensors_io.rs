@@ -183,6 +183,18 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// module's parameter names (none missing, none extra, like PyTorch's strict
 /// `load_state_dict`), with the same shapes and the module's dtype. On any error the
 /// module is left as it was.
+///
+/// ```
+/// use tapegrad::nn::{self, Linear};
+/// let path = std::env::temp_dir().join(format!("tapegrad-doc-load-bad-{}.safetensors", std::process::id()));
+/// nn::save(&Linear::<f32>::new(4, 2), &path)?;
+/// let wider: Linear = Linear::new(5, 2);
+/// let before = wider.weight().to_vec();
+/// assert!(nn::load(&wider, &path).is_err()); // [2, 4] in the file, [2, 5] in the module
+/// assert_eq!(wider.weight().to_vec(), before); // unchanged
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
 pub fn load<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let dtype = file_dtype::<T>();
@@ -311,6 +323,12 @@ dyn_tensor_from!(f32 => F32, f64 => F64, i64 => I64, bool => Bool);
 
 impl DynTensor {
     /// The element type.
+    ///
+    /// ```
+    /// use tapegrad::nn::DynTensor;
+    /// use tapegrad::{DType, Tensor};
+    /// assert_eq!(DynTensor::from(Tensor::<f64>::zeros(&[1])).dtype(), DType::F64);
+    /// ```
     pub fn dtype(&self) -> DType {
         match self {
             DynTensor::F32(_) => DType::F32,
@@ -321,6 +339,12 @@ impl DynTensor {
     }
 
     /// The shape.
+    ///
+    /// ```
+    /// use tapegrad::nn::DynTensor;
+    /// use tapegrad::Tensor;
+    /// assert_eq!(DynTensor::from(Tensor::<bool>::zeros(&[2, 3])).shape(), &[2, 3]);
+    /// ```
     pub fn shape(&self) -> &[usize] {
         match self {
             DynTensor::F32(t) => t.shape(),
@@ -331,6 +355,14 @@ impl DynTensor {
     }
 
     /// The tensor, if it holds `T` (no conversion: see [`Tensor::to_dtype`] for that).
+    ///
+    /// ```
+    /// use tapegrad::nn::DynTensor;
+    /// use tapegrad::Tensor;
+    /// let any = DynTensor::from(Tensor::<f32>::ones(&[2]));
+    /// assert_eq!(any.to_tensor::<f32>().unwrap().to_vec(), vec![1.0, 1.0]);
+    /// assert!(any.to_tensor::<f64>().is_none());
+    /// ```
     pub fn to_tensor<T: Element>(&self) -> Option<Tensor<T>> {
         let any: &dyn std::any::Any = match self {
             DynTensor::F32(t) => t,
@@ -395,7 +427,17 @@ pub fn save_tensors(tensors: &[(&str, DynTensor)], path: impl AsRef<Path>) -> Re
 }
 
 /// Reads every tensor of a safetensors file, sorted by name, as the element type it was
-/// stored in (F32, F64, I64 or BOOL; any other dtype is an error naming it).
+/// stored in (F32, F64, I64 or BOOL; any other dtype is an error naming it), like
+/// `safetensors.torch.load_file(path)`.
+///
+/// ```
+/// use tapegrad::{nn, ErrorKind};
+/// let path = std::env::temp_dir().join(format!("tapegrad-doc-load-{}.safetensors", std::process::id()));
+/// std::fs::write(&path, b"not safetensors")?;
+/// assert_eq!(nn::load_tensors(&path).unwrap_err().kind(), ErrorKind::Format);
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn load_tensors(path: impl AsRef<Path>) -> Result<Vec<(String, DynTensor)>> {
     let path = path.as_ref();
     let bytes = fs::read(path).map_err(|e| io_error("load_tensors", path, "cannot read", e))?;

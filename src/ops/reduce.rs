@@ -7,6 +7,12 @@ use crate::element::{Element, Float};
 use crate::error::{Error, Result};
 use crate::shape::{check_broadcast_to, check_dim, reduced_shape, Shape};
 
+/// The shape after reducing `dim` of `shape` (an error naming `op` if there is no such dim).
+fn along_dim(op: &'static str, shape: &[usize], dim: usize, keepdim: bool) -> Result<Shape> {
+    check_dim(op, dim, shape)?;
+    Ok(reduced_shape(shape, dim, keepdim))
+}
+
 /// Sum of all elements, a scalar (shape `[]`).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Sum;
@@ -81,8 +87,7 @@ impl<T: Element> OpDef<T> for SumDim {
         Saves::NOTHING
     }
     fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
-        check_dim("sum_dim", self.dim, shapes[0])?;
-        Ok(reduced_shape(shapes[0], self.dim, self.keepdim))
+        along_dim("sum_dim", shapes[0], self.dim, self.keepdim)
     }
     fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
     where
@@ -115,8 +120,7 @@ impl<T: Element> OpDef<T> for MeanDim {
         Saves::NOTHING
     }
     fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
-        check_dim("mean_dim", self.dim, shapes[0])?;
-        Ok(reduced_shape(shapes[0], self.dim, self.keepdim))
+        along_dim("mean_dim", shapes[0], self.dim, self.keepdim)
     }
     fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
     where
@@ -159,14 +163,14 @@ impl<T: Element> OpDef<T> for MaxDim {
     }
     fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
         let (s, dim) = (shapes[0], self.dim);
-        check_dim("max_dim", dim, s)?;
+        let out = along_dim("max_dim", s, dim, self.keepdim)?;
         if s[dim] == 0 {
             return Err(Error::shape(
                 "max_dim",
                 format!("cannot take the max of an empty dim {dim} of {s:?}"),
             ));
         }
-        Ok(reduced_shape(s, dim, self.keepdim))
+        Ok(out)
     }
     fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
     where

@@ -134,7 +134,14 @@ impl<T: Element> Tensor<T> {
         Tensor::from_array(Array::from_vec(values, self.shape()))
     }
 
-    /// Whether this tensor holds floats (and so can require grad).
+    /// Whether this tensor holds floats (and so can require grad), like
+    /// `x.is_floating_point()`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert!(Tensor::<f32>::zeros(&[1]).is_floating_point());
+    /// assert!(!Tensor::<i64>::zeros(&[1]).is_floating_point());
+    /// ```
     pub fn is_floating_point(&self) -> bool {
         matches!(T::DTYPE, DType::F32 | DType::F64)
     }
