@@ -2,7 +2,7 @@
 //! end (`sum_dim(-1, false)` reduces the last dim), through the [`Dim`] trait.
 
 use crate::error::{Error, Result};
-use crate::shape::{numel, Shape};
+use crate::shape::{check_numel, numel, Shape};
 use smallvec::SmallVec;
 
 /// A dimension index: `usize`, or `i32`/`i64`/`isize` where `-1` is the last dim, like
@@ -139,9 +139,9 @@ pub(crate) fn resolve_shape<S: ShapeArg + ?Sized>(
             d => shape.push(d as usize),
         }
     }
+    let known = check_numel(op, &shape)?;
     if let Some(i) = inferred {
         let total = numel(from);
-        let known = numel(&shape);
         if known == 0 || total % known != 0 {
             return Err(Error::shape(
                 op,

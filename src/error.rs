@@ -25,6 +25,8 @@ pub enum ErrorKind {
     Graph,
     /// An argument outside its valid range (a negative learning rate, ...).
     Value,
+    /// The memory for a result could not be allocated.
+    OutOfMemory,
 }
 
 /// The crate's error: the failing op, what kind of failure, and a message with the shapes.

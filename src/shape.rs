@@ -6,9 +6,40 @@ use smallvec::SmallVec;
 /// A shape or a list of strides; up to 4 dims live inline without a heap allocation.
 pub type Shape = SmallVec<[usize; 4]>;
 
-/// Number of elements of a tensor of `shape` (1 for a scalar, 0 if any dim is 0).
+/// Number of elements of a tensor of `shape` (1 for a scalar, 0 if any dim is 0). For a
+/// shape that a tensor has; a shape from outside goes through [`check_numel`] first.
 pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
+}
+
+/// The most elements a tensor may have: at 8 bytes an element (the widest type), its
+/// buffer must fit in `isize::MAX` bytes, as every Rust allocation must.
+pub const MAX_NUMEL: usize = isize::MAX as usize / 8;
+
+/// The element count of `shape`, or an error naming `op` if the count (or the span of the
+/// row-major strides, which skip zero dims) overflows or passes [`MAX_NUMEL`]. Every shape
+/// a tensor is made, reshaped or broadcast to goes through here, so the element counts
+/// and strides computed later cannot overflow.
+///
+/// ```
+/// use tapegrad::shape::check_numel;
+/// assert_eq!(check_numel("zeros", &[2, 3]).unwrap(), 6);
+/// assert!(check_numel("zeros", &[1 << 32, 1 << 32]).is_err());
+/// assert!(check_numel("zeros", &[0, 1 << 62, 1 << 62]).is_err());
+/// ```
+pub fn check_numel(op: &'static str, shape: &[usize]) -> Result<usize> {
+    let span = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d.max(1)));
+    match span {
+        Some(span) if span <= MAX_NUMEL => Ok(numel(shape)),
+        _ => Err(Error::shape(
+            op,
+            format!(
+                "shape {shape:?} has more elements than a tensor can hold (at most {MAX_NUMEL})"
+            ),
+        )),
+    }
 }
 
 /// Row-major (C order) strides of a contiguous tensor of `shape`.
@@ -67,6 +98,7 @@ pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Sh
             }
         };
     }
+    check_numel(op, &out)?;
     Ok(out)
 }
 
@@ -79,7 +111,7 @@ pub(crate) fn check_broadcast_to(op: &'static str, from: &[usize], to: &[usize])
             .zip(to.iter().rev())
             .all(|(&f, &t)| f == t || f == 1);
     if ok {
-        Ok(())
+        check_numel(op, to).map(|_| ())
     } else {
         Err(Error::shape(
             op,
@@ -122,6 +154,7 @@ pub(crate) fn matmul_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result
     }
     let mut out = broadcast_shapes(op, &a[..a.len() - 2], &b[..b.len() - 2])?;
     out.extend_from_slice(&[m, n]);
+    check_numel(op, &out)?;
     Ok(out)
 }
 

@@ -8,7 +8,7 @@ use super::{InputGrads, MatMul, OpDef, Rule, Saves, Value, View};
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
-use crate::shape::{shape_of, Shape};
+use crate::shape::{check_numel, shape_of, Shape};
 use smallvec::smallvec;
 
 /// `x wᵀ (+ b)`: a `Linear` layer as one node. Inputs `x` `[..., in]` (2-D or more),
@@ -43,6 +43,7 @@ fn linear_shape(x: &[usize], w: &[usize], b: Option<&[usize]>) -> Result<Shape> 
     }
     let mut shape = shape_of(batch);
     shape.push(out);
+    check_numel(name, &shape)?;
     Ok(shape)
 }
 

@@ -6,7 +6,7 @@ use super::{InputGrads, OpDef, Rule, Saves, Value};
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
-use crate::shape::{check_broadcast_to, check_dim, numel, shape_of, Shape};
+use crate::shape::{check_broadcast_to, check_dim, check_numel, numel, shape_of, Shape};
 
 /// The view ops, one family: each arm of each `match` below is one op.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +55,7 @@ impl View {
                 dims.iter().map(|&d| s[d]).collect()
             }
             View::Reshape(to) => {
-                if numel(to) != numel(s) {
+                if check_numel(name, to)? != numel(s) {
                     return Err(Error::shape(
                         name,
                         format!(

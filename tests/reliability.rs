@@ -1,0 +1,68 @@
+//! Reproducers of issue 15's breaches: each returned a wrong `Ok`, panicked, aborted or
+//! crashed before, and must now return an `Err` (or the right value).
+
+use tapegrad::{ErrorKind, Tensor};
+
+const HUGE: usize = (1 << 63) + 3;
+
+#[test]
+fn element_counts_that_overflow_are_errors_not_wrong_tensors() {
+    let six = Tensor::<f32>::arange(0.0, 6.0, 1.0);
+    // Used to return Ok in release, and a later mm with its mirror segfaulted in the GEMM.
+    let e = six.try_reshape(&[2, HUGE]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Shape);
+    assert_eq!(e.op(), "reshape");
+    assert!(six.try_view(&[HUGE, 2]).is_err());
+    assert!(Tensor::<f32>::try_from_vec(vec![0.0; 6], &[HUGE, 2]).is_err());
+    // Used to return Ok with numel 0.
+    assert!(Tensor::<f32>::try_from_vec(vec![], &[1 << 32, 1 << 32]).is_err());
+    let scalar = Tensor::<f32>::scalar(1.0);
+    let e = scalar.try_broadcast_to(&[1 << 32, 1 << 32]).unwrap_err();
+    assert_eq!(e.op(), "broadcast_to");
+    // A zero dim does not hide an overflowing span of strides.
+    assert!(Tensor::<f32>::try_zeros(&[0, 1 << 62, 1 << 62]).is_err());
+    // Results whose element count would overflow, from valid operands.
+    let column = Tensor::<f32>::zeros(&[1, 1]).broadcast_to(&[1 << 40, 1]);
+    let row = Tensor::<f32>::zeros(&[1, 1]).broadcast_to(&[1, 1 << 40]);
+    assert_eq!(
+        column.try_matmul(&row).unwrap_err().kind(),
+        ErrorKind::Shape
+    );
+    assert_eq!(column.try_add(&row).unwrap_err().kind(), ErrorKind::Shape);
+}
+
+#[test]
+fn creation_with_absurd_sizes_is_an_error() {
+    assert_eq!(
+        Tensor::<f32>::try_zeros(&[usize::MAX, 2])
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "zeros: shape [{}, 2] has more elements than a tensor can hold (at most {})",
+            usize::MAX,
+            tapegrad::shape::MAX_NUMEL
+        )
+    );
+    assert!(Tensor::<i64>::try_ones(&[1 << 62, 4]).is_err());
+    assert!(Tensor::<bool>::try_full(&[HUGE], true).is_err());
+    // eye(1 << 32) returned an inconsistent tensor in release.
+    assert!(Tensor::<f32>::try_eye(1 << 32).is_err());
+    assert_eq!(
+        Tensor::<f64>::eye(3).to_vec(),
+        vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    );
+    // arange: 1e19 panicked with "capacity overflow", 1e30 silently gave an empty tensor.
+    assert!(Tensor::<f64>::try_arange(0.0, 1e19, 1.0).is_err());
+    let e = Tensor::<f64>::try_arange(0.0, 1e30, 1.0).unwrap_err();
+    assert_eq!(e.op(), "arange");
+}
+
+#[test]
+fn a_size_the_machine_cannot_hold_is_out_of_memory_not_an_abort() {
+    // 2^58 f64 elements (2 EiB) passes the element-count check but no allocator has it.
+    let e = Tensor::<f64>::try_zeros(&[1 << 29, 1 << 29]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::OutOfMemory);
+    assert_eq!(e.op(), "zeros");
+    let e = Tensor::<f32>::try_arange(0.0, 3e17, 1.0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::OutOfMemory);
+}
