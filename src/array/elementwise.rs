@@ -189,8 +189,7 @@ pub(crate) fn apply_inplace<T: Float>(dst: &Array<T>, src: &Array<T>, f: impl Fn
     };
     let (ld, lsrc) = (dst.layout(), src.layout());
     {
-        let mut guard_d = dst.write();
-        let guard_s = src.read();
+        let (mut guard_d, guard_s) = dst.write_reading(src);
         let (dd, ds): (&mut [T], &[T]) = (&mut guard_d, &guard_s);
         let n = ld.numel();
         if ld.is_contiguous() && lsrc.is_contiguous() && lsrc.shape == ld.shape {

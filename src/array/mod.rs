@@ -168,14 +168,43 @@ impl<T: Element> Array<T> {
     }
 
     /// Runs `f` on the buffers of `self` and `other`, both read-locked. A storage
-    /// read-locked twice by one thread may deadlock, so a shared one is locked once.
+    /// read-locked twice by one thread may deadlock, so a shared one is locked once; two
+    /// storages are locked in the global order (see [`Array::lock_order`]).
     pub(crate) fn read_with<R>(&self, other: &Array<T>, f: impl FnOnce(&[T], &[T]) -> R) -> R {
-        let mine = self.read();
         if self.same_storage(other) {
-            f(&mine, &mine)
-        } else {
-            f(&mine, &other.read())
+            let mine = self.read();
+            return f(&mine, &mine);
         }
+        let (mine, theirs) = if self.lock_order() < other.lock_order() {
+            let mine = self.read();
+            (mine, other.read())
+        } else {
+            let theirs = other.read();
+            (self.read(), theirs)
+        };
+        f(&mine, &theirs)
+    }
+
+    /// `self` write-locked and `source` read-locked, taken in the global order. The
+    /// caller makes sure they are different storages (a copy first, where they are not).
+    pub(crate) fn write_reading<'a>(
+        &'a self,
+        source: &'a Array<T>,
+    ) -> (RwLockWriteGuard<'a, Vec<T>>, RwLockReadGuard<'a, Vec<T>>) {
+        debug_assert!(!self.same_storage(source));
+        if self.lock_order() < source.lock_order() {
+            let written = self.write();
+            (written, source.read())
+        } else {
+            let read = source.read();
+            (self.write(), read)
+        }
+    }
+
+    /// Where this storage stands in the one order every thread takes two storage locks
+    /// in (its address), so two threads can never each hold the lock the other waits for.
+    fn lock_order(&self) -> usize {
+        Arc::as_ptr(&*self.storage) as usize
     }
 
     pub(crate) fn same_storage(&self, other: &Array<T>) -> bool {

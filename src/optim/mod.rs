@@ -143,9 +143,8 @@ fn update_in_place<T: Float>(
     );
     if p.is_contiguous() {
         {
-            let mut values = p.write();
+            let (mut values, grads) = p.write_reading(&g);
             let start = p.layout().offset;
-            let grads = g.read();
             let gs = g.layout().offset;
             update(&mut values[start..start + n], &grads[gs..gs + n]);
         }
@@ -154,8 +153,7 @@ fn update_in_place<T: Float>(
         // A strided parameter (a view): update a contiguous copy, then write it back.
         let copy = p.private_copy();
         {
-            let mut values = copy.write();
-            let grads = g.read();
+            let (mut values, grads) = copy.write_reading(&g);
             let gs = g.layout().offset;
             update(&mut values[..n], &grads[gs..gs + n]);
         }
