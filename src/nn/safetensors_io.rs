@@ -135,6 +135,55 @@ pub fn save<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>)
     write_atomically(path, &bytes)
 }
 
+/// A new file beside the target, created exclusively (`create_new`: it fails rather than
+/// open a file or follow a symlink already at that name) under a name no other save uses:
+/// the process id, a per-process counter and a random number. Concurrent saves, from
+/// threads or processes, each write their own file, and the last rename wins. (std's
+/// `create_new` is all the `tempfile` crate would do here, without its dependencies.)
+fn create_temporary(dir: &Path, file_name: &str) -> Result<(PathBuf, fs::File)> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut last_error = None;
+    for _ in 0..16 {
+        let unique = format!(
+            "{}-{}-{:016x}",
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            // std's hasher keys are random per process (and differ per call).
+            std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8)
+        );
+        let tmp = dir.join(format!(".{file_name}.{unique}.tmp"));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_error = Some(e),
+            Err(e) => return Err(io_error("save", &tmp, "cannot create", e)),
+        }
+    }
+    Err(io_error(
+        "save",
+        dir,
+        "cannot create a temporary file in",
+        last_error.unwrap_or_else(|| std::io::Error::other("no free name")),
+    ))
+}
+
+/// Reads the file at `path`, which must be a regular file (a directory, a FIFO or a
+/// device such as `/dev/zero` is refused before anything is read).
+fn read_regular_file(op: &'static str, path: &Path) -> Result<Vec<u8>> {
+    let metadata = fs::metadata(path).map_err(|e| io_error(op, path, "cannot read", e))?;
+    if !metadata.is_file() {
+        return Err(Error::new(
+            ErrorKind::Io,
+            op,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    fs::read(path).map_err(|e| io_error(op, path, "cannot read", e))
+}
+
 /// Writes `bytes` to a temporary sibling of `path`, syncs it, and renames it into place.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
@@ -148,14 +197,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
             format!("{} is not a file path", path.display()),
         )
     })?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
+    let (tmp, mut file) = create_temporary(&dir, &file_name.to_string_lossy())?;
     let written = (|| {
-        let mut file =
-            fs::File::create(&tmp).map_err(|e| io_error("save", &tmp, "cannot create", e))?;
         file.write_all(bytes)
             .map_err(|e| io_error("save", &tmp, "cannot write", e))?;
         file.sync_all()
@@ -198,7 +241,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn load<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let dtype = file_dtype::<T>();
-    let bytes = fs::read(path).map_err(|e| io_error("load", path, "cannot read", e))?;
+    let bytes = read_regular_file("load", path)?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| {
         Error::new(
             ErrorKind::Format,
@@ -440,7 +483,7 @@ pub fn save_tensors(tensors: &[(&str, DynTensor)], path: impl AsRef<Path>) -> Re
 /// ```
 pub fn load_tensors(path: impl AsRef<Path>) -> Result<Vec<(String, DynTensor)>> {
     let path = path.as_ref();
-    let bytes = fs::read(path).map_err(|e| io_error("load_tensors", path, "cannot read", e))?;
+    let bytes = read_regular_file("load_tensors", path)?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| {
         Error::new(
             ErrorKind::Format,
