@@ -148,7 +148,7 @@ fn should_refuse_what_pytorch_refuses() {
         (e.kind(), e.to_string().as_str()),
         (
             ErrorKind::Value,
-            "Sgd: invalid learning rate -0.1 (must be >= 0)"
+            "Sgd: invalid learning rate -0.1 (must be finite and >= 0)"
         )
     );
     let computed = &w * 2.0;
@@ -167,14 +167,41 @@ fn should_refuse_what_pytorch_refuses() {
     });
     let message = *panic.unwrap_err().downcast::<String>().unwrap();
     assert_eq!(message, "Adam: invalid beta2 1.0 (must be in [0, 1))");
-    let panic = std::panic::catch_unwind(move || {
-        let mut sgd = Sgd::new(vec![w], 0.1).nesterov(true);
-        sgd.step()
+    // Refused when configured, not at the first step (issue 15).
+    let panic = std::panic::catch_unwind({
+        let w = w.clone();
+        move || Sgd::new(vec![w], 0.1).nesterov(true)
     });
     let message = *panic.unwrap_err().downcast::<&str>().unwrap();
     assert_eq!(
         message,
-        "Sgd: nesterov momentum requires a momentum > 0 and zero dampening"
+        "Sgd: nesterov momentum requires a momentum > 0 and zero dampening (set the momentum before nesterov)"
+    );
+    let dampened = std::panic::catch_unwind({
+        let w = w.clone();
+        move || {
+            Sgd::new(vec![w], 0.1)
+                .momentum(0.9)
+                .nesterov(true)
+                .dampening(0.1)
+        }
+    });
+    assert!(dampened.is_err());
+    // An infinite or NaN rate is refused at construction and by set_lr, which keeps the old.
+    for bad in [f32::INFINITY, f32::NAN, -1.0] {
+        assert_eq!(
+            Adam::try_new(vec![w.clone()], bad).unwrap_err().kind(),
+            ErrorKind::Value
+        );
+    }
+    let mut adam = AdamW::new(vec![w.clone()], 0.1);
+    assert!(adam.try_set_lr(f32::NAN).is_err());
+    assert_eq!(adam.lr(), 0.1);
+    let mut sgd = Sgd::new(vec![w], 0.1);
+    let e = sgd.try_set_lr(f32::INFINITY).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Sgd: invalid learning rate inf (must be finite and >= 0)"
     );
 }
 

@@ -228,3 +228,56 @@ fn a_failed_save_leaves_no_temporary_file_and_load_reads_only_regular_files() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_run_missing_a_feed_changes_no_variable() {
+    use tapegrad::graph::{Graph, Session};
+    // The assign used to run before the missing placeholder was found.
+    let g = Graph::<f32>::new();
+    let w = g.variable("w", &Tensor::ones(&[2]));
+    let x = g.placeholder("x", &[2]);
+    let step = w.assign(&(&w * 2.0));
+    let loss = (&step * &x).sum();
+    let sess = Session::new(&g);
+    let e = sess.run(&[&loss], &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "run: missing feed for placeholder 'x' (shape [2])"
+    );
+    assert_eq!(g.variable_value(&w).unwrap().to_vec(), vec![1.0, 1.0]);
+}
+
+#[test]
+fn a_session_keeps_a_bounded_number_of_plans() {
+    use tapegrad::graph::{Graph, Session};
+    // 40,000 distinct fetch sets grew the plan cache by 11.7 MB; now the oldest plans go.
+    let g = Graph::<f32>::new();
+    let x = g.placeholder("x", &[1]);
+    let nodes: Vec<_> = (0..200).map(|i| &x * (i as f32)).collect();
+    let sess = Session::new(&g);
+    let one = Tensor::ones(&[1]);
+    for round in 0..3 {
+        for (i, n) in nodes.iter().enumerate() {
+            let out = sess.run(&[n], &[(&x, &one)]).unwrap();
+            assert_eq!(out[0].item(), i as f32, "round {round}");
+        }
+    }
+    assert!(
+        sess.cached_plans() <= 64,
+        "{} plans kept",
+        sess.cached_plans()
+    );
+}
+
+#[test]
+fn requires_grad_off_on_a_non_leaf_is_an_error_from_the_try_form() {
+    let w = Tensor::<f32>::ones(&[2]).requires_grad_(true);
+    let e = (&w * 2.0).try_requires_grad_(false).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Autograd);
+    assert!(w.try_requires_grad_(false).is_ok());
+    // t() of a 3-D tensor: a try form now.
+    assert_eq!(
+        Tensor::<f32>::zeros(&[1, 2, 3]).try_t().unwrap_err().op(),
+        "t"
+    );
+}

@@ -33,14 +33,26 @@ impl<T: Float> Tensor<T> {
     /// Panics when asked to turn tracking off on a non-leaf (use [`Tensor::detach`]).
     #[track_caller]
     pub fn requires_grad_(&self, on: bool) -> Tensor<T> {
+        or_panic(self.try_requires_grad_(on))
+    }
+
+    /// [`Tensor::requires_grad_`] returning an error for a non-leaf asked to stop.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// assert!((&w * 2.0).try_requires_grad_(false).is_err());
+    /// ```
+    pub fn try_requires_grad_(&self, on: bool) -> Result<Tensor<T>> {
         if self.0.grad_fn.is_some() && !on {
-            panic!(
-                "requires_grad_: you can only change requires_grad of leaf tensors; use detach() to get a \
-                 tensor that does not require grad"
-            );
+            return Err(Error::autograd(
+                "requires_grad_",
+                "you can only change requires_grad of leaf tensors; use detach() to get a tensor \
+                 that does not require grad",
+            ));
         }
         self.0.requires_grad.store(on, Ordering::Release);
-        self.clone()
+        Ok(self.clone())
     }
 
     /// Computes the gradient of this scalar with respect to every leaf that requires grad,

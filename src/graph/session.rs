@@ -18,8 +18,11 @@ pub struct Session<T: Float = f32> {
 }
 
 struct State<T: Float> {
-    /// The plan for each (fetches, fed nodes) key.
-    plans: HashMap<Vec<usize>, Plan>,
+    /// The plan for each (fetches, fed nodes) key, with when it was last used: at most
+    /// [`PLANS_KEPT`], the least recently used going first.
+    plans: HashMap<Vec<usize>, (Plan, u64)>,
+    /// Counts runs, to know which plan was used least recently.
+    runs: u64,
     /// One slot per node, reused across runs.
     values: Vec<Option<Array<T>>>,
     key: Vec<usize>,
@@ -35,6 +38,10 @@ struct Plan {
     release_after: Vec<SmallVec<[usize; 2]>>,
 }
 
+/// Plans kept per session. A training loop reuses one or two; a program that fetches
+/// ever new sets of nodes would otherwise grow the cache without end.
+const PLANS_KEPT: usize = 64;
+
 fn graph_error(message: String) -> Error {
     Error::new(ErrorKind::Graph, "run", message)
 }
@@ -46,6 +53,7 @@ impl<T: Float> Session<T> {
             graph: Arc::clone(&graph.inner),
             state: Mutex::new(State {
                 plans: HashMap::new(),
+                runs: 0,
                 values: Vec::new(),
                 key: Vec::new(),
             }),
@@ -98,16 +106,37 @@ impl<T: Float> Session<T> {
             }
         }
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let State { plans, values, key } = &mut *state;
+        let State {
+            plans,
+            runs,
+            values,
+            key,
+        } = &mut *state;
         key.clear();
         key.extend(fetches.iter().map(|n| n.id));
         key.push(usize::MAX);
         key.extend(feeds.iter().map(|(n, _)| n.id));
+        *runs += 1;
         if !plans.contains_key(key.as_slice()) {
-            let new_plan = plan(&nodes, fetches, feeds);
-            plans.insert(key.clone(), new_plan);
+            // Planning checks every feed a fetch needs, so a run that would fail does so
+            // before anything is evaluated (an `assign` included).
+            let new_plan = plan(&nodes, fetches, feeds)?;
+            if plans.len() >= PLANS_KEPT {
+                let oldest = plans
+                    .iter()
+                    .min_by_key(|(_, (_, used))| *used)
+                    .map(|(k, _)| k.clone());
+                if let Some(oldest) = oldest {
+                    plans.remove(&oldest);
+                }
+            }
+            plans.insert(key.clone(), (new_plan, *runs));
         }
-        let plan = &plans[key.as_slice()];
+        let (plan, used) = plans
+            .get_mut(key.as_slice())
+            .expect("the plan was just made");
+        *used = *runs;
+        let plan = &*plan;
         if values.len() < nodes.len() {
             values.resize_with(nodes.len(), || None);
         }
@@ -130,13 +159,33 @@ impl<T: Float> Session<T> {
     }
 }
 
+impl<T: Float> Session<T> {
+    /// How many run plans the session keeps (at most 64; the least recently used go).
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// let g = Graph::<f32>::new();
+    /// let c = g.constant(&tapegrad::Tensor::ones(&[1]));
+    /// let sess = Session::new(&g);
+    /// sess.run(&[&c], &[]).unwrap();
+    /// assert_eq!(sess.cached_plans(), 1);
+    /// ```
+    pub fn cached_plans(&self) -> usize {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .plans
+            .len()
+    }
+}
+
 /// The nodes the fetches need, in increasing id order, and when each value dies. A fed
 /// node is a source: what it is computed from is not needed.
 fn plan<T: Float>(
     nodes: &[super::NodeDef<T>],
     fetches: &[&Node<T>],
     feeds: &[(&Node<T>, &Tensor<T>)],
-) -> Plan {
+) -> Result<Plan> {
     let is_fed = |id: usize| feeds.iter().any(|(n, _)| n.id == id);
     let inputs_of = |id: usize| -> SmallVec<[usize; 2]> {
         match &nodes[id].kind {
@@ -154,6 +203,16 @@ fn plan<T: Float>(
         }
     }
     let order: Vec<usize> = (0..nodes.len()).filter(|&id| needed[id]).collect();
+    if let Some(name) = order.iter().find_map(|&id| match &nodes[id].kind {
+        Kind::Placeholder(name) if !is_fed(id) => Some((name, id)),
+        _ => None,
+    }) {
+        let (name, id) = name;
+        return Err(graph_error(format!(
+            "missing feed for placeholder '{name}' (shape {:?})",
+            nodes[id].shape.as_slice()
+        )));
+    }
     // The last step that reads each value; fetched values live to the end.
     let mut last_use = vec![None; nodes.len()];
     for (step, &id) in order.iter().enumerate() {
@@ -168,10 +227,10 @@ fn plan<T: Float>(
             release_after[step].push(id);
         }
     }
-    Plan {
+    Ok(Plan {
         order,
         release_after,
-    }
+    })
 }
 
 fn evaluate<T: Float>(

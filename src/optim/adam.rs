@@ -314,9 +314,18 @@ macro_rules! adam_builders {
                 self.0.lr
             }
 
-            /// Changes the learning rate for the following steps (for a schedule).
+            /// Changes the learning rate for the following steps (for a schedule). Panics
+            /// for a negative, NaN or infinite rate.
+            #[track_caller]
             pub fn set_lr(&mut self, lr: T) {
+                or_panic(self.try_set_lr(lr))
+            }
+
+            #[doc = concat!("[`", stringify!($ty), "::set_lr`] returning an error (and keeping the old rate) instead of panicking.")]
+            pub fn try_set_lr(&mut self, lr: T) -> Result<()> {
+                super::check_lr(self.0.name, lr)?;
                 self.0.lr = lr;
+                Ok(())
             }
 
             /// The parameters, in the order given.

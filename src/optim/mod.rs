@@ -60,14 +60,7 @@ impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
 /// that is not a leaf (its value is computed, so updating it is meaningless), and the same
 /// tensor twice (it would be stepped twice).
 fn check_params<T: Float>(op: &'static str, params: &[Tensor<T>], lr: T) -> Result<()> {
-    // Written so a NaN rate is refused too.
-    if lr.is_nan() || lr < T::zero() {
-        return Err(Error::new(
-            ErrorKind::Value,
-            op,
-            format!("invalid learning rate {} (must be >= 0)", shortest(lr)),
-        ));
-    }
+    check_lr(op, lr)?;
     for (i, p) in params.iter().enumerate() {
         if !p.is_leaf() {
             return Err(Error::autograd(
@@ -91,6 +84,23 @@ fn check_params<T: Float>(op: &'static str, params: &[Tensor<T>], lr: T) -> Resu
         }
     }
     Ok(())
+}
+
+/// A learning rate must be finite and not negative (NaN and infinity would turn every
+/// parameter into NaN at the first step).
+fn check_lr<T: Float>(op: &'static str, lr: T) -> Result<()> {
+    if lr.is_finite() && lr >= T::zero() {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::Value,
+            op,
+            format!(
+                "invalid learning rate {} (must be finite and >= 0)",
+                shortest(lr)
+            ),
+        ))
+    }
 }
 
 /// `zero_grad` of every optimizer: each parameter's gradient set to `None`.

@@ -62,25 +62,58 @@ impl<T: Float> Sgd<T> {
         })
     }
 
-    /// Momentum factor μ (default 0). Panics if negative.
+    /// Momentum factor μ (default 0). Panics if negative, or if `nesterov` is on and the
+    /// momentum is 0.
     #[track_caller]
     pub fn momentum(mut self, momentum: T) -> Self {
         check_range("Sgd", "momentum", momentum, momentum >= T::zero(), ">= 0");
         self.momentum = momentum;
+        self.check_nesterov();
         self
     }
 
-    /// Dampening τ for momentum (default 0).
+    /// Dampening τ for momentum (default 0). Panics if not finite, or if `nesterov` is on
+    /// and the dampening is not 0.
+    #[track_caller]
     pub fn dampening(mut self, dampening: T) -> Self {
+        check_range(
+            "Sgd",
+            "dampening",
+            dampening,
+            dampening.is_finite(),
+            "finite",
+        );
         self.dampening = dampening;
+        self.check_nesterov();
         self
     }
 
-    /// Nesterov momentum (default off); it needs a momentum > 0 and zero dampening, which
-    /// the first `step` checks (so the builder calls may come in any order).
+    /// Nesterov momentum (default off). It needs a momentum > 0 and zero dampening, as in
+    /// PyTorch: set the momentum first (`.momentum(0.9).nesterov(true)`); a configuration
+    /// without them panics here, when it is made, not at the first `step`.
+    ///
+    /// ```
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::zeros(&[2]).requires_grad_(true);
+    /// let _ok = Sgd::new(vec![w.clone()], 0.1).momentum(0.9).nesterov(true);
+    /// let refused = std::panic::catch_unwind(|| Sgd::new(vec![w], 0.1).nesterov(true));
+    /// assert!(refused.is_err());
+    /// ```
+    #[track_caller]
     pub fn nesterov(mut self, nesterov: bool) -> Self {
         self.nesterov = nesterov;
+        self.check_nesterov();
         self
+    }
+
+    #[track_caller]
+    fn check_nesterov(&self) {
+        assert!(
+            !self.nesterov || (self.momentum > T::zero() && self.dampening == T::zero()),
+            "Sgd: nesterov momentum requires a momentum > 0 and zero dampening (set the momentum \
+             before nesterov)"
+        );
     }
 
     /// L2 penalty λ added to the gradient (default 0). Panics if negative.
@@ -108,9 +141,26 @@ impl<T: Float> Sgd<T> {
         self.lr
     }
 
-    /// Changes the learning rate for the following steps (for a schedule).
+    /// Changes the learning rate for the following steps (for a schedule). Panics with
+    /// [`Sgd::try_set_lr`]'s error for a negative, NaN or infinite rate.
+    #[track_caller]
     pub fn set_lr(&mut self, lr: T) {
+        or_panic(self.try_set_lr(lr))
+    }
+
+    /// [`Sgd::set_lr`] returning an error (and keeping the old rate) instead of panicking.
+    ///
+    /// ```
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let mut sgd = Sgd::new(vec![Tensor::<f32>::zeros(&[1]).requires_grad_(true)], 0.1);
+    /// assert!(sgd.try_set_lr(f32::INFINITY).is_err());
+    /// assert_eq!(sgd.lr(), 0.1);
+    /// ```
+    pub fn try_set_lr(&mut self, lr: T) -> Result<()> {
+        super::check_lr("Sgd", lr)?;
         self.lr = lr;
+        Ok(())
     }
 
     /// The parameters, in the order given.
@@ -122,12 +172,6 @@ impl<T: Float> Sgd<T> {
 impl<T: Float> Optimizer<T> for Sgd<T> {
     #[track_caller]
     fn step(&mut self) {
-        if self.nesterov {
-            assert!(
-                self.momentum > T::zero() && self.dampening == T::zero(),
-                "Sgd: nesterov momentum requires a momentum > 0 and zero dampening"
-            );
-        }
         let (lr, mu, wd) = (self.lr, self.momentum, self.weight_decay);
         let one_minus_dampening = T::one() - self.dampening;
         for (param, buffer) in self.params.iter().zip(&mut self.momentum_buffers) {
