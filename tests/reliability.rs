@@ -281,3 +281,38 @@ fn requires_grad_off_on_a_non_leaf_is_an_error_from_the_try_form() {
         "t"
     );
 }
+
+#[test]
+fn cross_entropy_is_exact_with_masked_logits() {
+    use tapegrad::nn::functional::{cross_entropy_with, log_softmax, Reduction};
+    // >>> x = torch.tensor([[-inf, 0., 0.], [1., -inf, 2.], [-inf, -inf, -inf]], dtype=torch.float64, requires_grad=True)
+    // >>> l = F.cross_entropy(x, torch.tensor([1, 2, 0]), reduction='none')
+    // tensor([0.6931, 0.3133, nan])
+    // >>> l[:2].sum().backward(); x.grad[:2]
+    // tensor([[ 0.0000, -0.5000,  0.5000], [ 0.2689,  0.0000, -0.2689]])
+    let inf = f64::INFINITY;
+    let x = Tensor::<f64>::from_vec(
+        vec![-inf, 0.0, 0.0, 1.0, -inf, 2.0, -inf, -inf, -inf],
+        &[3, 3],
+    )
+    .requires_grad_(true);
+    let losses = cross_entropy_with(&x, &[1, 2, 0], Reduction::None);
+    let values = losses.to_vec();
+    assert!((values[0] - 2f64.ln()).abs() < 1e-15, "{values:?}");
+    assert!((values[1] - 0.31326168751822286).abs() < 1e-15, "{values:?}");
+    assert!(values[2].is_nan(), "an all-masked row is NaN, as in PyTorch");
+    losses.narrow(0, 0, 2).sum().backward();
+    let grad = x.grad().unwrap().to_vec();
+    let expected = [0.0, -0.5, 0.5, 0.2689414213699951, 0.0, -0.2689414213699951];
+    for (g, e) in grad[..6].iter().zip(expected) {
+        assert!((g - e).abs() < 1e-15, "{grad:?}");
+    }
+    // >>> y = F.log_softmax(torch.tensor([[-inf, 0., 0.]]), 1); y.sum().backward()
+    // y = [[-inf, -0.6931, -0.6931]], grad = [[1.0, -0.5, -0.5]]
+    let z = Tensor::<f64>::from_vec(vec![-inf, 0.0, 0.0], &[1, 3]).requires_grad_(true);
+    let y = log_softmax(&z, 1);
+    assert_eq!(y.to_vec()[0], -inf);
+    y.sum().backward();
+    let grad = z.grad().unwrap().to_vec();
+    assert!((grad[0] - 1.0).abs() < 1e-15 && (grad[1] + 0.5).abs() < 1e-15, "{grad:?}");
+}

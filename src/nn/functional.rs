@@ -11,7 +11,7 @@
 use crate::dim::{resolve_dim, Dim};
 use crate::element::Float;
 use crate::error::{or_panic, Error, Result};
-use crate::ops::{MaxDim, MseLoss};
+use crate::ops::{MaxDim, MseLoss, WherePositive};
 use crate::Tensor;
 
 /// How a loss reduces its per-element values, like PyTorch's `reduction=` argument.
@@ -169,14 +169,18 @@ fallible_fn! {
             ));
         }
         // Pick each row's target log-probability with a one-hot mask: a constant, so the
-        // gradient is `softmax - one_hot` per row, as for PyTorch's fused kernel.
+        // gradient is `softmax - one_hot` per row, as for PyTorch's fused kernel. A select,
+        // not a product: a masked logit (-inf, as attention masks make) has a log-probability
+        // of -inf, and -inf · 0 would be NaN.
         let mut one_hot = vec![T::zero(); target.len() * classes];
         for (row, &class) in target.iter().enumerate() {
             one_hot[row * classes + class] = T::one();
         }
         let one_hot = Tensor::from_vec(one_hot, input.shape());
         let dim = input.ndim() - 1;
-        let picked = (try_log_softmax(input, dim)? * one_hot).sum_dim(dim, false);
+        let log_probabilities = try_log_softmax(input, dim)?;
+        let picked = Tensor::apply(WherePositive.into(), &[&log_probabilities, &one_hot])?
+            .sum_dim(dim, false);
         Ok(reduction.apply(-picked))
     }
 

@@ -1,7 +1,7 @@
-//! Value-only ops that chain rules use. They are piecewise constant, so their own
-//! gradient is zero almost everywhere, and they are never recorded on a tape (the rules
-//! run them on arrays, or add them to a static graph as ordinary nodes).
+//! Selects and masks that chain rules (and a few composite functions) use. Piecewise
+//! constant in what they test, so that input has a zero gradient almost everywhere.
 
+use super::grad::sum_to;
 use super::{InputGrads, OpDef, Rule, Saves, Value};
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
@@ -10,6 +10,7 @@ use crate::shape::{check_dim, shape_of, Shape};
 use smallvec::smallvec;
 
 /// `a` where `b > 0`, else 0: a select, so an infinite `a` where `b <= 0` still gives 0.
+/// Linear in `a` (its gradient is the same select of `g`), piecewise constant in `b`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct WherePositive;
 
@@ -18,7 +19,7 @@ impl<T: Element> OpDef<T> for WherePositive {
         "where_positive"
     }
     fn saves(&self) -> Saves {
-        Saves::NOTHING
+        Saves::INPUTS
     }
     fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
         crate::shape::broadcast_shapes("where_positive", shapes[0], shapes[1])
@@ -35,11 +36,14 @@ impl<T: Element> OpDef<T> for WherePositive {
             }
         })
     }
-    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
     where
         T: Float,
     {
-        smallvec![None, None]
+        let da = rule
+            .need(0)
+            .then(|| sum_to(&V::apply(WherePositive, &[g, rule.x(1)]), rule.shape(0)));
+        smallvec![da, None]
     }
 }
 
