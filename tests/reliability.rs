@@ -299,8 +299,14 @@ fn cross_entropy_is_exact_with_masked_logits() {
     let losses = cross_entropy_with(&x, &[1, 2, 0], Reduction::None);
     let values = losses.to_vec();
     assert!((values[0] - 2f64.ln()).abs() < 1e-15, "{values:?}");
-    assert!((values[1] - 0.31326168751822286).abs() < 1e-15, "{values:?}");
-    assert!(values[2].is_nan(), "an all-masked row is NaN, as in PyTorch");
+    assert!(
+        (values[1] - 0.31326168751822286).abs() < 1e-15,
+        "{values:?}"
+    );
+    assert!(
+        values[2].is_nan(),
+        "an all-masked row is NaN, as in PyTorch"
+    );
     losses.narrow(0, 0, 2).sum().backward();
     let grad = x.grad().unwrap().to_vec();
     let expected = [0.0, -0.5, 0.5, 0.2689414213699951, 0.0, -0.2689414213699951];
@@ -314,5 +320,32 @@ fn cross_entropy_is_exact_with_masked_logits() {
     assert_eq!(y.to_vec()[0], -inf);
     y.sum().backward();
     let grad = z.grad().unwrap().to_vec();
-    assert!((grad[0] - 1.0).abs() < 1e-15 && (grad[1] + 0.5).abs() < 1e-15, "{grad:?}");
+    assert!(
+        (grad[0] - 1.0).abs() < 1e-15 && (grad[1] + 0.5).abs() < 1e-15,
+        "{grad:?}"
+    );
+}
+
+#[test]
+fn a_failing_backward_changes_no_gradient() {
+    let v = Tensor::<f64>::from_vec(vec![0.5, 1.0], &[2]).requires_grad_(true);
+    let w = Tensor::<f64>::from_vec(vec![1.0, 2.0], &[2]).requires_grad_(true);
+    let h = v.exp(); // saves its output
+    let loss = h.sum() + (&w * 2.0).sum();
+    // Changing the saved output makes backward fail at exp, after w's gradient (from a
+    // newer node) would already have been added.
+    tapegrad::no_grad(|| h.add_(&Tensor::ones(&[2])));
+    let e = loss.try_backward().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Autograd);
+    assert!(
+        w.grad().is_none(),
+        "w's gradient was accumulated before the error"
+    );
+    assert!(v.grad().is_none());
+    // The same graph without the in-place change: both gradients arrive.
+    let h = v.exp();
+    let loss = h.sum() + (&w * 2.0).sum();
+    loss.backward();
+    assert_eq!(w.grad().unwrap().to_vec(), vec![2.0, 2.0]);
+    assert_eq!(v.grad().unwrap().to_vec(), v.exp().to_vec());
 }

@@ -108,13 +108,10 @@ impl<T: Element> Node<T> {
 }
 
 impl<T: Float> Node<T> {
-    /// Runs this node's chain rule on the gradient of its output.
-    fn input_grads(
-        &self,
-        grad: &Array<T>,
-        retain_graph: bool,
-    ) -> Result<SmallVec<[Option<Array<T>>; 3]>> {
-        let mut saved = lock(&self.saved);
+    /// Runs this node's chain rule on the gradient of its output. The saved values stay
+    /// (see [`Node::free_saved`]).
+    fn input_grads(&self, grad: &Array<T>) -> Result<SmallVec<[Option<Array<T>>; 3]>> {
+        let saved = lock(&self.saved);
         let name = self.op.name();
         if saved.freed && self.op.saves() != Saves::NOTHING {
             return Err(Error::autograd(
@@ -155,12 +152,17 @@ impl<T: Float> Node<T> {
             needs: &needs,
         };
         let grads = self.op.input_grads(&rule, grad);
-        if !retain_graph {
-            saved.inputs.clear();
-            saved.output = None;
-            saved.freed = true;
-        }
         Ok(grads)
+    }
+}
+
+impl<T: Element> Node<T> {
+    /// Drops the values saved for backward (after a backward without `retain_graph`).
+    fn free_saved(&self) {
+        let mut saved = lock(&self.saved);
+        saved.inputs.clear();
+        saved.output = None;
+        saved.freed = true;
     }
 }
 
@@ -243,6 +245,9 @@ impl<T: Float> Ord for Pending<T> {
     }
 }
 
+/// Non-leaf tensors that asked for their gradient (`retain_grad`), with it.
+type Retained<T> = SmallVec<[(Arc<TensorImpl<T>>, Array<T>); 1]>;
+
 /// Backpropagates `grad` (the gradient of `root`) to every leaf that requires grad.
 pub(crate) fn backward<T: Float>(
     root: &Tensor<T>,
@@ -268,6 +273,13 @@ pub(crate) fn backward<T: Float>(
         node: Arc::clone(root_node),
         grad,
     });
+    // Nothing observable changes until every rule has run: an error (a saved value that
+    // was modified in place, a graph already freed) leaves every `.grad` and every saved
+    // value as it was. So leaves' gradients wait here (by node and input position), and
+    // the nodes walked are kept to free their saved values at the end.
+    let mut walked: SmallVec<[Arc<Node<T>>; 8]> = SmallVec::new();
+    let mut leaf_grads: SmallVec<[(usize, usize, Array<T>); 4]> = SmallVec::new();
+    let mut retained: Retained<T> = SmallVec::new();
     while let Some(Pending { node, mut grad }) = next.take().or_else(|| heap.pop()) {
         // Every consumer of `node` has a larger seq and has run: its gradient is complete.
         while heap.peek().is_some_and(|p| Arc::ptr_eq(&p.node, &node)) {
@@ -275,12 +287,12 @@ pub(crate) fn backward<T: Float>(
             grad = add_arrays(&grad, &more);
         }
         if let Some(target) = lock(&node.retained).as_ref().and_then(Weak::upgrade) {
-            accumulate_grad(&target, grad.clone());
+            retained.push((target, grad.clone()));
         }
-        let grads = node.input_grads(&grad, retain_graph)?;
-        for (edge, g) in node.inputs.iter().zip(grads) {
+        let grads = node.input_grads(&grad)?;
+        for (position, (edge, g)) in node.inputs.iter().zip(grads).enumerate() {
             match (edge, g) {
-                (Edge::Leaf(t), Some(g)) => accumulate_grad(&t.0, g),
+                (Edge::Leaf(_), Some(g)) => leaf_grads.push((walked.len(), position, g)),
                 (Edge::Node(n), Some(g)) => {
                     let pending = Pending {
                         node: Arc::clone(n),
@@ -295,6 +307,20 @@ pub(crate) fn backward<T: Float>(
                 }
                 _ => {}
             }
+        }
+        walked.push(node);
+    }
+    for (at, position, g) in leaf_grads {
+        if let Edge::Leaf(t) = &walked[at].inputs[position] {
+            accumulate_grad(&t.0, g);
+        }
+    }
+    for (target, g) in retained {
+        accumulate_grad(&target, g);
+    }
+    if !retain_graph {
+        for node in &walked {
+            node.free_saved();
         }
     }
     Ok(())
