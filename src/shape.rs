@@ -111,7 +111,7 @@ pub(crate) fn check_broadcast_to(op: &'static str, from: &[usize], to: &[usize])
             .zip(to.iter().rev())
             .all(|(&f, &t)| f == t || f == 1);
     if ok {
-        check_numel(op, to).map(|_| ())
+        Ok(())
     } else {
         Err(Error::shape(
             op,
@@ -151,6 +151,12 @@ pub(crate) fn matmul_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result
             op,
             format!("cannot multiply {a:?} by {b:?}: inner dimensions {k} and {k2} differ"),
         ));
+    }
+    if a.len() == 2 && b.len() == 2 {
+        // Plain matrices (most products): m·n is the only count to check.
+        let out = shape_of(&[m, n]);
+        check_numel(op, &out)?;
+        return Ok(out);
     }
     let mut out = broadcast_shapes(op, &a[..a.len() - 2], &b[..b.len() - 2])?;
     out.extend_from_slice(&[m, n]);

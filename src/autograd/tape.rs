@@ -108,10 +108,14 @@ impl<T: Element> Node<T> {
 }
 
 impl<T: Float> Node<T> {
-    /// Runs this node's chain rule on the gradient of its output. The saved values stay
-    /// (see [`Node::free_saved`]).
-    fn input_grads(&self, grad: &Array<T>) -> Result<SmallVec<[Option<Array<T>>; 3]>> {
-        let saved = lock(&self.saved);
+    /// Runs this node's chain rule on the gradient of its output, then frees the saved
+    /// values unless `retain_graph`.
+    fn input_grads(
+        &self,
+        grad: &Array<T>,
+        retain_graph: bool,
+    ) -> Result<SmallVec<[Option<Array<T>>; 3]>> {
+        let mut saved = lock(&self.saved);
         let name = self.op.name();
         if saved.freed && self.op.saves() != Saves::NOTHING {
             return Err(Error::autograd(
@@ -152,17 +156,12 @@ impl<T: Float> Node<T> {
             needs: &needs,
         };
         let grads = self.op.input_grads(&rule, grad);
+        if !retain_graph {
+            saved.inputs.clear();
+            saved.output = None;
+            saved.freed = true;
+        }
         Ok(grads)
-    }
-}
-
-impl<T: Element> Node<T> {
-    /// Drops the values saved for backward (after a backward without `retain_graph`).
-    fn free_saved(&self) {
-        let mut saved = lock(&self.saved);
-        saved.inputs.clear();
-        saved.output = None;
-        saved.freed = true;
     }
 }
 
@@ -273,10 +272,9 @@ pub(crate) fn backward<T: Float>(
         node: Arc::clone(root_node),
         grad,
     });
-    // Nothing observable changes until every rule has run: an error (a saved value that
-    // was modified in place, a graph already freed) leaves every `.grad` and every saved
-    // value as it was. So leaves' gradients wait here (by node and input position), and
-    // the nodes walked are kept to free their saved values at the end.
+    // No gradient is added anywhere until every rule has run: after an error (a saved
+    // value that was modified in place, a graph already freed) every `.grad` is as it
+    // was. So leaves' gradients wait here, by node (kept in `walked`) and input position.
     let mut walked: SmallVec<[Arc<Node<T>>; 8]> = SmallVec::new();
     let mut leaf_grads: SmallVec<[(usize, usize, Array<T>); 4]> = SmallVec::new();
     let mut retained: Retained<T> = SmallVec::new();
@@ -289,7 +287,7 @@ pub(crate) fn backward<T: Float>(
         if let Some(target) = lock(&node.retained).as_ref().and_then(Weak::upgrade) {
             retained.push((target, grad.clone()));
         }
-        let grads = node.input_grads(&grad)?;
+        let grads = node.input_grads(&grad, retain_graph)?;
         for (position, (edge, g)) in node.inputs.iter().zip(grads).enumerate() {
             match (edge, g) {
                 (Edge::Leaf(_), Some(g)) => leaf_grads.push((walked.len(), position, g)),
@@ -317,11 +315,6 @@ pub(crate) fn backward<T: Float>(
     }
     for (target, g) in retained {
         accumulate_grad(&target, g);
-    }
-    if !retain_graph {
-        for node in &walked {
-            node.free_saved();
-        }
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use super::{MatMul, Value, View};
 use crate::dim::{resolve_dim, resolve_insert_dim, resolve_shape, Dim, ShapeArg};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
-use crate::shape::shape_of;
+use crate::shape::{check_numel, shape_of};
 
 /// The same elements in `shape` (one `-1` inferred): a view when possible.
 pub(crate) fn reshape<T: Element, V: Value<T>, S: ShapeArg + ?Sized>(
@@ -29,6 +29,9 @@ pub(crate) fn broadcast_to<T: Element, V: Value<T>>(x: &V, shape: &[usize]) -> R
     if shape == x.dims() {
         return Ok(x.clone());
     }
+    // A shape from the user: its element count must fit (the chain rules only expand to
+    // shapes that tensors already have).
+    check_numel("broadcast_to", shape)?;
     x.try_view_op(View::Expand(shape_of(shape)))
 }
 
