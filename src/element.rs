@@ -65,6 +65,11 @@ impl Display for DType {
 
 mod sealed {
     /// Conversions between the primitive element types, with Rust's `as` semantics.
+    /// Private: no type outside tapegrad can implement `Element`.
+    ///
+    /// ```text
+    /// convert::<f32, i64>(-2.7) == -2   (through as_f64 / from_f64)
+    /// ```
     pub trait Sealed: Copy {
         fn as_f64(self) -> f64;
         fn as_i64(self) -> i64;

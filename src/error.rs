@@ -8,6 +8,13 @@
 use std::fmt;
 
 /// What kind of failure an [`Error`] reports.
+///
+/// ```
+/// use tapegrad::{ErrorKind, Tensor};
+/// let x: Tensor = Tensor::zeros(&[2, 3]);
+/// assert_eq!(x.try_sum_dim(5, false).unwrap_err().kind(), ErrorKind::Index);
+/// assert_eq!(x.try_reshape(&[4]).unwrap_err().kind(), ErrorKind::Shape);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -30,6 +37,14 @@ pub enum ErrorKind {
 }
 
 /// The crate's error: the failing op, what kind of failure, and a message with the shapes.
+///
+/// ```
+/// use tapegrad::Tensor;
+/// let a: Tensor = Tensor::zeros(&[2, 3]);
+/// let e = a.try_mm(&Tensor::zeros(&[4, 5])).unwrap_err();
+/// assert_eq!(e.op(), "mm");
+/// assert_eq!(e.to_string(), "mm: cannot multiply [2, 3] by [4, 5]: inner dimensions 3 and 4 differ");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,

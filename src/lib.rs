@@ -32,7 +32,12 @@
 //! ## The layers
 //!
 //! - `array` (internal): storage, strided layouts and the kernels. No autograd.
-//! - [`Tensor`]: a cheap-to-clone handle over an array, with the math API.
+//! - `ops` (internal): every op defined once — name, shape rule, kernel call, what it saves
+//!   and its chain rule — for the tape and the static graph alike (CONTRIBUTING.md has the
+//!   checklist for adding one).
+//! - [`Tensor`]: a cheap-to-clone handle over an array, with the math API. Its element type
+//!   is an [`Element`] (`f32`, `f64`, `i64`, `bool`); math and autograd need [`Float`].
+//!   Every `dim` argument is a [`Dim`]: a `usize`, or a negative index from the end.
 //! - [`autograd`]: the tape that records ops and walks them back.
 //! - [`nn`]: modules (`Linear`, `Sequential`, your own), losses, and safetensors files.
 //! - [`optim`]: `Sgd`, `Adam`, `AdamW`, following PyTorch's algorithms step for step.

@@ -16,6 +16,14 @@ use std::sync::Arc;
 
 /// A value in a [`Graph`]: a placeholder, constant, variable, or an op on other nodes.
 /// Cheap to clone.
+///
+/// ```
+/// use tapegrad::graph::Graph;
+/// let g = Graph::<f32>::new();
+/// let x = g.placeholder("x", &[64, 4]);
+/// let y = x.matmul(&g.placeholder("w", &[4, 2])).relu();
+/// assert_eq!(y.shape(), &[64, 2]); // known while the graph is built
+/// ```
 pub struct Node<T: Float = f32> {
     pub(crate) graph: Arc<GraphInner<T>>,
     pub(crate) id: usize,
@@ -79,6 +87,11 @@ impl<T: Float> Node<T> {
     }
 
     /// The shape, known when the node was built.
+    ///
+    /// ```
+    /// let g = tapegrad::graph::Graph::<f64>::new();
+    /// assert_eq!(g.placeholder("x", &[3, 1]).sum_dim(-1, false).shape(), &[3]);
+    /// ```
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }

@@ -12,6 +12,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// Runs a [`Graph`], like `tf.Session`: `run(fetches, feeds)` evaluates what the fetches
 /// need — nothing more — and returns their values. The order of evaluation for a given
 /// set of fetches and fed nodes is worked out once and kept.
+///
+/// ```
+/// use tapegrad::graph::{Graph, Session};
+/// use tapegrad::Tensor;
+/// let g = Graph::<f32>::new();
+/// let x = g.placeholder("x", &[2]);
+/// let sess = Session::new(&g);
+/// assert!(sess.run(&[&x.exp()], &[]).is_err()); // x was not fed
+/// let out = sess.run(&[&(&x * 2.0)], &[(&x, &Tensor::ones(&[2]))]).unwrap();
+/// assert_eq!(out[0].to_vec(), vec![2.0, 2.0]);
+/// ```
 pub struct Session<T: Float = f32> {
     graph: Arc<GraphInner<T>>,
     state: Mutex<State<T>>,
@@ -48,6 +59,14 @@ fn graph_error(message: String) -> Error {
 
 impl<T: Float> Session<T> {
     /// A session for `graph` (it sees nodes added later too).
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// let g = Graph::<f32>::new();
+    /// let sess = Session::new(&g);
+    /// let c = g.constant(&tapegrad::Tensor::ones(&[1])); // added after the session
+    /// assert_eq!(sess.run(&[&c], &[]).unwrap()[0].item(), 1.0);
+    /// ```
     pub fn new(graph: &Graph<T>) -> Self {
         Session {
             graph: Arc::clone(&graph.inner),
