@@ -57,6 +57,12 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     /// Builds an error of `kind` raised by `op`.
+    ///
+    /// ```
+    /// use tapegrad::{Error, ErrorKind};
+    /// let e = Error::new(ErrorKind::Value, "my_layer", "p must be in [0, 1)");
+    /// assert_eq!(e.to_string(), "my_layer: p must be in [0, 1)");
+    /// ```
     pub fn new(kind: ErrorKind, op: &'static str, message: impl Into<String>) -> Self {
         Error {
             kind,
@@ -78,16 +84,33 @@ impl Error {
     }
 
     /// The kind of failure.
+    ///
+    /// ```
+    /// use tapegrad::{ErrorKind, Tensor};
+    /// let e = Tensor::<f32>::zeros(&[2]).try_reshape(&[3]).unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::Shape);
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
 
     /// The name of the op that failed, e.g. `"mm"`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::<f32>::zeros(&[2]).try_item().unwrap_err().op(), "item");
+    /// ```
     pub fn op(&self) -> &'static str {
         self.op
     }
 
     /// The message after the op name.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let e = Tensor::<f32>::zeros(&[2]).try_reshape(&[3]).unwrap_err();
+    /// assert_eq!(e.message(), "cannot reshape [2] (2 elements) to [3] (3 elements)");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }

@@ -97,18 +97,39 @@ impl<T: Float> Node<T> {
     }
 
     /// The number of dims.
+    ///
+    /// ```
+    /// let g = tapegrad::graph::Graph::<f32>::new();
+    /// assert_eq!(g.placeholder("x", &[2, 3]).ndim(), 2);
+    /// ```
     pub fn ndim(&self) -> usize {
         self.shape.len()
     }
 
     /// A node that, when run, stores `value` into this variable and evaluates to it (like
     /// `tf.assign`). Panics if this is not a variable or the shapes differ.
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f32>::new();
+    /// let w = g.variable("w", &Tensor::zeros(&[1]));
+    /// let step = w.assign(&(&w + 1.0));
+    /// Session::new(&g).run(&[&step], &[]).unwrap();
+    /// assert_eq!(g.variable_value(&w).unwrap().item(), 1.0);
+    /// ```
     #[track_caller]
     pub fn assign(&self, value: &Node<T>) -> Node<T> {
         or_panic(self.try_assign(value))
     }
 
     /// [`Node::assign`] returning an error instead of panicking.
+    ///
+    /// ```
+    /// let g = tapegrad::graph::Graph::<f32>::new();
+    /// let x = g.placeholder("x", &[1]);
+    /// assert!(x.try_assign(&x).is_err()); // only a variable can be assigned to
+    /// ```
     pub fn try_assign(&self, value: &Node<T>) -> Result<Node<T>> {
         if !Arc::ptr_eq(&self.graph, &value.graph) {
             return Err(Error::new(

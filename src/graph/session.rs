@@ -84,6 +84,15 @@ impl<T: Float> Session<T> {
     /// graph, a feed whose shape differs from its node's, or a placeholder that a fetch
     /// needs and nobody fed. (A feed of another float type cannot compile: `Session<T>`
     /// takes `Tensor<T>`.)
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f32>::new();
+    /// let x = g.placeholder("x", &[2]);
+    /// let out = Session::new(&g).run(&[&x.sum()], &[(&x, &Tensor::from_vec(vec![1.0, 2.0], &[2]))]).unwrap();
+    /// assert_eq!(out[0].item(), 3.0);
+    /// ```
     pub fn run(
         &self,
         fetches: &[&Node<T>],

@@ -31,7 +31,19 @@ activation! {
     /// ```
     Relu => relu;
     /// The logistic function as a layer, like `nn.Sigmoid()`.
+    ///
+    /// ```
+    /// use tapegrad::nn::{Module, Sigmoid};
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Module::<f32>::forward(&Sigmoid, &Tensor::zeros(&[1])).item(), 0.5);
+    /// ```
     Sigmoid => sigmoid;
     /// Hyperbolic tangent as a layer, like `nn.Tanh()`.
+    ///
+    /// ```
+    /// use tapegrad::nn::{Module, Tanh};
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Module::<f64>::forward(&Tanh, &Tensor::zeros(&[1])).item(), 0.0);
+    /// ```
     Tanh => tanh;
 }

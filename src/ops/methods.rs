@@ -158,6 +158,11 @@ macro_rules! view_methods {
             }
 
             /// The shape, like `shape()` (candle's name).
+            ///
+            /// ```
+            /// use tapegrad::Tensor;
+            /// assert_eq!(Tensor::<f32>::zeros(&[2, 3]).dims(), &[2, 3]);
+            /// ```
             pub fn dims(&self) -> &[usize] {
                 <Self as $crate::ops::Value<T>>::dims(self)
             }
@@ -172,21 +177,46 @@ macro_rules! float_methods {
     ($ty:ident, $indices:ty) => {
         impl<T: $crate::Float> $ty<T> {
             /// Elementwise `self + other` with broadcasting; also `&a + &b`.
+            ///
+            /// ```
+            /// use tapegrad::Tensor;
+            /// let a: Tensor = Tensor::ones(&[2, 3]);
+            /// assert_eq!(a.try_add(&Tensor::ones(&[3])).unwrap().to_vec(), vec![2.0; 6]);
+            /// assert!(a.try_add(&Tensor::ones(&[2])).is_err());
+            /// ```
             pub fn try_add(&self, other: &$ty<T>) -> $crate::Result<$ty<T>> {
                 $crate::ops::Value::try_apply($crate::ops::Add.into(), &[self, other])
             }
 
             /// Elementwise `self - other` with broadcasting; also `&a - &b`.
+            ///
+            /// ```
+            /// use tapegrad::Tensor;
+            /// let a: Tensor = Tensor::ones(&[2]);
+            /// assert_eq!(a.try_sub(&a).unwrap().to_vec(), vec![0.0, 0.0]);
+            /// ```
             pub fn try_sub(&self, other: &$ty<T>) -> $crate::Result<$ty<T>> {
                 $crate::ops::Value::try_apply($crate::ops::Sub.into(), &[self, other])
             }
 
             /// Elementwise `self * other` with broadcasting; also `&a * &b`.
+            ///
+            /// ```
+            /// use tapegrad::Tensor;
+            /// let a: Tensor = Tensor::from_vec(vec![2.0, 3.0], &[2]);
+            /// assert_eq!(a.try_mul(&a).unwrap().to_vec(), vec![4.0, 9.0]);
+            /// ```
             pub fn try_mul(&self, other: &$ty<T>) -> $crate::Result<$ty<T>> {
                 $crate::ops::Value::try_apply($crate::ops::Mul.into(), &[self, other])
             }
 
             /// Elementwise `self / other` with broadcasting; also `&a / &b`.
+            ///
+            /// ```
+            /// use tapegrad::Tensor;
+            /// let a: Tensor = Tensor::from_vec(vec![2.0, 3.0], &[2]);
+            /// assert_eq!(a.try_div(&a).unwrap().to_vec(), vec![1.0, 1.0]);
+            /// ```
             pub fn try_div(&self, other: &$ty<T>) -> $crate::Result<$ty<T>> {
                 $crate::ops::Value::try_apply($crate::ops::Div.into(), &[self, other])
             }

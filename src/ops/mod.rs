@@ -136,35 +136,39 @@ pub(crate) type InputGrads<V> = SmallVec<[Option<V>; 3]>;
 
 impl<V> Rule<'_, V> {
     /// Saved input `i`.
-    pub fn x(&self, i: usize) -> &V {
+    pub(crate) fn x(&self, i: usize) -> &V {
         self.inputs[i]
             .as_ref()
             .expect("backward: the op's `saves` does not save its inputs")
     }
 
     /// The saved output.
-    pub fn y(&self) -> &V {
+    pub(crate) fn y(&self) -> &V {
         self.output
             .expect("backward: the op's `saves` does not save its output")
     }
 
     /// The shape of input `i`.
-    pub fn shape(&self, i: usize) -> &Shape {
+    pub(crate) fn shape(&self, i: usize) -> &Shape {
         &self.shapes[i]
     }
 
     /// Whether input `i` needs a gradient.
-    pub fn need(&self, i: usize) -> bool {
+    pub(crate) fn need(&self, i: usize) -> bool {
         self.needs.get(i).copied().unwrap_or(false)
     }
 
     /// The gradients of a one-input op: `grad()` if the input needs one.
-    pub fn one(&self, grad: impl FnOnce() -> V) -> InputGrads<V> {
+    pub(crate) fn one(&self, grad: impl FnOnce() -> V) -> InputGrads<V> {
         smallvec::smallvec![self.need(0).then(grad)]
     }
 
     /// The gradients of a two-input op.
-    pub fn two(&self, first: impl FnOnce() -> V, second: impl FnOnce() -> V) -> InputGrads<V> {
+    pub(crate) fn two(
+        &self,
+        first: impl FnOnce() -> V,
+        second: impl FnOnce() -> V,
+    ) -> InputGrads<V> {
         smallvec::smallvec![self.need(0).then(first), self.need(1).then(second)]
     }
 }
@@ -175,28 +179,28 @@ pub(crate) mod grad {
     use crate::element::Float;
     use crate::shape::{shape_of, Shape};
 
-    pub fn mul<T: Float, V: Value<T>>(a: &V, b: &V) -> V {
+    pub(crate) fn mul<T: Float, V: Value<T>>(a: &V, b: &V) -> V {
         V::apply(Mul, &[a, b])
     }
 
-    pub fn div<T: Float, V: Value<T>>(a: &V, b: &V) -> V {
+    pub(crate) fn div<T: Float, V: Value<T>>(a: &V, b: &V) -> V {
         V::apply(super::Div, &[a, b])
     }
 
-    pub fn scale<T: Float, V: Value<T>>(a: &V, c: T) -> V {
+    pub(crate) fn scale<T: Float, V: Value<T>>(a: &V, c: T) -> V {
         V::apply(MulScalar(c), &[a])
     }
 
-    pub fn neg<T: Float, V: Value<T>>(a: &V) -> V {
+    pub(crate) fn neg<T: Float, V: Value<T>>(a: &V) -> V {
         V::apply(Neg, &[a])
     }
 
-    pub fn apply1<T: Float, V: Value<T>>(op: impl Into<Op<T>>, a: &V) -> V {
+    pub(crate) fn apply1<T: Float, V: Value<T>>(op: impl Into<Op<T>>, a: &V) -> V {
         V::apply(op, &[a])
     }
 
     /// `a` broadcast to `to` (itself if it has that shape).
-    pub fn expand<T: Float, V: Value<T>>(a: &V, to: &[usize]) -> V {
+    pub(crate) fn expand<T: Float, V: Value<T>>(a: &V, to: &[usize]) -> V {
         if a.dims() == to {
             a.clone()
         } else {
@@ -205,7 +209,7 @@ pub(crate) mod grad {
     }
 
     /// `a` summed down to `to`, undoing a broadcast (itself if it has that shape).
-    pub fn sum_to<T: Float, V: Value<T>>(a: &V, to: &Shape) -> V {
+    pub(crate) fn sum_to<T: Float, V: Value<T>>(a: &V, to: &Shape) -> V {
         if a.dims() == to.as_slice() {
             a.clone()
         } else {
@@ -215,7 +219,7 @@ pub(crate) mod grad {
 
     /// A reduced gradient with its dim put back as size 1 (so it broadcasts against the
     /// input of shape `input`).
-    pub fn unsqueeze_reduced<T: Float, V: Value<T>>(
+    pub(crate) fn unsqueeze_reduced<T: Float, V: Value<T>>(
         g: &V,
         input: &Shape,
         dim: usize,
@@ -231,13 +235,13 @@ pub(crate) mod grad {
     }
 
     /// Swaps the last two dims (the matrix dims of a batched operand).
-    pub fn matrix_transpose<T: Float, V: Value<T>>(a: &V) -> V {
+    pub(crate) fn matrix_transpose<T: Float, V: Value<T>>(a: &V) -> V {
         let nd = a.dims().len();
         V::apply(View::Transpose(nd - 2, nd - 1), &[a])
     }
 
     /// `n` as `T`.
-    pub fn count<T: Float>(n: usize) -> T {
+    pub(crate) fn count<T: Float>(n: usize) -> T {
         T::from(n).unwrap_or_else(T::nan)
     }
 }

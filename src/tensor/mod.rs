@@ -81,26 +81,53 @@ impl<T: Element> Tensor<T> {
     }
 
     /// The shape, e.g. `[64, 4]`; `[]` for a scalar.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::<f32>::zeros(&[64, 4]).shape(), &[64, 4]);
+    /// ```
     pub fn shape(&self) -> &[usize] {
         self.array().shape()
     }
 
     /// The number of dims (0 for a scalar).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!((Tensor::<f32>::scalar(1.0).ndim(), Tensor::<f32>::zeros(&[2, 3]).ndim()), (0, 2));
+    /// ```
     pub fn ndim(&self) -> usize {
         self.array().ndim()
     }
 
     /// The number of elements.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::<i64>::zeros(&[2, 3]).numel(), 6);
+    /// ```
     pub fn numel(&self) -> usize {
         self.array().numel()
     }
 
     /// The strides of each dim, in elements (a view's strides are not row-major).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x: Tensor = Tensor::zeros(&[2, 3]);
+    /// assert_eq!((x.strides(), x.t().strides()), (&[3, 1][..], &[1, 3][..]));
+    /// ```
     pub fn strides(&self) -> &[usize] {
         &self.array().layout().strides
     }
 
     /// True if the elements are stored densely in row-major order.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x: Tensor = Tensor::zeros(&[2, 3]);
+    /// assert!(x.is_contiguous() && !x.t().is_contiguous());
+    /// ```
     pub fn is_contiguous(&self) -> bool {
         self.array().is_contiguous()
     }
@@ -117,12 +144,22 @@ impl<T: Element> Tensor<T> {
     }
 
     /// The single value of a one-element tensor. Panics otherwise (see [`Tensor::try_item`]).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::<f32>::ones(&[1, 1]).item(), 1.0);
+    /// ```
     #[track_caller]
     pub fn item(&self) -> T {
         or_panic(self.try_item())
     }
 
     /// The single value of a one-element tensor, or an error naming the shape.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert!(Tensor::<f32>::ones(&[2]).try_item().is_err());
+    /// ```
     pub fn try_item(&self) -> Result<T> {
         if self.numel() != 1 {
             return Err(Error::shape(
@@ -148,12 +185,23 @@ impl<T: Element> Tensor<T> {
     }
 
     /// The device the data lives on.
+    ///
+    /// ```
+    /// use tapegrad::{Device, Tensor};
+    /// assert_eq!(Tensor::<f32>::zeros(&[1]).device(), Device::Cpu);
+    /// ```
     pub fn device(&self) -> Device {
         self.0.device
     }
 
     /// This tensor on `device`, like `tensor.to(device)`. Today every device is the CPU, so
     /// this returns the same handle (autograd history included).
+    ///
+    /// ```
+    /// use tapegrad::{Device, Tensor};
+    /// let x: Tensor = Tensor::ones(&[2]);
+    /// assert_eq!(x.to_device(Device::Cpu).to_vec(), vec![1.0, 1.0]);
+    /// ```
     pub fn to_device(&self, device: Device) -> Tensor<T> {
         match device {
             Device::Cpu => self.clone(),
