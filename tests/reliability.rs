@@ -440,3 +440,62 @@ mod shapes_fuzz {
         }
     }
 }
+
+mod safetensors_fuzz {
+    //! PyTorch-written files with random bytes changed, or cut short: loading returns `Ok`
+    //! or `Err`, never panics, and an `Err` leaves the model as it was.
+
+    use super::proptest_config::config;
+    use proptest::prelude::*;
+    use tapegrad::nn::{self, Linear, Module, Relu, Sequential};
+
+    fn model() -> Sequential {
+        // The fixture's architecture (tests/fixtures/pytorch_reference.py).
+        Sequential::new()
+            .add(Linear::new(4, 3))
+            .add(Relu)
+            .add(Linear::new(3, 2))
+    }
+
+    fn values(m: &Sequential) -> Vec<Vec<f32>> {
+        m.parameters().iter().map(|p| p.to_vec()).collect()
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn mutated_files_load_or_fail_cleanly(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in prop::option::of(any::<prop::sample::Index>()),
+        ) {
+            let mut bytes = std::fs::read(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/torch_mlp_f32.safetensors"
+            ))
+            .unwrap();
+            for (at, byte) in &edits {
+                let i = at.index(bytes.len());
+                bytes[i] = *byte;
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut.index(bytes.len()));
+            }
+            let path = std::env::temp_dir().join(format!(
+                "tapegrad-fuzz-{}-{:?}.safetensors",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            std::fs::write(&path, &bytes).unwrap();
+            let m = model();
+            let before = values(&m);
+            let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| nn::load(&m, &path)));
+            let any = std::panic::catch_unwind(|| nn::load_tensors(&path).map(|t| t.len()));
+            std::fs::remove_file(&path).ok();
+            prop_assert!(loaded.is_ok() && any.is_ok(), "a corrupted file made load panic");
+            if loaded.unwrap().is_err() {
+                prop_assert_eq!(values(&m), before, "a failed load changed the model");
+            }
+        }
+    }
+}
