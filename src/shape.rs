@@ -8,6 +8,11 @@ pub type Shape = SmallVec<[usize; 4]>;
 
 /// Number of elements of a tensor of `shape` (1 for a scalar, 0 if any dim is 0). For a
 /// shape that a tensor has; a shape from outside goes through [`check_numel`] first.
+///
+/// ```
+/// assert_eq!(tapegrad::shape::numel(&[2, 3, 4]), 24);
+/// assert_eq!(tapegrad::shape::numel(&[]), 1);
+/// ```
 pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }
@@ -43,6 +48,10 @@ pub fn check_numel(op: &'static str, shape: &[usize]) -> Result<usize> {
 }
 
 /// Row-major (C order) strides of a contiguous tensor of `shape`.
+///
+/// ```
+/// assert_eq!(tapegrad::shape::contiguous_strides(&[2, 3, 4]).as_slice(), &[12, 4, 1]);
+/// ```
 pub fn contiguous_strides(shape: &[usize]) -> Shape {
     let mut strides = shape_of(shape);
     let mut step = 1;
@@ -68,6 +77,12 @@ pub(crate) fn shape_of(dims: &[usize]) -> Shape {
 
 /// The shape two operands broadcast to, by NumPy/PyTorch rules: align the shapes on the
 /// right; each pair of dims must be equal or one of them 1.
+///
+/// ```
+/// use tapegrad::shape::broadcast_shapes;
+/// assert_eq!(broadcast_shapes("add", &[64, 1], &[2]).unwrap().as_slice(), &[64, 2]);
+/// assert!(broadcast_shapes("add", &[2, 3], &[4]).is_err());
+/// ```
 pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Shape> {
     if a == b {
         return Ok(shape_of(a));

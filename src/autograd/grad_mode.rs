@@ -8,6 +8,12 @@ thread_local! {
 }
 
 /// True unless the current thread is inside [`no_grad`] or holds a [`NoGradGuard`].
+///
+/// ```
+/// use tapegrad::{autograd::is_grad_enabled, no_grad};
+/// assert!(is_grad_enabled());
+/// assert!(!no_grad(is_grad_enabled));
+/// ```
 pub fn is_grad_enabled() -> bool {
     GRAD_ENABLED.with(Cell::get)
 }
@@ -46,6 +52,16 @@ pub fn no_grad_guard() -> NoGradGuard {
 
 /// Restores the previous recording state when dropped. Not `Send`: the state it restores
 /// belongs to the thread that made it.
+///
+/// ```
+/// use tapegrad::{no_grad_guard, Tensor};
+/// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+/// {
+///     let _guard = no_grad_guard();
+///     assert!(!(&w * 2.0).requires_grad());
+/// }
+/// assert!((&w * 2.0).requires_grad());
+/// ```
 #[must_use = "recording resumes as soon as the guard is dropped"]
 pub struct NoGradGuard {
     previous: bool,

@@ -5,6 +5,12 @@ use crate::tensor::Tensor;
 use std::fmt;
 
 /// Step and tolerances for [`gradcheck`]; the defaults are PyTorch's.
+///
+/// ```
+/// use tapegrad::autograd::GradcheckOptions;
+/// let strict = GradcheckOptions { atol: 1e-8, ..GradcheckOptions::default() };
+/// assert!(strict.atol < GradcheckOptions::default().atol);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GradcheckOptions {
     /// Finite-difference step.
@@ -26,6 +32,14 @@ impl Default for GradcheckOptions {
 }
 
 /// The outcome of [`gradcheck`], naming the worst element.
+///
+/// ```
+/// use tapegrad::autograd::{gradcheck, GradcheckOptions};
+/// use tapegrad::Tensor;
+/// let x = Tensor::<f64>::from_vec(vec![0.5, -1.0], &[2]);
+/// let report = gradcheck(|v| v[0].tanh().sum(), &[x], GradcheckOptions::default());
+/// assert!(report.passed, "{report}");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradcheckReport {
     /// True if every element was within tolerance.

@@ -15,6 +15,14 @@ use crate::ops::{MaxDim, MseLoss, WherePositive};
 use crate::Tensor;
 
 /// How a loss reduces its per-element values, like PyTorch's `reduction=` argument.
+///
+/// ```
+/// use tapegrad::nn::functional::{mse_loss_with, Reduction};
+/// use tapegrad::Tensor;
+/// let (a, b): (Tensor, Tensor) = (Tensor::ones(&[2]), Tensor::zeros(&[2]));
+/// assert_eq!(mse_loss_with(&a, &b, Reduction::Sum).item(), 2.0);
+/// assert_eq!(mse_loss_with(&a, &b, Reduction::None).shape(), &[2]);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Reduction {
     /// The mean over all elements (PyTorch's default).

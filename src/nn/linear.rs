@@ -31,11 +31,23 @@ impl<T: Float> Linear<T> {
     /// A layer from `in_features` to `out_features` with a bias, initialised like PyTorch:
     /// weight and bias both drawn from U(-1/√in, 1/√in) by the seeded generator
     /// ([`manual_seed`](crate::manual_seed)).
+    ///
+    /// ```
+    /// use tapegrad::nn::Linear;
+    /// let layer: Linear = Linear::new(4, 2);
+    /// assert_eq!((layer.weight().shape(), layer.bias().unwrap().shape()), (&[2, 4][..], &[2][..]));
+    /// ```
     pub fn new(in_features: usize, out_features: usize) -> Self {
         Linear::with_bias(in_features, out_features, true)
     }
 
     /// As [`Linear::new`], with a bias only if `bias` (PyTorch's `bias=False` leaves it out).
+    ///
+    /// ```
+    /// use tapegrad::nn::Linear;
+    /// let layer: Linear = Linear::with_bias(4, 2, false);
+    /// assert!(layer.bias().is_none());
+    /// ```
     pub fn with_bias(in_features: usize, out_features: usize, bias: bool) -> Self {
         // PyTorch: kaiming_uniform_(a=√5) on the weight, which comes to U(-1/√in, 1/√in),
         // and the same bound for the bias. With no inputs the bound is 0.
@@ -53,12 +65,27 @@ impl<T: Float> Linear<T> {
 
     /// A layer with the given weight `[out, in]` and optional bias `[out]`. They become
     /// parameters: `requires_grad` is turned on. Panics on shapes that do not fit.
+    ///
+    /// ```
+    /// use tapegrad::nn::Linear;
+    /// use tapegrad::{nn::Module, Tensor};
+    /// let w: Tensor = Tensor::from_vec(vec![0.5, 0.5], &[1, 2]);
+    /// let layer = Linear::from_weights(w, None);
+    /// assert_eq!(layer.forward(&Tensor::ones(&[1, 2])).item(), 1.0);
+    /// ```
     #[track_caller]
     pub fn from_weights(weight: Tensor<T>, bias: Option<Tensor<T>>) -> Self {
         or_panic(Linear::try_from_weights(weight, bias))
     }
 
     /// [`Linear::from_weights`] returning an error for shapes that do not fit.
+    ///
+    /// ```
+    /// use tapegrad::nn::Linear;
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::zeros(&[2, 3]);
+    /// assert!(Linear::try_from_weights(w, Some(Tensor::zeros(&[3]))).is_err()); // bias must be [2]
+    /// ```
     pub fn try_from_weights(weight: Tensor<T>, bias: Option<Tensor<T>>) -> Result<Self> {
         let &[out_features, _] = weight.shape() else {
             return Err(Error::shape(
@@ -88,26 +115,54 @@ impl<T: Float> Linear<T> {
     }
 
     /// The weight, `[out_features, in_features]`.
+    ///
+    /// ```
+    /// use tapegrad::nn::Linear;
+    /// assert!(Linear::<f32>::new(4, 2).weight().requires_grad());
+    /// ```
     pub fn weight(&self) -> &Tensor<T> {
         &self.weight
     }
 
     /// The bias, `[out_features]`, if the layer has one.
+    ///
+    /// ```
+    /// use tapegrad::nn::Linear;
+    /// assert_eq!(Linear::<f32>::new(4, 2).bias().unwrap().shape(), &[2]);
+    /// ```
     pub fn bias(&self) -> Option<&Tensor<T>> {
         self.bias.as_ref()
     }
 
     /// The number of input features.
+    ///
+    /// ```
+    /// use tapegrad::nn::Linear;
+    /// assert_eq!(Linear::<f32>::new(4, 2).in_features(), 4);
+    /// ```
     pub fn in_features(&self) -> usize {
         self.weight.shape()[1]
     }
 
     /// The number of output features.
+    ///
+    /// ```
+    /// use tapegrad::nn::Linear;
+    /// assert_eq!(Linear::<f32>::new(4, 2).out_features(), 2);
+    /// ```
     pub fn out_features(&self) -> usize {
         self.weight.shape()[0]
     }
 
     /// [`Module::forward`] returning an error when `x`'s last dim is not `in_features`.
+    ///
+    /// ```
+    /// use tapegrad::nn::Linear;
+    /// use tapegrad::Tensor;
+    /// let layer: Linear = Linear::new(4, 2);
+    /// assert_eq!(layer.try_forward(&Tensor::ones(&[8, 4])).unwrap().shape(), &[8, 2]);
+    /// assert!(layer.try_forward(&Tensor::ones(&[8, 3])).is_err());
+    /// ```
     pub fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
         if x.shape().last() != Some(&self.in_features()) {
             return Err(Error::shape(

@@ -12,6 +12,13 @@ use crate::Tensor;
 ///
 /// The trait is object safe: [`Sequential`](crate::nn::Sequential) holds its children as
 /// `Box<dyn Module<T>>`.
+///
+/// ```
+/// use tapegrad::nn::{Linear, Module};
+/// let layer: Linear = Linear::new(4, 2);
+/// let names: Vec<String> = layer.named_parameters().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["weight", "bias"]);
+/// ```
 pub trait Module<T: Float = f32> {
     /// Runs the module on `x`, recording the ops on the tape like any tensor math.
     fn forward(&self, x: &Tensor<T>) -> Tensor<T>;
@@ -81,17 +88,38 @@ impl<T: Float> Default for Params<T> {
 
 impl<T: Float> Params<T> {
     /// An empty list.
+    ///
+    /// ```
+    /// use tapegrad::nn::Params;
+    /// let none: Vec<(String, tapegrad::Tensor)> = Params::new().into();
+    /// assert!(none.is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Adds a tensor the module owns directly, under `name` (PyTorch's `nn.Parameter`).
+    ///
+    /// ```
+    /// use tapegrad::nn::Params;
+    /// use tapegrad::Tensor;
+    /// let scale: Tensor = Tensor::ones(&[3]).requires_grad_(true);
+    /// let named: Vec<(String, Tensor)> = Params::new().tensor("scale", &scale).into();
+    /// assert_eq!(named[0].0, "scale");
+    /// ```
     pub fn tensor(mut self, name: &str, tensor: &Tensor<T>) -> Self {
         self.0.push((name.to_string(), tensor.clone()));
         self
     }
 
     /// Adds every parameter of the child module `name`, as `"name.<its name>"`.
+    ///
+    /// ```
+    /// use tapegrad::nn::{Linear, Params};
+    /// use tapegrad::Tensor;
+    /// let named: Vec<(String, Tensor)> = Params::new().module("head", &Linear::new(3, 1)).into();
+    /// assert_eq!(named[1].0, "head.bias");
+    /// ```
     pub fn module(mut self, name: &str, module: &(impl Module<T> + ?Sized)) -> Self {
         for (child, tensor) in module.named_parameters() {
             self.0.push((format!("{name}.{child}"), tensor));

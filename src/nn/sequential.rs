@@ -31,11 +31,23 @@ impl<T: Float> Default for Sequential<T> {
 
 impl<T: Float> Sequential<T> {
     /// An empty sequence (its forward returns the input unchanged).
+    ///
+    /// ```
+    /// use tapegrad::nn::{Linear, Relu, Sequential};
+    /// let empty: Sequential = Sequential::new();
+    /// assert!(empty.is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Appends `module`; it will be named by its index.
+    ///
+    /// ```
+    /// use tapegrad::nn::{Linear, Relu, Sequential};
+    /// let mlp: Sequential = Sequential::new().add(Linear::new(4, 8)).add(Relu).add(Linear::new(8, 2));
+    /// assert_eq!(mlp.len(), 3);
+    /// ```
     #[allow(clippy::should_implement_trait)] // API.md fixes the name, after PyTorch's `add_module`
     pub fn add(mut self, module: impl Module<T> + 'static) -> Self {
         self.children.push(Box::new(module));
@@ -43,16 +55,34 @@ impl<T: Float> Sequential<T> {
     }
 
     /// The number of children.
+    ///
+    /// ```
+    /// use tapegrad::nn::{Linear, Relu, Sequential};
+    /// assert_eq!(Sequential::<f32>::new().add(Relu).len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         self.children.len()
     }
 
     /// True if there are no children.
+    ///
+    /// ```
+    /// use tapegrad::nn::{Linear, Relu, Sequential};
+    /// assert!(!Sequential::<f32>::new().add(Relu).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.children.is_empty()
     }
 
     /// The child at `index`, like `model[index]` in PyTorch.
+    ///
+    /// ```
+    /// use tapegrad::nn::{Linear, Relu, Sequential};
+    /// use tapegrad::nn::Module;
+    /// let net: Sequential = Sequential::new().add(Linear::new(4, 2));
+    /// assert_eq!(net.get(0).unwrap().parameters().len(), 2);
+    /// assert!(net.get(1).is_none());
+    /// ```
     pub fn get(&self, index: usize) -> Option<&dyn Module<T>> {
         self.children.get(index).map(|m| &**m)
     }

@@ -238,6 +238,14 @@ fn lerp<T: Float>(a: T, b: T, w: T, small_weight: bool) -> T {
 macro_rules! adam_builders {
     ($ty:ident, $decay:expr, $weight_decay:literal, $defaults:literal) => {
         impl<T: Float> $ty<T> {
+            ///
+            /// ```
+            /// use tapegrad::optim::Adam;
+            /// use tapegrad::Tensor;
+            /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+            /// let adam = Adam::new(vec![w], 1e-3);
+            /// assert_eq!(adam.lr(), 1e-3);
+            /// ```
             #[doc = concat!(stringify!($ty), " over `params` with learning rate `lr`, betas (0.9, 0.999), eps 1e-8 and ", $defaults, ".")]
             #[doc = concat!("Panics with [`", stringify!($ty), "::try_new`]'s error for a negative `lr`, a non-leaf tensor, or the same tensor twice.")]
             #[track_caller]
@@ -245,6 +253,13 @@ macro_rules! adam_builders {
                 or_panic($ty::try_new(params, lr))
             }
 
+            ///
+            /// ```
+            /// use tapegrad::optim::Adam;
+            /// use tapegrad::Tensor;
+            /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+            /// assert!(Adam::try_new(vec![w], f32::NAN).is_err());
+            /// ```
             #[doc = concat!("[`", stringify!($ty), "::new`] returning an error instead of panicking.")]
             pub fn try_new(params: Vec<Tensor<T>>, lr: T) -> Result<Self> {
                 let weight_decay = T::from($weight_decay).unwrap_or_else(T::nan);
@@ -253,6 +268,13 @@ macro_rules! adam_builders {
 
             /// Coefficients β1, β2 of the running averages of the gradient and its square
             /// (default 0.9, 0.999). Panics unless both are in `[0, 1)`.
+            ///
+            /// ```
+            /// use tapegrad::optim::Adam;
+            /// use tapegrad::Tensor;
+            /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+            /// let _adam = Adam::new(vec![w], 1e-3).betas(0.8, 0.99);
+            /// ```
             #[track_caller]
             pub fn betas(mut self, beta1: T, beta2: T) -> Self {
                 let name = self.0.name;
@@ -275,6 +297,13 @@ macro_rules! adam_builders {
             }
 
             /// The term added to the denominator (default 1e-8). Panics if negative.
+            ///
+            /// ```
+            /// use tapegrad::optim::Adam;
+            /// use tapegrad::Tensor;
+            /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+            /// let _adam = Adam::new(vec![w], 1e-3).eps(1e-6);
+            /// ```
             #[track_caller]
             pub fn eps(mut self, eps: T) -> Self {
                 check_range(self.0.name, "eps", eps, eps >= T::zero(), ">= 0");
@@ -283,6 +312,13 @@ macro_rules! adam_builders {
             }
 
             /// The weight decay λ. Panics if negative.
+            ///
+            /// ```
+            /// use tapegrad::optim::Adam;
+            /// use tapegrad::Tensor;
+            /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+            /// let _adam = Adam::new(vec![w], 1e-3).weight_decay(1e-2);
+            /// ```
             #[track_caller]
             pub fn weight_decay(mut self, weight_decay: T) -> Self {
                 check_range(
@@ -298,29 +334,67 @@ macro_rules! adam_builders {
 
             /// The AMSGrad variant: divide by the running maximum of the second moment
             /// (default off).
+            ///
+            /// ```
+            /// use tapegrad::optim::Adam;
+            /// use tapegrad::Tensor;
+            /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+            /// let _adam = Adam::new(vec![w], 1e-3).amsgrad(true);
+            /// ```
             pub fn amsgrad(mut self, amsgrad: bool) -> Self {
                 self.0.amsgrad = amsgrad;
                 self
             }
 
             /// Ascend instead of descend (default off).
+            ///
+            /// ```
+            /// use tapegrad::optim::Adam;
+            /// use tapegrad::Tensor;
+            /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+            /// let _adam = Adam::new(vec![w], 1e-3).maximize(true);
+            /// ```
             pub fn maximize(mut self, maximize: bool) -> Self {
                 self.0.maximize = maximize;
                 self
             }
 
             /// The learning rate.
+            ///
+            /// ```
+            /// use tapegrad::optim::Adam;
+            /// use tapegrad::Tensor;
+            /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+            /// assert_eq!(Adam::new(vec![w], 0.5).lr(), 0.5);
+            /// ```
             pub fn lr(&self) -> T {
                 self.0.lr
             }
 
             /// Changes the learning rate for the following steps (for a schedule). Panics
             /// for a negative, NaN or infinite rate.
+            ///
+            /// ```
+            /// use tapegrad::optim::Adam;
+            /// use tapegrad::Tensor;
+            /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+            /// let mut adam = Adam::new(vec![w], 0.5);
+            /// adam.set_lr(0.25);
+            /// assert_eq!(adam.lr(), 0.25);
+            /// ```
             #[track_caller]
             pub fn set_lr(&mut self, lr: T) {
                 or_panic(self.try_set_lr(lr))
             }
 
+            ///
+            /// ```
+            /// use tapegrad::optim::Adam;
+            /// use tapegrad::Tensor;
+            /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+            /// let mut adam = Adam::new(vec![w], 0.5);
+            /// assert!(adam.try_set_lr(-1.0).is_err());
+            /// ```
             #[doc = concat!("[`", stringify!($ty), "::set_lr`] returning an error (and keeping the old rate) instead of panicking.")]
             pub fn try_set_lr(&mut self, lr: T) -> Result<()> {
                 super::check_lr(self.0.name, lr)?;
@@ -329,6 +403,13 @@ macro_rules! adam_builders {
             }
 
             /// The parameters, in the order given.
+            ///
+            /// ```
+            /// use tapegrad::optim::Adam;
+            /// use tapegrad::Tensor;
+            /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+            /// assert_eq!(Adam::new(vec![w], 0.5).params().len(), 1);
+            /// ```
             pub fn params(&self) -> &[Tensor<T>] {
                 &self.0.params
             }
@@ -374,6 +455,16 @@ adam_builders!(Adam, Decay::L2, 0.0, "no weight decay");
 /// AdamW, like `torch.optim.AdamW`: Adam with decoupled weight decay. Instead of adding λθ
 /// to the gradient, each step first shrinks the parameter, `θ ← θ(1 - γλ)`, then takes the
 /// Adam step without any decay. The default weight decay is 0.01, as in PyTorch.
+///
+/// ```
+/// use tapegrad::optim::{AdamW, Optimizer};
+/// use tapegrad::Tensor;
+/// let w: Tensor = Tensor::ones(&[1]).requires_grad_(true);
+/// let mut opt = AdamW::new(vec![w.clone()], 0.1);
+/// (&w * 0.0).sum().backward(); // a zero gradient: only the decay acts
+/// opt.step();
+/// assert!((w.item() - (1.0 - 0.1 * 0.01)).abs() < 1e-6);
+/// ```
 #[derive(Debug)]
 pub struct AdamW<T: Float = f32>(AdamCore<T>);
 

@@ -36,6 +36,17 @@ use crate::Tensor;
 
 /// Updates parameters from their gradients, like a `torch.optim.Optimizer`. Object safe,
 /// so a training loop can take `&mut dyn Optimizer`.
+///
+/// ```
+/// use tapegrad::optim::{Adam, Optimizer, Sgd};
+/// use tapegrad::Tensor;
+/// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+/// let mut optimizers: Vec<Box<dyn Optimizer>> =
+///     vec![Box::new(Sgd::new(vec![w.clone()], 0.1)), Box::new(Adam::new(vec![w.clone()], 0.1))];
+/// (&w * &w).sum().backward();
+/// optimizers[0].step(); // w -= 0.1 * 2w
+/// assert_eq!(w.to_vec(), vec![0.8, 0.8]);
+/// ```
 pub trait Optimizer<T: Float = f32> {
     /// One update of every parameter that has a gradient; parameters without one (not
     /// reached by the last backward) are skipped, as in PyTorch.

@@ -42,12 +42,27 @@ impl<T: Float> Sgd<T> {
     /// Plain SGD over `params` with learning rate `lr`; the builder methods add the rest.
     /// Panics with [`Sgd::try_new`]'s error for a negative `lr`, a non-leaf tensor, or the
     /// same tensor twice.
+    ///
+    /// ```
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// let sgd = Sgd::new(vec![w], 0.1);
+    /// assert_eq!(sgd.lr(), 0.1);
+    /// ```
     #[track_caller]
     pub fn new(params: Vec<Tensor<T>>, lr: T) -> Self {
         or_panic(Sgd::try_new(params, lr))
     }
 
     /// [`Sgd::new`] returning an error instead of panicking.
+    ///
+    /// ```
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// assert!(Sgd::try_new(vec![w], -1.0).is_err());
+    /// ```
     pub fn try_new(params: Vec<Tensor<T>>, lr: T) -> Result<Self> {
         check_params("Sgd", &params, lr)?;
         Ok(Sgd {
@@ -64,6 +79,13 @@ impl<T: Float> Sgd<T> {
 
     /// Momentum factor μ (default 0). Panics if negative, or if `nesterov` is on and the
     /// momentum is 0.
+    ///
+    /// ```
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// let _sgd = Sgd::new(vec![w], 0.1).momentum(0.9);
+    /// ```
     #[track_caller]
     pub fn momentum(mut self, momentum: T) -> Self {
         check_range("Sgd", "momentum", momentum, momentum >= T::zero(), ">= 0");
@@ -74,6 +96,13 @@ impl<T: Float> Sgd<T> {
 
     /// Dampening τ for momentum (default 0). Panics if not finite, or if `nesterov` is on
     /// and the dampening is not 0.
+    ///
+    /// ```
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// let _sgd = Sgd::new(vec![w], 0.1).momentum(0.9).dampening(0.1);
+    /// ```
     #[track_caller]
     pub fn dampening(mut self, dampening: T) -> Self {
         check_range(
@@ -117,6 +146,13 @@ impl<T: Float> Sgd<T> {
     }
 
     /// L2 penalty λ added to the gradient (default 0). Panics if negative.
+    ///
+    /// ```
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// let _sgd = Sgd::new(vec![w], 0.1).weight_decay(1e-4);
+    /// ```
     #[track_caller]
     pub fn weight_decay(mut self, weight_decay: T) -> Self {
         check_range(
@@ -131,18 +167,44 @@ impl<T: Float> Sgd<T> {
     }
 
     /// Ascend instead of descend (default off).
+    ///
+    /// ```
+    /// use tapegrad::optim::{Optimizer, Sgd};
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[1]).requires_grad_(true);
+    /// let mut sgd = Sgd::new(vec![w.clone()], 0.5).maximize(true);
+    /// w.sum().backward();
+    /// sgd.step();
+    /// assert_eq!(w.item(), 1.5); // climbed the gradient
+    /// ```
     pub fn maximize(mut self, maximize: bool) -> Self {
         self.maximize = maximize;
         self
     }
 
     /// The learning rate.
+    ///
+    /// ```
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// assert_eq!(Sgd::new(vec![w], 0.25).lr(), 0.25);
+    /// ```
     pub fn lr(&self) -> T {
         self.lr
     }
 
     /// Changes the learning rate for the following steps (for a schedule). Panics with
     /// [`Sgd::try_set_lr`]'s error for a negative, NaN or infinite rate.
+    ///
+    /// ```
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// let mut sgd = Sgd::new(vec![w], 0.1);
+    /// sgd.set_lr(0.05);
+    /// assert_eq!(sgd.lr(), 0.05);
+    /// ```
     #[track_caller]
     pub fn set_lr(&mut self, lr: T) {
         or_panic(self.try_set_lr(lr))
@@ -164,6 +226,13 @@ impl<T: Float> Sgd<T> {
     }
 
     /// The parameters, in the order given.
+    ///
+    /// ```
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// assert_eq!(Sgd::new(vec![w], 0.1).params().len(), 1);
+    /// ```
     pub fn params(&self) -> &[Tensor<T>] {
         &self.params
     }

@@ -46,6 +46,12 @@ impl<T: Element> Tensor<T> {
     }
 
     /// A 0-dim tensor holding `value` (shape `[]`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let s = Tensor::<f64>::scalar(2.5);
+    /// assert_eq!((s.shape(), s.item()), (&[][..], 2.5));
+    /// ```
     pub fn scalar(value: T) -> Tensor<T> {
         Tensor::from_array(Array::scalar(value))
     }
@@ -120,11 +126,23 @@ impl<T: Element> Tensor<T> {
     }
 
     /// Zeros of the same shape as `self`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x: Tensor = Tensor::ones(&[2, 3]);
+    /// assert_eq!(x.zeros_like().to_vec(), vec![0.0; 6]);
+    /// ```
     pub fn zeros_like(&self) -> Tensor<T> {
         Tensor::zeros(self.shape())
     }
 
     /// Ones of the same shape as `self`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::<i64>::zeros(&[2]);
+    /// assert_eq!(x.ones_like().to_vec(), vec![1, 1]);
+    /// ```
     pub fn ones_like(&self) -> Tensor<T> {
         Tensor::ones(self.shape())
     }
@@ -219,6 +237,11 @@ impl<T: Float> Tensor<T> {
     }
 
     /// The `n x n` identity matrix.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::<f32>::eye(2).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
+    /// ```
     #[track_caller]
     pub fn eye(n: usize) -> Tensor<T> {
         or_panic(Tensor::try_eye(n))
@@ -247,6 +270,14 @@ impl<T: Float> Tensor<T> {
 
     /// Samples from the standard normal N(0, 1), from the generator seeded by
     /// [`manual_seed`](crate::manual_seed).
+    ///
+    /// ```
+    /// use tapegrad::{manual_seed, Tensor};
+    /// manual_seed(0);
+    /// let a: Tensor = Tensor::randn(&[3]);
+    /// manual_seed(0);
+    /// assert_eq!(Tensor::<f32>::randn(&[3]).to_vec(), a.to_vec()); // the same seed, the same numbers
+    /// ```
     #[track_caller]
     pub fn randn(shape: &[usize]) -> Tensor<T> {
         let count = or_panic(check_numel("randn", shape));
@@ -265,11 +296,23 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Samples from the uniform distribution on [0, 1), from the seeded generator.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let u: Tensor = Tensor::rand(&[100]);
+    /// assert!(u.to_vec().iter().all(|&v| (0.0..1.0).contains(&v)));
+    /// ```
     pub fn rand(shape: &[usize]) -> Tensor<T> {
         Tensor::rand_uniform(shape, T::zero(), T::one())
     }
 
     /// Samples from the uniform distribution on [low, high), from the seeded generator.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let u = Tensor::<f64>::rand_uniform(&[100], -2.0, 2.0);
+    /// assert!(u.to_vec().iter().all(|&v| (-2.0..2.0).contains(&v)));
+    /// ```
     #[track_caller]
     pub fn rand_uniform(shape: &[usize], low: T, high: T) -> Tensor<T> {
         let count = or_panic(check_numel("rand_uniform", shape));

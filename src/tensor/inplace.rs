@@ -47,12 +47,26 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Sets every element to `value` in place, under the same rules as [`Tensor::sub_`].
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x: Tensor = Tensor::zeros(&[2]);
+    /// x.fill_(3.0);
+    /// assert_eq!(x.to_vec(), vec![3.0, 3.0]);
+    /// ```
     #[track_caller]
     pub fn fill_(&self, value: T) {
         or_panic(self.try_fill_(value))
     }
 
     /// [`Tensor::fill_`] returning an error instead of panicking.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::zeros(&[2]).requires_grad_(true);
+    /// assert!(w.try_fill_(1.0).is_err()); // a leaf that requires grad: only under no_grad
+    /// assert!(tapegrad::no_grad(|| w.try_fill_(1.0)).is_ok());
+    /// ```
     pub fn try_fill_(&self, value: T) -> Result<()> {
         self.check_inplace("fill_", None)?;
         array::apply_inplace_scalar(self.array(), |_| value);
@@ -60,6 +74,13 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Sets every element to zero in place.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x: Tensor = Tensor::ones(&[2]);
+    /// x.zero_();
+    /// assert_eq!(x.to_vec(), vec![0.0, 0.0]);
+    /// ```
     #[track_caller]
     pub fn zero_(&self) {
         self.fill_(T::zero())
