@@ -6,7 +6,7 @@ use super::Tensor;
 use crate::array::{self, Array};
 use crate::dim::{resolve_dim, resolve_shape, Dim, ShapeArg};
 use crate::element::{convert, DType, Element, Float};
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::operators::fallible;
 use crate::ops::methods::{float_methods, view_methods};
 use crate::ops::{compose, MaxDim, OpDef};
@@ -25,11 +25,7 @@ impl<T: Float> Tensor<T> {
         /// assert_eq!(x.argmax_dim(-1, false).to_vec(), vec![1, 2]);
         /// ```
         argmax_dim / try_argmax_dim (&self, dim: impl Dim, keepdim: bool) -> Tensor<i64> {
-            let dim = resolve_dim("argmax_dim", dim, self.shape())?;
-            // The same checks (an empty dim has no max) and the same error as max_dim.
-            OpDef::<T>::output_shape(&MaxDim { dim, keepdim }, &[self.shape()])
-                .map_err(|e| Error::new(e.kind(), "argmax_dim", e.message()))?;
-            Ok(Tensor::from_array(array::argmax_dim(self.array(), dim, keepdim)))
+            self.index_of_max("argmax_dim", dim, keepdim, false)
         }
     }
 
@@ -43,12 +39,7 @@ impl<T: Float> Tensor<T> {
         /// assert_eq!(x.argmin_dim(1, false).to_vec(), vec![1, 1]);
         /// ```
         argmin_dim / try_argmin_dim (&self, dim: impl Dim, keepdim: bool) -> Tensor<i64> {
-            let dim = resolve_dim("argmin_dim", dim, self.shape())?;
-            OpDef::<T>::output_shape(&MaxDim { dim, keepdim }, &[self.shape()])
-                .map_err(|e| Error::new(e.kind(), "argmin_dim", e.message()))?;
-            // The first max of -x is the first min of x, and NaN stays NaN.
-            let negated = array::map(self.array(), |p| -p);
-            Ok(Tensor::from_array(array::argmax_dim(&negated, dim, keepdim)))
+            self.index_of_max("argmin_dim", dim, keepdim, true)
         }
     }
 
@@ -81,6 +72,28 @@ impl<T: Float> Tensor<T> {
             flat.try_argmin_dim(0, false)
                 .map_err(|e| Error::new(e.kind(), "argmin", format!("{} (shape {:?})", e.message(), self.shape())))
         }
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// The index of the max along `dim` (of the min if `negate`: the first max of -x is
+    /// the first min of x, and NaN stays NaN), with max_dim's checks and errors named `op`.
+    fn index_of_max(
+        &self,
+        op: &'static str,
+        dim: impl Dim,
+        keepdim: bool,
+        negate: bool,
+    ) -> Result<Tensor<i64>> {
+        let dim = resolve_dim(op, dim, self.shape())?;
+        OpDef::<T>::output_shape(&MaxDim { dim, keepdim }, &[self.shape()])
+            .map_err(|e| Error::new(e.kind(), op, e.message()))?;
+        let indices = if negate {
+            array::argmax_dim(&array::map(self.array(), |p| -p), dim, keepdim)
+        } else {
+            array::argmax_dim(self.array(), dim, keepdim)
+        };
+        Ok(Tensor::from_array(indices))
     }
 }
 
