@@ -44,6 +44,16 @@ pub(crate) fn resolve_dim(op: &'static str, dim: impl Dim, shape: &[usize]) -> R
     wrap(op, dim, shape, shape.len())
 }
 
+/// `dim` of a reduction, with PyTorch's leniency for a 0-d value: there `0` and `-1` name
+/// the value itself (the caller reduces nothing).
+pub(crate) fn resolve_reduce_dim(
+    op: &'static str,
+    dim: impl Dim,
+    shape: &[usize],
+) -> Result<usize> {
+    wrap(op, dim, shape, shape.len().max(1))
+}
+
 /// `dim` as a position at which a new dim can be inserted (`0..=ndim`, or negative from
 /// the end: `-1` appends), as `unsqueeze` takes it.
 pub(crate) fn resolve_insert_dim(
@@ -181,3 +191,148 @@ mod tests {
         );
     }
 }
+
+/// One entry of an [`IndexOp::i`] index: a position (the dim is removed) or a range (kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[doc(hidden)]
+pub enum IndexItem {
+    /// `3`: that element; the dim disappears, like `x[3]`.
+    At(usize),
+    /// `a..b`, `a..`, `..b`, `..`, `a..=b`: a window of the dim (its end `None` for "to the end").
+    Range(usize, Option<usize>),
+}
+
+/// What [`IndexOp::i`] takes: a `usize`, a range of `usize`, `..`, or a tuple of them (one
+/// per leading dim), like candle's and tch's `i`.
+///
+/// ```
+/// use tapegrad::Tensor;
+/// let x: Tensor = Tensor::arange(0.0, 24.0, 1.0).reshape(&[2, 3, 4]);
+/// assert_eq!(x.i(1).shape(), &[3, 4]);
+/// assert_eq!(x.i((.., 1..3)).shape(), &[2, 2, 4]);
+/// assert_eq!(x.i((.., 1..3, 2)).to_vec(), vec![6.0, 10.0, 18.0, 22.0]);
+/// assert_eq!(x.i((0, ..=1, 3..)).to_vec(), vec![3.0, 7.0]);
+/// ```
+pub trait TensorIndex {
+    /// The entries, one per leading dim.
+    fn items(&self) -> SmallVec<[IndexItem; 4]>;
+}
+
+/// One entry of a [`TensorIndex`] tuple.
+pub trait TensorIndexItem {
+    /// The entry.
+    fn item(&self) -> IndexItem;
+}
+
+impl TensorIndexItem for usize {
+    fn item(&self) -> IndexItem {
+        IndexItem::At(*self)
+    }
+}
+impl TensorIndexItem for std::ops::Range<usize> {
+    fn item(&self) -> IndexItem {
+        IndexItem::Range(self.start, Some(self.end))
+    }
+}
+impl TensorIndexItem for std::ops::RangeFrom<usize> {
+    fn item(&self) -> IndexItem {
+        IndexItem::Range(self.start, None)
+    }
+}
+impl TensorIndexItem for std::ops::RangeTo<usize> {
+    fn item(&self) -> IndexItem {
+        IndexItem::Range(0, Some(self.end))
+    }
+}
+impl TensorIndexItem for std::ops::RangeFull {
+    fn item(&self) -> IndexItem {
+        IndexItem::Range(0, None)
+    }
+}
+impl TensorIndexItem for std::ops::RangeInclusive<usize> {
+    fn item(&self) -> IndexItem {
+        IndexItem::Range(*self.start(), self.end().checked_add(1))
+    }
+}
+impl TensorIndexItem for std::ops::RangeToInclusive<usize> {
+    fn item(&self) -> IndexItem {
+        IndexItem::Range(0, self.end.checked_add(1))
+    }
+}
+
+macro_rules! single_index {
+    ($($t:ty),*) => {$(
+        impl TensorIndex for $t {
+            fn items(&self) -> SmallVec<[IndexItem; 4]> {
+                smallvec::smallvec![self.item()]
+            }
+        }
+    )*};
+}
+single_index!(
+    usize,
+    std::ops::Range<usize>,
+    std::ops::RangeFrom<usize>,
+    std::ops::RangeTo<usize>,
+    std::ops::RangeFull,
+    std::ops::RangeInclusive<usize>,
+    std::ops::RangeToInclusive<usize>
+);
+
+macro_rules! tuple_index {
+    ($($name:ident),+) => {
+        impl<$($name: TensorIndexItem),+> TensorIndex for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn items(&self) -> SmallVec<[IndexItem; 4]> {
+                let ($($name,)+) = self;
+                smallvec::smallvec![$($name.item()),+]
+            }
+        }
+    };
+}
+tuple_index!(A);
+tuple_index!(A, B);
+tuple_index!(A, B, C);
+tuple_index!(A, B, C, D);
+tuple_index!(A, B, C, D, E);
+tuple_index!(A, B, C, D, E, F);
+
+/// `x.i(index)` as a trait, for code written against candle's `IndexOp` (the method is
+/// also inherent on `Tensor` and `graph::Node`, so no import is needed).
+pub trait IndexOp<I: TensorIndex>: Sized {
+    /// The view `index` selects; panics with the error `try_i` would return.
+    fn i(&self, index: I) -> Self;
+}
+
+/// The right side of a comparison (`eq`, `lt`, ...): a value of the same kind (broadcast
+/// against the left) or a scalar. Made by `From`, so `a.lt(&b)` and `a.lt(0.5)` both work.
+#[derive(Debug)]
+pub enum Rhs<'a, V, T> {
+    /// A tensor or graph node.
+    Value(&'a V),
+    /// A scalar.
+    Scalar(T),
+}
+
+impl<'a, T: crate::Element> From<&'a crate::Tensor<T>> for Rhs<'a, crate::Tensor<T>, T> {
+    fn from(value: &'a crate::Tensor<T>) -> Self {
+        Rhs::Value(value)
+    }
+}
+
+impl<'a, T: crate::Float> From<&'a crate::graph::Node<T>> for Rhs<'a, crate::graph::Node<T>, T> {
+    fn from(value: &'a crate::graph::Node<T>) -> Self {
+        Rhs::Value(value)
+    }
+}
+
+macro_rules! scalar_rhs {
+    ($($t:ty),*) => {$(
+        impl<V> From<$t> for Rhs<'_, V, $t> {
+            fn from(value: $t) -> Self {
+                Rhs::Scalar(value)
+            }
+        }
+    )*};
+}
+scalar_rhs!(f32, f64, i64, bool);

@@ -197,14 +197,15 @@ fn a_dim_out_of_range_is_an_error_naming_the_op_the_dim_and_the_shape() {
         format!("size: dim 2 is out of range {range}")
     );
     assert_eq!(x.try_size(2).unwrap_err().kind(), ErrorKind::Index);
-    // A scalar has no dims to name.
+    // A scalar takes dim 0 or -1 (PyTorch's leniency), and nothing else.
     assert_eq!(
         Tensor::<f32>::scalar(1.0)
-            .try_sum_dim(-1, false)
+            .try_sum_dim(1, false)
             .unwrap_err()
             .to_string(),
-        "sum_dim: dim -1 is out of range for a tensor of shape [] (it has no dims)"
+        "sum_dim: dim 1 is out of range for a tensor of shape [] (expected -1..=0)"
     );
+    assert_eq!(Tensor::<f32>::scalar(2.0).sum_dim(-1, false).item(), 2.0);
 }
 
 #[test]

@@ -83,6 +83,37 @@ impl Layout {
         }
     }
 
+    /// This layout with size-1 dims added or removed to make `shape`, if that is all the
+    /// reshape does: then it is a view whatever the strides (`squeeze`, `unsqueeze`, `i(..)`
+    /// of a transposed tensor copy nothing).
+    pub(crate) fn squeezed_to(&self, shape: &[usize]) -> Option<Layout> {
+        let mut kept = self
+            .shape
+            .iter()
+            .zip(&self.strides)
+            .filter(|(&d, _)| d != 1);
+        let mut strides = Shape::new();
+        for &d in shape {
+            if d == 1 {
+                strides.push(0);
+            } else {
+                let (&have, &stride) = kept.next()?;
+                if have != d {
+                    return None;
+                }
+                strides.push(stride);
+            }
+        }
+        if kept.next().is_some() {
+            return None;
+        }
+        Some(Layout {
+            shape: shape_of(shape),
+            strides,
+            offset: self.offset,
+        })
+    }
+
     /// True if two logical positions share one memory location (a broadcast view): writing
     /// through such a layout would be ambiguous.
     pub(crate) fn has_overlap(&self) -> bool {

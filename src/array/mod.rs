@@ -15,6 +15,7 @@ mod layout;
 mod matmul;
 mod pool;
 mod reduce;
+pub(crate) mod select;
 
 pub(crate) use elementwise::{apply_inplace, apply_inplace_scalar, map, zip_map};
 pub(crate) use layout::Layout;
@@ -203,7 +204,7 @@ impl<T: Element> Array<T> {
 
     /// Where this storage stands in the one order every thread takes two storage locks
     /// in (its address), so two threads can never each hold the lock the other waits for.
-    fn lock_order(&self) -> usize {
+    pub(crate) fn lock_order(&self) -> usize {
         Arc::as_ptr(&*self.storage) as usize
     }
 
@@ -277,6 +278,9 @@ impl<T: Element> Array<T> {
 
     /// Reshape: a view when contiguous, a copy first otherwise. Caller checks numel.
     pub(crate) fn reshape(&self, shape: &[usize]) -> Array<T> {
+        if let Some(layout) = self.layout.squeezed_to(shape) {
+            return self.with_layout(layout);
+        }
         let base = self.contiguous();
         let offset = base.layout.offset;
         base.with_layout(Layout {

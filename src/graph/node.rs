@@ -3,11 +3,16 @@
 //! while the graph is built, naming the op and the shapes.
 
 use super::{Graph, GraphInner, Kind};
+use crate::dim::Rhs;
 use crate::dim::{resolve_dim, Dim};
 use crate::element::Float;
 use crate::error::{or_panic, Error, ErrorKind, Result};
 use crate::operators::fallible;
 use crate::ops::methods::{float_methods, view_methods};
+use crate::ops::methods_index::{index_methods, index_view_methods};
+use crate::ops::methods_math::math_methods;
+use crate::ops::select::Operand;
+use crate::ops::{Argsort, Aux, Cmp, Predicate, Where};
 use crate::ops::{MaxDim, MaxMask, Op, Value, View};
 use crate::shape::Shape;
 use crate::tensor::Tensor;
@@ -203,5 +208,274 @@ impl<T: Float> Node<T> {
 
 view_methods!(Node, Float);
 float_methods!(Node, Node<T>);
+math_methods!(Node, Node<T>);
+index_view_methods!(Node, Float);
+index_methods!(Node, Node<T>, Node<T>);
+
+impl<T: Float> Operand<i64, Node<T>> for Node<T> {
+    fn operand(&self) -> (Aux<i64>, Option<Node<T>>) {
+        (Aux::Input, Some(self.clone()))
+    }
+}
+
+impl<T: Float> Operand<bool, Node<T>> for Node<T> {
+    fn operand(&self) -> (Aux<bool>, Option<Node<T>>) {
+        (Aux::Input, Some(self.clone()))
+    }
+}
+
+/// Defines the six comparisons, giving 1 and 0 as `T`.
+macro_rules! node_comparisons {
+    ($($name:ident / $try_name:ident => $cmp:ident;)*) => {
+        impl<T: Float> Node<T> {$(
+            #[doc = concat!("`", stringify!($name), "` elementwise, as 1 (true) and 0 (false): a graph's values share one element type, so unlike `Tensor::", stringify!($name), "` (which gives `Tensor<bool>`) the result is a `Node<T>`. `rhs` is a node (broadcast) or a scalar.")]
+            ///
+            /// ```
+            /// use tapegrad::graph::{Graph, Session};
+            /// use tapegrad::Tensor;
+            /// let g = Graph::<f32>::new();
+            /// let x = g.placeholder("x", &[3]);
+            #[doc = concat!("let m = x.", stringify!($name), "(2.0);")]
+            /// let out = Session::new(&g).run(&[&m], &[(&x, &Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]))]).unwrap();
+            /// assert!(out[0].to_vec().iter().all(|&v| v == 0.0 || v == 1.0));
+            /// ```
+            #[track_caller]
+            pub fn $name<'a>(&self, rhs: impl Into<Rhs<'a, Node<T>, T>>) -> Node<T> {
+                or_panic(self.$try_name(rhs))
+            }
+
+            #[doc = concat!("[`Node::", stringify!($name), "`] returning an error instead of panicking.")]
+            pub fn $try_name<'a>(&self, rhs: impl Into<Rhs<'a, Node<T>, T>>) -> Result<Node<T>> {
+                match rhs.into() {
+                    Rhs::Value(other) => Node::apply(Predicate::Compare(Cmp::$cmp, None).into(), &[self, other]),
+                    Rhs::Scalar(c) => Node::apply(Predicate::Compare(Cmp::$cmp, Some(c)).into(), &[self]),
+                }
+            }
+        )*}
+    };
+}
+
+node_comparisons! {
+    eq / try_eq => Eq;
+    ne / try_ne => Ne;
+    lt / try_lt => Lt;
+    le / try_le => Le;
+    gt / try_gt => Gt;
+    ge / try_ge => Ge;
+}
+
+impl<T: Float> Node<T> {
+    /// 1 where an element is NaN, else 0 (`Tensor::isnan` gives `bool`s).
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f64>::new();
+    /// let x = g.placeholder("x", &[3]);
+    /// let run = |n: &tapegrad::graph::Node<f64>, v: Vec<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(v, &[3]))]).unwrap()[0].to_vec();
+    /// assert_eq!(run(&x.isnan(), vec![f64::NAN, 1.0, f64::INFINITY]), vec![1.0, 0.0, 0.0]);
+    /// ```
+    pub fn isnan(&self) -> Node<T> {
+        or_panic(Node::apply(Predicate::IsNan.into(), &[self]))
+    }
+
+    /// 1 where an element is infinite, else 0.
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f64>::new();
+    /// let x = g.placeholder("x", &[3]);
+    /// let run = |n: &tapegrad::graph::Node<f64>, v: Vec<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(v, &[3]))]).unwrap()[0].to_vec();
+    /// assert_eq!(run(&x.isinf(), vec![f64::NAN, 1.0, f64::INFINITY]), vec![0.0, 0.0, 1.0]);
+    /// ```
+    pub fn isinf(&self) -> Node<T> {
+        or_panic(Node::apply(Predicate::IsInf.into(), &[self]))
+    }
+
+    /// 1 where an element is finite, else 0.
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f64>::new();
+    /// let x = g.placeholder("x", &[3]);
+    /// let run = |n: &tapegrad::graph::Node<f64>, v: Vec<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(v, &[3]))]).unwrap()[0].to_vec();
+    /// assert_eq!(run(&x.isfinite(), vec![f64::NAN, 1.0, f64::INFINITY]), vec![0.0, 1.0, 0.0]);
+    /// ```
+    pub fn isfinite(&self) -> Node<T> {
+        or_panic(Node::apply(Predicate::IsFinite.into(), &[self]))
+    }
+
+    fallible! { Node;
+        /// 1 where both are nonzero, else 0 (a mask node's `logical_and`).
+        ///
+        /// ```
+        /// use tapegrad::graph::{Graph, Session};
+        /// use tapegrad::Tensor;
+        /// let g = Graph::<f64>::new();
+        /// let x = g.placeholder("x", &[3]);
+        /// let run = |n: &tapegrad::graph::Node<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(vec![3.0, 1.0, 2.0], &[3]))]).unwrap()[0].to_vec();
+        /// assert_eq!(run(&x.gt(1.5).logical_and(&x.lt(2.5))), vec![0.0, 0.0, 1.0]);
+        /// ```
+        logical_and / try_logical_and (&self, other: &Node<T>) -> Node<T> {
+            Node::apply(Predicate::And.into(), &[self, other])
+        }
+    }
+
+    fallible! { Node;
+        /// 1 where either is nonzero, else 0.
+        ///
+        /// ```
+        /// use tapegrad::graph::{Graph, Session};
+        /// use tapegrad::Tensor;
+        /// let g = Graph::<f64>::new();
+        /// let x = g.placeholder("x", &[3]);
+        /// let run = |n: &tapegrad::graph::Node<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(vec![3.0, 1.0, 2.0], &[3]))]).unwrap()[0].to_vec();
+        /// assert_eq!(run(&x.gt(2.5).logical_or(&x.lt(1.5))), vec![1.0, 1.0, 0.0]);
+        /// ```
+        logical_or / try_logical_or (&self, other: &Node<T>) -> Node<T> {
+            Node::apply(Predicate::Or.into(), &[self, other])
+        }
+    }
+
+    /// 1 where this is 0, else 0.
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f64>::new();
+    /// let x = g.placeholder("x", &[3]);
+    /// let run = |n: &tapegrad::graph::Node<f64>, v: Vec<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(v, &[3]))]).unwrap()[0].to_vec();
+    /// assert_eq!(run(&x.logical_not(), vec![0.0, 1.0, 2.0]), vec![1.0, 0.0, 0.0]);
+    /// ```
+    pub fn logical_not(&self) -> Node<T> {
+        or_panic(Node::apply(Predicate::Not.into(), &[self]))
+    }
+
+    /// 1 if any element is nonzero, else 0 (a scalar node).
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f64>::new();
+    /// let x = g.placeholder("x", &[3]);
+    /// let run = |n: &tapegrad::graph::Node<f64>, v: Vec<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(v, &[3]))]).unwrap()[0].to_vec();
+    /// assert_eq!(run(&x.any(), vec![0.0, 0.0, 2.0]), vec![1.0]);
+    /// assert_eq!(run(&x.all(), vec![0.0, 0.0, 2.0]), vec![0.0]);
+    /// ```
+    pub fn any(&self) -> Node<T> {
+        self.logical_not().min().logical_not()
+    }
+
+    /// 1 if every element is nonzero, else 0 (a scalar node).
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f64>::new();
+    /// let x = g.placeholder("x", &[3]);
+    /// let run = |n: &tapegrad::graph::Node<f64>, v: Vec<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(v, &[3]))]).unwrap()[0].to_vec();
+    /// assert_eq!(run(&x.all(), vec![1.0, -1.0, 2.0]), vec![1.0]);
+    /// ```
+    pub fn all(&self) -> Node<T> {
+        self.logical_not().max().logical_not()
+    }
+
+    fallible! { Node;
+        /// `on_true` where this mask node is nonzero, else `on_false`, all three broadcast
+        /// together (`torch.where`); differentiable in both branches.
+        ///
+        /// ```
+        /// use tapegrad::graph::{Graph, Session};
+        /// use tapegrad::Tensor;
+        /// let g = Graph::<f64>::new();
+        /// let x = g.placeholder("x", &[3]);
+        /// let run = |n: &tapegrad::graph::Node<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(vec![3.0, 1.0, 2.0], &[3]))]).unwrap()[0].to_vec();
+        /// assert_eq!(run(&x.gt(1.5).where_cond(&x, &(&x * 0.0))), vec![3.0, 0.0, 2.0]);
+        /// ```
+        where_cond / try_where_cond (&self, on_true: &Node<T>, on_false: &Node<T>) -> Node<T> {
+            Node::apply(Where { cond: Aux::Input }.into(), &[on_true, on_false, self])
+        }
+    }
+
+    fallible! { Node;
+        /// Index of the min along `dim`, as `T` values (see [`Node::argmax_dim`]).
+        ///
+        /// ```
+        /// use tapegrad::graph::{Graph, Session};
+        /// use tapegrad::Tensor;
+        /// let g = Graph::<f64>::new();
+        /// let x = g.placeholder("x", &[3]);
+        /// let run = |n: &tapegrad::graph::Node<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(vec![3.0, 1.0, 2.0], &[3]))]).unwrap()[0].to_vec();
+        /// assert_eq!(run(&x.argmin_dim(0, false)), vec![1.0]);
+        /// ```
+        argmin_dim / try_argmin_dim (&self, dim: impl Dim, keepdim: bool) -> Node<T> {
+            let dim = resolve_dim("argmin_dim", dim, &self.shape)?;
+            (-self).try_argmax_dim(dim, keepdim).map_err(|e| Error::new(e.kind(), "argmin_dim", e.message()))
+        }
+    }
+
+    fallible! { Node;
+        /// The permutation sorting along `dim`, as `T` values (stable; NaN last).
+        ///
+        /// ```
+        /// use tapegrad::graph::{Graph, Session};
+        /// use tapegrad::Tensor;
+        /// let g = Graph::<f64>::new();
+        /// let x = g.placeholder("x", &[3]);
+        /// let run = |n: &tapegrad::graph::Node<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(vec![3.0, 1.0, 2.0], &[3]))]).unwrap()[0].to_vec();
+        /// assert_eq!(run(&x.argsort(0, false)), vec![1.0, 2.0, 0.0]);
+        /// ```
+        argsort / try_argsort (&self, dim: impl Dim, descending: bool) -> Node<T> {
+            let dim = resolve_dim("argsort", dim, &self.shape)?;
+            Node::apply(Argsort { dim, descending }.into(), &[self])
+        }
+    }
+
+    fallible! { Node;
+        /// The values sorted along `dim` and the permutation (as `T`); the values are
+        /// differentiable, as `Tensor::sort`'s.
+        ///
+        /// ```
+        /// use tapegrad::graph::{Graph, Session};
+        /// use tapegrad::Tensor;
+        /// let g = Graph::<f64>::new();
+        /// let x = g.placeholder("x", &[3]);
+        /// let run = |n: &tapegrad::graph::Node<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(vec![3.0, 1.0, 2.0], &[3]))]).unwrap()[0].to_vec();
+        /// assert_eq!(run(&x.sort(0, true).0), vec![3.0, 2.0, 1.0]);
+        /// ```
+        sort / try_sort (&self, dim: impl Dim, descending: bool) -> (Node<T>, Node<T>) {
+            let dim = resolve_dim("sort", dim, &self.shape)?;
+            let indices = self.try_argsort(dim, descending)?;
+            Ok((self.try_gather(dim, &indices)?, indices))
+        }
+    }
+
+    fallible! { Node;
+        /// The `k` largest along `dim`, largest first, and their indices (as `T`).
+        ///
+        /// ```
+        /// use tapegrad::graph::{Graph, Session};
+        /// use tapegrad::Tensor;
+        /// let g = Graph::<f64>::new();
+        /// let x = g.placeholder("x", &[3]);
+        /// let run = |n: &tapegrad::graph::Node<f64>| Session::new(&g).run(&[n], &[(&x, &Tensor::from_vec(vec![3.0, 1.0, 2.0], &[3]))]).unwrap()[0].to_vec();
+        /// assert_eq!(run(&x.topk(2, 0).1), vec![0.0, 2.0]);
+        /// ```
+        topk / try_topk (&self, k: usize, dim: impl Dim) -> (Node<T>, Node<T>) {
+            let dim = resolve_dim("topk", dim, &self.shape)?;
+            if k > self.shape[dim] {
+                return Err(Error::index(
+                    "topk",
+                    format!("k = {k} is larger than dim {dim} of size {} (shape {:?})", self.shape[dim], self.shape()),
+                ));
+            }
+            let order = self.try_argsort(dim, true)?;
+            let indices = order.try_narrow(dim, 0, k)?;
+            Ok((self.try_gather(dim, &indices)?, indices))
+        }
+    }
+}
 
 crate::operators::impl_arithmetic!(Node);

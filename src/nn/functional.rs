@@ -58,6 +58,102 @@ macro_rules! fallible_fn {
     )*};
 }
 
+/// Class indices for `cross_entropy`: a slice or `Vec` of `usize`, or a `Tensor<i64>`
+/// (PyTorch's `LongTensor` targets).
+///
+/// ```
+/// use tapegrad::nn::functional::cross_entropy;
+/// use tapegrad::Tensor;
+/// let logits: Tensor<f64> = Tensor::zeros(&[2, 3]);
+/// let a = cross_entropy(&logits, &[0, 2]).item();
+/// let b = cross_entropy(&logits, &Tensor::from_vec(vec![0i64, 2], &[2])).item();
+/// assert_eq!(a, b);
+/// ```
+pub trait ClassTargets {
+    /// The indices, or an error for a negative one or a tensor that is not 0-D or 1-D.
+    fn class_indices(&self) -> Result<Vec<usize>>;
+}
+
+impl ClassTargets for [usize] {
+    fn class_indices(&self) -> Result<Vec<usize>> {
+        Ok(self.to_vec())
+    }
+}
+
+impl<const N: usize> ClassTargets for [usize; N] {
+    fn class_indices(&self) -> Result<Vec<usize>> {
+        Ok(self.to_vec())
+    }
+}
+
+impl ClassTargets for Vec<usize> {
+    fn class_indices(&self) -> Result<Vec<usize>> {
+        Ok(self.clone())
+    }
+}
+
+impl ClassTargets for Tensor<i64> {
+    fn class_indices(&self) -> Result<Vec<usize>> {
+        if self.ndim() > 1 {
+            return Err(Error::shape(
+                "cross_entropy",
+                format!(
+                    "targets must be 0-D or 1-D class indices, got shape {:?}",
+                    self.shape()
+                ),
+            ));
+        }
+        self.to_vec()
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                usize::try_from(c).map_err(|_| {
+                    Error::index("cross_entropy", format!("target[{i}] = {c} is negative"))
+                })
+            })
+            .collect()
+    }
+}
+
+/// Class indices as one-hot rows: `[.., classes]` with a 1 at each index
+/// (`F.one_hot(t, classes)`). An error for an index outside `0..classes`.
+///
+/// ```
+/// use tapegrad::nn::functional::one_hot;
+/// use tapegrad::Tensor;
+/// let y = one_hot(&Tensor::from_vec(vec![2i64, 0], &[2]), 3);
+/// assert_eq!(y.to_vec2(), vec![vec![0, 0, 1], vec![1, 0, 0]]);
+/// ```
+#[track_caller]
+pub fn one_hot(indices: &Tensor<i64>, classes: usize) -> Tensor<i64> {
+    or_panic(try_one_hot(indices, classes))
+}
+
+/// [`one_hot`] returning an error instead of panicking.
+pub fn try_one_hot(indices: &Tensor<i64>, classes: usize) -> Result<Tensor<i64>> {
+    let values = indices.to_vec();
+    if let Some(&bad) = values
+        .iter()
+        .find(|&&c| c < 0 || c as u64 >= classes as u64)
+    {
+        return Err(Error::index(
+            "one_hot",
+            format!(
+                "class index {bad} is outside 0..{classes} (shape {:?})",
+                indices.shape()
+            ),
+        ));
+    }
+    let mut shape = indices.shape().to_vec();
+    shape.push(classes);
+    crate::shape::check_numel("one_hot", &shape)?;
+    let mut data = vec![0i64; values.len() * classes];
+    for (row, &c) in values.iter().enumerate() {
+        data[row * classes + c as usize] = 1;
+    }
+    Tensor::try_from_vec(data, &shape)
+}
+
 fn same_shape<T: Float>(op: &'static str, input: &Tensor<T>, target: &Tensor<T>) -> Result<()> {
     if input.shape() != target.shape() {
         return Err(Error::shape(
@@ -121,6 +217,11 @@ fallible_fn! {
     /// assert!((y[0] - (0.5f64).ln()).abs() < 1e-12 && (y[1] - (0.5f64).ln()).abs() < 1e-12);
     /// ```
     log_softmax / try_log_softmax<T>(x: &Tensor<T>, dim: impl Dim) -> Tensor<T> {
+        if x.ndim() == 0 {
+            // PyTorch's leniency: dim 0 (or -1) of a 0-d value is the value itself.
+            crate::dim::resolve_reduce_dim("log_softmax", dim, &[])?;
+            return Ok(try_log_softmax(&x.reshape(&[1]), 0)?.reshape(&[0usize; 0]));
+        }
         let dim = resolve_dim("log_softmax", dim, x.shape())?;
         // Shifting by a constant does not change log_softmax, so the max is taken from a
         // detached copy: no gradient flows through it and ties need no special rule.
@@ -133,7 +234,7 @@ fallible_fn! {
 
     /// `exp(x) / sum(exp(x))` along `dim`, without overflow, like `F.softmax`.
     softmax / try_softmax<T>(x: &Tensor<T>, dim: impl Dim) -> Tensor<T> {
-        let dim = resolve_dim("softmax", dim, x.shape())?;
+        let dim = crate::dim::resolve_reduce_dim("softmax", dim, x.shape())?;
         Ok(try_log_softmax(x, dim)?.exp())
     }
 
@@ -148,12 +249,13 @@ fallible_fn! {
     /// let logits: Tensor<f64> = Tensor::zeros(&[3, 2]);
     /// assert!((cross_entropy(&logits, &[0, 1, 1]).item() - 2f64.ln()).abs() < 1e-12);
     /// ```
-    cross_entropy / try_cross_entropy<T>(input: &Tensor<T>, target: &[usize]) -> Tensor<T> {
+    cross_entropy / try_cross_entropy<T>(input: &Tensor<T>, target: &(impl ClassTargets + ?Sized)) -> Tensor<T> {
         try_cross_entropy_with(input, target, Reduction::Mean)
     }
 
     /// Cross-entropy with the given reduction (`None` gives one loss per sample).
-    cross_entropy_with / try_cross_entropy_with<T>(input: &Tensor<T>, target: &[usize], reduction: Reduction) -> Tensor<T> {
+    cross_entropy_with / try_cross_entropy_with<T>(input: &Tensor<T>, target: &(impl ClassTargets + ?Sized), reduction: Reduction) -> Tensor<T> {
+        let target = &target.class_indices()?[..];
         let (batch, classes) = match *input.shape() {
             [n, c] => (Some(n), c),
             [c] => (None, c),

@@ -2,8 +2,10 @@
 //! inferred dim, `unsqueeze`, `squeeze_dim` — written once over [`Value`], for eager
 //! tensors and static-graph nodes alike.
 
-use super::{MatMul, Value, View};
-use crate::dim::{resolve_dim, resolve_insert_dim, resolve_shape, Dim, ShapeArg};
+use super::{
+    Aux, Cmp, DivScalar, MatMul, MeanDim, Mul, Predicate, Sub, SumDim, Value, View, Where,
+};
+use crate::dim::{resolve_dim, resolve_insert_dim, resolve_shape, Dim, IndexItem, ShapeArg};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
 use crate::shape::{check_numel, shape_of};
@@ -65,14 +67,8 @@ pub(crate) fn unsqueeze<T: Element, V: Value<T>>(x: &V, dim: impl Dim) -> Result
 pub(crate) fn squeeze_dim<T: Element, V: Value<T>>(x: &V, dim: impl Dim) -> Result<V> {
     let dim = resolve_dim("squeeze_dim", dim, x.dims())?;
     if x.dims()[dim] != 1 {
-        return Err(Error::shape(
-            "squeeze_dim",
-            format!(
-                "dim {dim} of shape {:?} has size {}, not 1",
-                x.dims(),
-                x.dims()[dim]
-            ),
-        ));
+        // PyTorch's leniency: squeezing a dim that is not 1 leaves the value as it is.
+        return Ok(x.clone());
     }
     let mut shape = shape_of(x.dims());
     shape.remove(dim);
@@ -147,4 +143,161 @@ pub(crate) fn matmul<T: Float, V: Value<T>>(a: &V, b: &V) -> Result<V> {
         shape.remove(nd - 2);
     }
     reshape_to(&out, &shape)
+}
+
+/// `a` where `test > 0`, else `b` (broadcast): `where(test > 0, a, b)`, differentiable in
+/// `a` and `b`, for the piecewise activations.
+pub(crate) fn select_positive<T: Float, V: Value<T>>(test: &V, a: &V, b: &V) -> Result<V> {
+    let positive = V::try_apply(Predicate::Compare(Cmp::Gt, Some(T::zero())).into(), &[test])?;
+    V::try_apply(Where { cond: Aux::Input }.into(), &[a, b, &positive])
+}
+
+/// The variance along `dim` with Bessel's correction: `sum((x - mean)²) / (n - 1)`.
+pub(crate) fn variance<T: Float, V: Value<T>>(x: &V, dim: usize, keepdim: bool) -> Result<V> {
+    let n = x.dims()[dim];
+    let mean = V::try_apply(MeanDim { dim, keepdim: true }.into(), &[x])?;
+    let centered = V::try_apply(Sub.into(), &[x, &mean])?;
+    let squares = V::try_apply(Mul.into(), &[&centered, &centered])?;
+    let total = V::try_apply(SumDim { dim, keepdim }.into(), &[&squares])?;
+    let denominator = super::grad::count::<T>(n) - T::one();
+    V::try_apply(DivScalar(denominator).into(), &[&total])
+}
+
+/// The view an `i(..)` index selects: positions remove their dim, ranges narrow it.
+pub(crate) fn index<T: Element, V: Value<T>>(x: &V, items: &[IndexItem]) -> Result<V> {
+    if items.len() > x.dims().len() {
+        return Err(Error::index(
+            "i",
+            format!(
+                "{} index entries for a value of {} dims (shape {:?})",
+                items.len(),
+                x.dims().len(),
+                x.dims()
+            ),
+        ));
+    }
+    let mut out = x.clone();
+    let mut dim = 0;
+    for &item in items {
+        let size = out.dims()[dim];
+        match item {
+            IndexItem::At(index) => {
+                out = out.try_view_op(View::Select { dim, index }).map_err(|e| {
+                    Error::new(
+                        e.kind(),
+                        "i",
+                        format!("{} (shape {:?})", e.message(), x.dims()),
+                    )
+                })?;
+            }
+            IndexItem::Range(start, end) => {
+                let end = end.unwrap_or(size);
+                if start > end || end > size {
+                    return Err(Error::index(
+                        "i",
+                        format!(
+                            "range {start}..{end} does not fit dim {dim} of size {size} (shape {:?})",
+                            x.dims()
+                        ),
+                    ));
+                }
+                if start != 0 || end != size {
+                    out = out.try_view_op(View::Narrow {
+                        dim,
+                        start,
+                        len: end - start,
+                    })?;
+                }
+                dim += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Dims `start..=end` merged into one.
+pub(crate) fn flatten<T: Element, V: Value<T>>(x: &V, start: impl Dim, end: impl Dim) -> Result<V> {
+    let dims = x.dims();
+    if dims.is_empty() {
+        // PyTorch flattens a 0-d value to one element.
+        return reshape_to(x, &[1]);
+    }
+    let start = resolve_dim("flatten", start, dims)?;
+    let end = resolve_dim("flatten", end, dims)?;
+    if start > end {
+        return Err(Error::index(
+            "flatten",
+            format!("start dim {start} comes after end dim {end} (shape {dims:?})"),
+        ));
+    }
+    let mut shape = shape_of(&dims[..start]);
+    shape.push(dims[start..=end].iter().product());
+    shape.extend_from_slice(&dims[end + 1..]);
+    reshape_to(x, &shape)
+}
+
+/// Views of `size` along `dim` (the last may be shorter).
+pub(crate) fn split<T: Element, V: Value<T>>(
+    x: &V,
+    op: &'static str,
+    size: usize,
+    dim: impl Dim,
+) -> Result<Vec<V>> {
+    let dim = resolve_dim(op, dim, x.dims())?;
+    if size == 0 {
+        return Err(Error::new(
+            crate::ErrorKind::Value,
+            op,
+            format!("cannot split shape {:?} into pieces of size 0", x.dims()),
+        ));
+    }
+    let len = x.dims()[dim];
+    if len == 0 {
+        return Ok(vec![x.clone()]);
+    }
+    (0..len)
+        .step_by(size)
+        .map(|start| {
+            x.try_view_op(View::Narrow {
+                dim,
+                start,
+                len: size.min(len - start),
+            })
+        })
+        .collect()
+}
+
+/// `x` tiled `repeats[d]` times along each dim (extra leading repeats add dims).
+pub(crate) fn repeat<T: Element, V: Value<T>>(x: &V, repeats: &[usize]) -> Result<V> {
+    let dims = x.dims();
+    if repeats.len() < dims.len() {
+        return Err(Error::shape(
+            "repeat",
+            format!(
+                "{} repeats for {} dims (shape {dims:?}): give at least one per dim",
+                repeats.len(),
+                dims.len()
+            ),
+        ));
+    }
+    let lead = repeats.len() - dims.len();
+    // [s0, s1] → [1, s0, 1, s1] → expand [r0, s0, r1, s1] → [r0·s0, r1·s1].
+    let mut paired = crate::shape::Shape::new();
+    let mut expanded = crate::shape::Shape::new();
+    let mut out = crate::shape::Shape::new();
+    for (i, &r) in repeats.iter().enumerate() {
+        let s = if i < lead { 1 } else { dims[i - lead] };
+        paired.extend_from_slice(&[1, s]);
+        expanded.extend_from_slice(&[r, s]);
+        out.push(r.checked_mul(s).ok_or_else(|| {
+            Error::shape(
+                "repeat",
+                format!("repeating {dims:?} by {repeats:?} overflows"),
+            )
+        })?);
+    }
+    check_numel("repeat", &out)?;
+    let paired = reshape_to(x, &paired)?;
+    let expanded = paired.try_view_op(View::Expand(expanded))?;
+    reshape_to(&expanded, &out)
 }

@@ -9,7 +9,8 @@ use crate::error::Result;
 use crate::shape::{check_dim, shape_of, Shape};
 use smallvec::smallvec;
 
-/// `a` where `b > 0`, else 0: a select, so an infinite `a` where `b <= 0` still gives 0.
+/// `a` where `b > 0` or `b` is NaN, else 0: a select, so an infinite `a` where `b <= 0`
+/// still gives 0. A NaN `b` lets `a` through, as PyTorch's `threshold_backward` does.
 /// Linear in `a` (its gradient is the same select of `g`), piecewise constant in `b`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct WherePositive;
@@ -29,10 +30,10 @@ impl<T: Element> OpDef<T> for WherePositive {
         T: Float,
     {
         array::zip_map("where_positive", x[0], x[1], |p, q| {
-            if q > T::zero() {
-                p
-            } else {
+            if q <= T::zero() {
                 T::zero()
+            } else {
+                p
             }
         })
     }
@@ -73,11 +74,12 @@ impl<T: Element> OpDef<T> for Sign {
             }
         }))
     }
-    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    /// Piecewise constant: 0, as PyTorch's.
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
     where
         T: Float,
     {
-        smallvec![None]
+        rule.one(|| V::apply(super::FullLike(T::zero()), &[g]))
     }
 }
 

@@ -97,12 +97,14 @@ macro_rules! view_methods {
             }
 
             $crate::operators::fallible! { $ty;
-                /// Removes dim `dim`, which must have size 1.
+                /// Removes dim `dim` if it has size 1; leaves the value as it is otherwise,
+                /// as PyTorch's `squeeze(dim)` does.
                 ///
                 /// ```
                 /// use tapegrad::Tensor;
                 /// let x: Tensor = Tensor::zeros(&[2, 1]);
                 /// assert_eq!(x.squeeze_dim(-1).shape(), &[2]);
+                /// assert_eq!(x.squeeze_dim(0).shape(), &[2, 1]);
                 /// ```
                 squeeze_dim / try_squeeze_dim (&self, dim: impl $crate::Dim) -> $ty<T> {
                     $crate::ops::compose::squeeze_dim(self, dim)
@@ -320,6 +322,11 @@ macro_rules! float_methods {
                 /// assert_eq!(x.sum_dim(-2, true).shape(), &[1, 3]);
                 /// ```
                 sum_dim / try_sum_dim (&self, dim: impl $crate::Dim, keepdim: bool) -> $ty<T> {
+                    if self.dims().is_empty() {
+                        // PyTorch's leniency: dim 0 (or -1) of a 0-d value is the value.
+                        $crate::dim::resolve_reduce_dim("sum_dim", dim, &[])?;
+                        return Ok(self.clone());
+                    }
                     let dim = $crate::dim::resolve_dim("sum_dim", dim, self.dims())?;
                     $crate::ops::Value::try_apply($crate::ops::SumDim { dim, keepdim }.into(), &[self])
                 }
@@ -334,6 +341,10 @@ macro_rules! float_methods {
                 /// assert_eq!(x.mean_dim(-1, false).to_vec(), vec![1.5, 3.5]);
                 /// ```
                 mean_dim / try_mean_dim (&self, dim: impl $crate::Dim, keepdim: bool) -> $ty<T> {
+                    if self.dims().is_empty() {
+                        $crate::dim::resolve_reduce_dim("mean_dim", dim, &[])?;
+                        return Ok(self.clone());
+                    }
                     let dim = $crate::dim::resolve_dim("mean_dim", dim, self.dims())?;
                     $crate::ops::Value::try_apply($crate::ops::MeanDim { dim, keepdim }.into(), &[self])
                 }

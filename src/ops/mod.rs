@@ -15,6 +15,8 @@
 //! - `reduce.rs`: `sum`, `mean`, along dims, `max_dim`, sum-to-shape;
 //! - `matmul.rs`: the batched matrix product;
 //! - `view.rs`: views that copy nothing (transpose, reshape, narrow, ...);
+//! - `select.rs`: comparisons, `where`, `maximum`, `max()`, `gather`, `index_select`, ...;
+//! - `join.rs`: `cat`, `flip`, `pad`, `tril`/`triu`;
 //! - `helpers.rs`: value-only ops that gradient rules use (masks, signs);
 //! - `fused.rs`: the layer above the primitives: `Linear` and `MseLoss` as single ops;
 //! - `compose.rs`: ops built from other ops (`mm`, `matmul`'s vector forms, `unsqueeze`);
@@ -26,9 +28,13 @@ mod arith;
 pub(crate) mod compose;
 mod fused;
 mod helpers;
+mod join;
 mod matmul;
 pub(crate) mod methods;
+pub(crate) mod methods_index;
+pub(crate) mod methods_math;
 mod reduce;
+pub(crate) mod select;
 mod unary;
 mod view;
 
@@ -37,9 +43,20 @@ pub(crate) use arith::{
 };
 pub(crate) use fused::{Linear, MseLoss, MseLossGrad};
 pub(crate) use helpers::{MaxMask, Sign, WherePositive};
+pub(crate) use join::{Cat, Flip, Pad, Triangle};
 pub(crate) use matmul::MatMul;
-pub(crate) use reduce::{MaxDim, Mean, MeanDim, Sum, SumDim, SumTo};
-pub(crate) use unary::{Abs, Clamp, ClampGrad, Exp, Log, Pow, Relu, Sigmoid, Softplus, Sqrt, Tanh};
+pub(crate) use reduce::{
+    Cumprod, CumprodGrad, Cumsum, LogSumExp, MaxDim, Mean, MeanDim, ProdDim, ProdOthers, Sum,
+    SumDim, SumTo,
+};
+pub(crate) use select::{
+    Argsort, Aux, Cmp, EvenShare, FullLike, Gather, IndexAdd, IndexSelect, MaskGrad, MaxAll,
+    MaxShare, Maximum, Predicate, Scatter, Where,
+};
+pub(crate) use unary::{
+    Abs, Ceil, Clamp, ClampGrad, Cos, Erf, Exp, Exp2, Expm1, Floor, Log, Log10, Log1p, Log2, Pow,
+    PowTensor, Relu, Round, Sigmoid, Sin, Softplus, Sqrt, SqrtOrZero, Tan, Tanh, Trunc,
+};
 pub(crate) use view::{NarrowGrad, View};
 
 use crate::array::Array;
@@ -328,6 +345,21 @@ op_list! {
     Softplus(Softplus),
     Clamp(Clamp<T>),
     ClampGrad(ClampGrad<T>),
+    Sin(Sin),
+    Cos(Cos),
+    Tan(Tan),
+    Log1p(Log1p),
+    Expm1(Expm1),
+    Erf(Erf),
+    Log2(Log2),
+    Log10(Log10),
+    Exp2(Exp2),
+    PowTensor(PowTensor),
+    Floor(Floor),
+    Ceil(Ceil),
+    Round(Round),
+    Trunc(Trunc),
+    SqrtOrZero(SqrtOrZero),
     // Reductions (reduce.rs).
     Sum(Sum),
     Mean(Mean),
@@ -335,6 +367,31 @@ op_list! {
     MeanDim(MeanDim),
     MaxDim(MaxDim),
     SumTo(SumTo),
+    ProdDim(ProdDim),
+    ProdOthers(ProdOthers),
+    LogSumExp(LogSumExp),
+    Cumsum(Cumsum),
+    Cumprod(Cumprod),
+    CumprodGrad(CumprodGrad),
+    // Selection and indexing (select.rs).
+    Predicate(Predicate<T>),
+    Where(Where),
+    MaskGrad(MaskGrad),
+    FullLike(FullLike<T>),
+    Maximum(Maximum),
+    MaxShare(MaxShare),
+    MaxAll(MaxAll),
+    EvenShare(EvenShare),
+    IndexSelect(IndexSelect),
+    IndexAdd(IndexAdd),
+    Gather(Gather),
+    Scatter(Scatter),
+    Argsort(Argsort),
+    // Copies into a new arrangement (join.rs).
+    Cat(Cat),
+    Flip(Flip),
+    Pad(Pad<T>),
+    Triangle(Triangle),
     // Products (matmul.rs).
     MatMul(MatMul),
     // Views (view.rs).

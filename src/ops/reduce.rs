@@ -2,6 +2,7 @@
 
 use super::grad::{count, expand, mul, scale, unsqueeze_reduced};
 use super::{InputGrads, MaxMask, OpDef, Rule, Saves, Value};
+use crate::array::select as kernels;
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
@@ -223,5 +224,243 @@ impl<T: Element> OpDef<T> for SumTo {
         T: Float,
     {
         rule.one(|| expand(g, rule.shape(0)))
+    }
+}
+
+/// The product along `dim`. Its gradient is `g` times the product of the other elements
+/// (exact with zeros, as PyTorch's).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ProdDim {
+    pub dim: usize,
+    pub keepdim: bool,
+}
+
+impl<T: Element> OpDef<T> for ProdDim {
+    fn name(&self) -> &'static str {
+        "prod_dim"
+    }
+    fn saves(&self) -> Saves {
+        Saves::INPUTS
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        along_dim("prod_dim", shapes[0], self.dim, self.keepdim)
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        OpDef::<T>::output_shape(self, &[x[0].shape()])?;
+        Ok(kernels::reduce_lanes(
+            x[0],
+            self.dim,
+            self.keepdim,
+            |lane| lane.iter().fold(T::one(), |acc, &v| acc * v),
+        ))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let input = rule.shape(0);
+        rule.one(|| {
+            let others = V::apply(ProdOthers { dim: self.dim }, &[rule.x(0)]);
+            mul(
+                &expand(&unsqueeze_reduced(g, input, self.dim, self.keepdim), input),
+                &others,
+            )
+        })
+    }
+}
+
+/// For each element, the product of the others in its lane along `dim`. Value-only.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ProdOthers {
+    pub dim: usize,
+}
+
+impl<T: Element> OpDef<T> for ProdOthers {
+    fn name(&self) -> &'static str {
+        "prod_backward"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        check_dim("prod_backward", self.dim, shapes[0])?;
+        Ok(Shape::from_slice(shapes[0]))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        OpDef::<T>::output_shape(self, &[x[0].shape()])?;
+        Ok(kernels::prod_others(x[0], self.dim))
+    }
+    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        smallvec::smallvec![None]
+    }
+}
+
+/// `log(sum(exp(x)))` along `dim`, computed around the lane's max so nothing overflows
+/// (an infinite max is left out of the shift, as PyTorch does). d = softmax: `g e^(x - y)`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LogSumExp {
+    pub dim: usize,
+    pub keepdim: bool,
+}
+
+impl<T: Element> OpDef<T> for LogSumExp {
+    fn name(&self) -> &'static str {
+        "logsumexp"
+    }
+    fn saves(&self) -> Saves {
+        Saves::BOTH
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        along_dim("logsumexp", shapes[0], self.dim, self.keepdim)
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        OpDef::<T>::output_shape(self, &[x[0].shape()])?;
+        Ok(kernels::reduce_lanes(
+            x[0],
+            self.dim,
+            self.keepdim,
+            |lane| {
+                let max =
+                    lane.iter().fold(
+                        T::neg_infinity(),
+                        |m, &v| if v > m || v.is_nan() { v } else { m },
+                    );
+                let shift = if max.is_infinite() { T::zero() } else { max };
+                let sum = lane
+                    .iter()
+                    .fold(T::zero(), |acc, &v| acc + (v - shift).exp());
+                sum.ln() + shift
+            },
+        ))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let input = rule.shape(0);
+        rule.one(|| {
+            let y = expand(
+                &unsqueeze_reduced(rule.y(), input, self.dim, self.keepdim),
+                input,
+            );
+            let g = expand(&unsqueeze_reduced(g, input, self.dim, self.keepdim), input);
+            let softmax = V::apply(super::Exp, &[&V::apply(super::Sub, &[rule.x(0), &y])]);
+            mul(&g, &softmax)
+        })
+    }
+}
+
+/// Running sum along `dim` (from the end if `reverse`). Its adjoint is the running sum the
+/// other way.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Cumsum {
+    pub dim: usize,
+    pub reverse: bool,
+}
+
+impl<T: Element> OpDef<T> for Cumsum {
+    fn name(&self) -> &'static str {
+        "cumsum"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        check_dim("cumsum", self.dim, shapes[0])?;
+        Ok(Shape::from_slice(shapes[0]))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        OpDef::<T>::output_shape(self, &[x[0].shape()])?;
+        Ok(kernels::cumsum(x[0], self.dim, self.reverse))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let other_way = Cumsum {
+            dim: self.dim,
+            reverse: !self.reverse,
+        };
+        rule.one(|| V::apply(other_way, &[g]))
+    }
+}
+
+/// Running product along `dim`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Cumprod {
+    pub dim: usize,
+}
+
+impl<T: Element> OpDef<T> for Cumprod {
+    fn name(&self) -> &'static str {
+        "cumprod"
+    }
+    fn saves(&self) -> Saves {
+        Saves::INPUTS
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        check_dim("cumprod", self.dim, shapes[0])?;
+        Ok(Shape::from_slice(shapes[0]))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        OpDef::<T>::output_shape(self, &[x[0].shape()])?;
+        Ok(kernels::cumprod(x[0], self.dim))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        rule.one(|| V::apply(CumprodGrad { dim: self.dim }, &[g, rule.x(0)]))
+    }
+}
+
+/// `cumprod`'s chain rule on `[g, x]`, exact where `x` has zeros. Value-only.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CumprodGrad {
+    pub dim: usize,
+}
+
+impl<T: Element> OpDef<T> for CumprodGrad {
+    fn name(&self) -> &'static str {
+        "cumprod_backward"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        check_dim("cumprod_backward", self.dim, shapes[1])?;
+        Ok(Shape::from_slice(shapes[1]))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        OpDef::<T>::output_shape(self, &[x[0].shape(), x[1].shape()])?;
+        let g = x[0].with_layout(x[0].layout().broadcast_to(x[1].shape()));
+        Ok(kernels::cumprod_grad(&g, x[1], self.dim))
+    }
+    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        smallvec::smallvec![None, None]
     }
 }

@@ -1,9 +1,11 @@
 //! Elementwise math: one input, an output of the same shape.
 
-use super::grad::{apply1, div, mul, scale};
-use super::{InputGrads, OpDef, Rule, Saves, ScalarSub, Sign, Value, WherePositive};
+use super::grad::{apply1, div, mul, neg, scale};
+use super::{
+    AddScalar, FullLike, InputGrads, OpDef, Rule, Saves, ScalarSub, Sign, Value, WherePositive,
+};
 use crate::array::{self, Array};
-use crate::element::{Element, Float};
+use crate::element::{DType, Element, Float};
 use crate::error::Result;
 use crate::shape::{shape_of, Shape};
 
@@ -84,6 +86,156 @@ unary!(
     |rule, g| mul(g, &apply1(Sigmoid, rule.x(0)))
 );
 
+unary!(
+    /// `sin x`: d = cos x.
+    Sin, "sin", Saves::INPUTS, |p| p.sin(),
+    |rule, g| mul(g, &apply1(Cos, rule.x(0)))
+);
+unary!(
+    /// `cos x`: d = -sin x.
+    Cos, "cos", Saves::INPUTS, |p| p.cos(),
+    |rule, g| neg(&mul(g, &apply1(Sin, rule.x(0))))
+);
+unary!(
+    /// `tan x`: d = 1 + tan² x.
+    Tan, "tan", Saves::OUTPUT, |p| p.tan(),
+    |rule, g| mul(g, &apply1(AddScalar(T::one()), &mul(rule.y(), rule.y())))
+);
+unary!(
+    /// `ln(1 + x)`, exact near 0: d = 1 / (1 + x).
+    Log1p, "log1p", Saves::INPUTS, |p| p.ln_1p(),
+    |rule, g| div(g, &apply1(AddScalar(T::one()), rule.x(0)))
+);
+unary!(
+    /// `e^x - 1`, exact near 0: d = e^x = y + 1.
+    Expm1, "expm1", Saves::OUTPUT, |p| p.exp_m1(),
+    |rule, g| mul(g, &apply1(AddScalar(T::one()), rule.y()))
+);
+unary!(
+    /// The error function (libm's, correctly rounded to within an ulp): d = 2/√π e^(-x²).
+    Erf, "erf", Saves::INPUTS, |p| erf(p),
+    |rule, g| {
+        let x = rule.x(0);
+        let two_over_sqrt_pi = T::from(std::f64::consts::FRAC_2_SQRT_PI).unwrap_or_else(T::nan);
+        mul(g, &scale(&apply1(Exp, &neg(&mul(x, x))), two_over_sqrt_pi))
+    }
+);
+unary!(
+    /// Rounds down. Piecewise constant: its gradient is 0 (as PyTorch's).
+    Floor, "floor", Saves::NOTHING, |p| p.floor(),
+    |rule, g| apply1(FullLike(T::zero()), g)
+);
+unary!(
+    /// Rounds up; gradient 0.
+    Ceil, "ceil", Saves::NOTHING, |p| p.ceil(),
+    |rule, g| apply1(FullLike(T::zero()), g)
+);
+unary!(
+    /// Rounds to the nearest whole number, halves to even (as `torch.round`); gradient 0.
+    Round, "round", Saves::NOTHING, |p| round_half_even(p),
+    |rule, g| apply1(FullLike(T::zero()), g)
+);
+unary!(
+    /// Rounds toward zero; gradient 0.
+    Trunc, "trunc", Saves::NOTHING, |p| p.trunc(),
+    |rule, g| apply1(FullLike(T::zero()), g)
+);
+unary!(
+    /// `√x` whose gradient is 0 where the result is 0 (instead of `g/0`): how PyTorch's
+    /// `std` and `norm` differentiate at a constant or zero input.
+    SqrtOrZero, "sqrt", Saves::OUTPUT, |p| p.sqrt(),
+    |rule, g| V::apply(WherePositive, &[&div(g, &scale(rule.y(), T::one() + T::one())), rule.y()])
+);
+
+unary!(
+    /// `log₂ x`: d = 1 / (x ln 2).
+    Log2, "log2", Saves::INPUTS, |p| p.log2(),
+    |rule, g| div(g, &scale(rule.x(0), T::from(std::f64::consts::LN_2).unwrap_or_else(T::nan)))
+);
+unary!(
+    /// `log₁₀ x`: d = 1 / (x ln 10).
+    Log10, "log10", Saves::INPUTS, |p| p.log10(),
+    |rule, g| div(g, &scale(rule.x(0), T::from(std::f64::consts::LN_10).unwrap_or_else(T::nan)))
+);
+unary!(
+    /// `2^x`: d = 2^x ln 2.
+    Exp2, "exp2", Saves::OUTPUT, |p| p.exp2(),
+    |rule, g| mul(g, &scale(rule.y(), T::from(std::f64::consts::LN_2).unwrap_or_else(T::nan)))
+);
+
+/// `a^b` elementwise with broadcasting (`torch.pow(a, b)` for two tensors).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PowTensor;
+
+impl<T: Element> OpDef<T> for PowTensor {
+    fn name(&self) -> &'static str {
+        "pow_tensor"
+    }
+    fn saves(&self) -> Saves {
+        Saves::BOTH
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        crate::shape::broadcast_shapes("pow_tensor", shapes[0], shapes[1])
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        array::zip_map("pow_tensor", x[0], x[1], |a, b| a.powf(b))
+    }
+    /// PyTorch's rule: `g b a^(b-1)` (0 where `b == 0`) and `g a^b ln a` (0 where `a == 0`
+    /// and `b >= 0`, where `ln a` would make 0 · -inf).
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        use super::select::{Cmp, Predicate, Where};
+        use super::Aux;
+        let (a, b) = (rule.x(0), rule.x(1));
+        let zero_where = |cond: &V, value: V| {
+            let zeros = apply1(FullLike(T::zero()), &value);
+            V::apply(Where { cond: Aux::Input }, &[&zeros, &value, cond])
+        };
+        rule.two(
+            || {
+                let b_is_zero = apply1(Predicate::Compare(Cmp::Eq, Some(T::zero())), b);
+                let d = mul(
+                    &mul(g, b),
+                    &V::apply(PowTensor, &[a, &apply1(AddScalar(-T::one()), b)]),
+                );
+                super::grad::sum_to(&zero_where(&b_is_zero, d), rule.shape(0))
+            },
+            || {
+                let a_is_zero = apply1(Predicate::Compare(Cmp::Eq, Some(T::zero())), a);
+                let b_nonneg = apply1(Predicate::Compare(Cmp::Ge, Some(T::zero())), b);
+                let both = V::apply(Predicate::And, &[&a_is_zero, &b_nonneg]);
+                let d = mul(&mul(g, rule.y()), &apply1(Log, a));
+                super::grad::sum_to(&zero_where(&both, d), rule.shape(1))
+            },
+        )
+    }
+}
+
+/// `erf` in the element's own precision.
+fn erf<T: Float>(x: T) -> T {
+    if T::DTYPE == DType::F32 {
+        T::from(libm::erff(x.to_f32().unwrap_or(f32::NAN))).unwrap_or_else(T::nan)
+    } else {
+        T::from(libm::erf(x.to_f64().unwrap_or(f64::NAN))).unwrap_or_else(T::nan)
+    }
+}
+
+/// Rounds halfway cases to the even neighbour, as `torch.round` (and IEEE's default).
+fn round_half_even<T: Float>(x: T) -> T {
+    let r = x.round();
+    let two = T::one() + T::one();
+    if (r - x).abs() == T::from(0.5).unwrap_or_else(T::nan) {
+        two * (x / two).round()
+    } else {
+        r
+    }
+}
+
 /// The logistic function, written so neither branch overflows.
 pub(crate) fn sigmoid<T: Float>(x: T) -> T {
     if x >= T::zero() {
@@ -124,6 +276,9 @@ impl<T: Element> OpDef<T> for Pow<T> {
             array::map(a, T::sqrt)
         } else if e == -T::one() {
             array::map(a, |p| T::one() / p)
+        } else if e == -T::from(0.5).unwrap_or_else(T::nan) {
+            // rsqrt, as PyTorch computes it.
+            array::map(a, |p| T::one() / p.sqrt())
         } else {
             array::map(a, |p| p.powf(e))
         })

@@ -27,6 +27,8 @@ pub(crate) enum View {
         start: usize,
         len: usize,
     },
+    /// Element `index` of `dim`, which is removed, like `torch.select`.
+    Select { dim: usize, index: usize },
 }
 
 impl View {
@@ -87,6 +89,21 @@ impl View {
                 out[dim] = len;
                 out
             }
+            &View::Select { dim, index } => {
+                check_dim(name, dim, s)?;
+                if index >= s[dim] {
+                    return Err(Error::index(
+                        name,
+                        format!(
+                            "index {index} is out of range for dim {dim} of size {} (shape {s:?})",
+                            s[dim]
+                        ),
+                    ));
+                }
+                let mut out = shape_of(s);
+                out.remove(dim);
+                out
+            }
         })
     }
 
@@ -98,6 +115,7 @@ impl View {
             View::Expand(_) => "broadcast_to",
             View::Contiguous => "contiguous",
             View::Narrow { .. } => "narrow",
+            View::Select { .. } => "select",
         }
     }
 
@@ -114,6 +132,13 @@ impl View {
                 let mut layout = a.layout().clone();
                 layout.offset += start * layout.strides[dim];
                 layout.shape[dim] = len;
+                a.with_layout(layout)
+            }
+            &View::Select { dim, index } => {
+                let mut layout = a.layout().clone();
+                layout.offset += index * layout.strides[dim];
+                layout.shape.remove(dim);
+                layout.strides.remove(dim);
                 a.with_layout(layout)
             }
         })
@@ -161,6 +186,20 @@ impl<T: Element> OpDef<T> for View {
                 },
                 &[g],
             ),
+            &View::Select { dim, index } => {
+                let mut kept = shape_of(rule.shape(0));
+                kept[dim] = 1;
+                let g = V::apply(View::Reshape(kept), &[g]);
+                let size = rule.shape(0)[dim];
+                V::apply(
+                    NarrowGrad {
+                        dim,
+                        start: index,
+                        size,
+                    },
+                    &[&g],
+                )
+            }
         })
     }
 }

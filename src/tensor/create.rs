@@ -337,3 +337,299 @@ impl<T: Float> Tensor<T> {
         Tensor::from_array(Array::from_vec(data, shape))
     }
 }
+
+impl<T: Float> Tensor<T> {
+    /// `steps` evenly spaced values from `start` to `end`, both included (`torch.linspace`,
+    /// computed as PyTorch does: from `start` up to the middle, from `end` down after it, so
+    /// the last value is exactly `end`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::<f32>::linspace(0.0, 1.0, 5).to_vec(), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+    /// assert_eq!(Tensor::<f32>::linspace(2.0, 3.0, 1).to_vec(), vec![2.0]);
+    /// ```
+    #[track_caller]
+    pub fn linspace(start: T, end: T, steps: usize) -> Tensor<T> {
+        or_panic(Tensor::try_linspace(start, end, steps))
+    }
+
+    /// [`Tensor::linspace`] returning an error when `steps` elements cannot be held.
+    pub fn try_linspace(start: T, end: T, steps: usize) -> Result<Tensor<T>> {
+        let count = check_numel("linspace", &[steps])?;
+        let mut data = reserve("linspace", &[steps], count)?;
+        let step = if steps > 1 {
+            (end - start) / T::from(steps - 1).unwrap_or_else(T::nan)
+        } else {
+            T::zero()
+        };
+        let halfway = steps / 2;
+        data.extend((0..steps).map(|i| {
+            if steps == 1 {
+                return start;
+            }
+            if i < halfway {
+                start + step * T::from(i).unwrap_or_else(T::nan)
+            } else {
+                end - step * T::from(steps - 1 - i).unwrap_or_else(T::nan)
+            }
+        }));
+        Ok(Tensor::from_array(Array::from_vec(data, &[steps])))
+    }
+
+    /// The `n x m` matrix with ones on the diagonal (`torch.eye(n, m)`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::<f32>::eye_nm(2, 3).to_vec(), vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    /// ```
+    #[track_caller]
+    pub fn eye_nm(n: usize, m: usize) -> Tensor<T> {
+        or_panic(Tensor::try_eye_nm(n, m))
+    }
+
+    /// [`Tensor::eye_nm`] returning an error when `n × m` elements cannot be held.
+    pub fn try_eye_nm(n: usize, m: usize) -> Result<Tensor<T>> {
+        let count = check_numel("eye_nm", &[n, m])?;
+        let out = filled("eye_nm", &[n, m], count, T::zero())?;
+        if n.min(m) > 0 {
+            crate::array::apply_inplace_scalar(
+                &out.with_layout(crate::array::Layout {
+                    shape: smallvec::smallvec![n.min(m)],
+                    strides: smallvec::smallvec![m + 1],
+                    offset: 0,
+                }),
+                |_| T::one(),
+            );
+        }
+        Ok(Tensor::from_array(out))
+    }
+
+    /// Samples from N(`mean`, `std`²) (`torch.normal(mean, std, size)`), from the seeded
+    /// generator.
+    ///
+    /// ```
+    /// use tapegrad::{manual_seed, Tensor};
+    /// manual_seed(1);
+    /// let x = Tensor::<f64>::normal(5.0, 0.0, &[3]);
+    /// assert_eq!(x.to_vec(), vec![5.0; 3]);
+    /// ```
+    #[track_caller]
+    pub fn normal(mean: T, std: T, shape: &[usize]) -> Tensor<T> {
+        or_panic(Tensor::try_normal(mean, std, shape))
+    }
+
+    /// [`Tensor::normal`] returning an error for a negative or non-finite `std`.
+    pub fn try_normal(mean: T, std: T, shape: &[usize]) -> Result<Tensor<T>> {
+        if !(std >= T::zero() && std.is_finite()) {
+            return Err(Error::new(
+                ErrorKind::Value,
+                "normal",
+                format!("std must be finite and >= 0, got {std:?}"),
+            ));
+        }
+        check_numel("normal", shape)?;
+        Ok(&Tensor::randn(shape) * std + mean)
+    }
+
+    /// 1 with the probability each element gives, else 0 (`torch.bernoulli(p)`), from the
+    /// seeded generator. An error for a probability outside [0, 1].
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let p: Tensor = Tensor::from_vec(vec![0.0, 1.0], &[2]);
+    /// assert_eq!(p.bernoulli().to_vec(), vec![0.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn bernoulli(&self) -> Tensor<T> {
+        or_panic(self.try_bernoulli())
+    }
+
+    /// [`Tensor::bernoulli`] returning an error for a probability outside [0, 1].
+    pub fn try_bernoulli(&self) -> Result<Tensor<T>> {
+        let p = self.to_vec();
+        if let Some(bad) = p.iter().find(|&&v| !(v >= T::zero() && v <= T::one())) {
+            return Err(Error::new(
+                ErrorKind::Value,
+                "bernoulli",
+                format!(
+                    "probabilities must be in [0, 1], got {bad:?} (shape {:?})",
+                    self.shape()
+                ),
+            ));
+        }
+        let data = with_rng(|rng| {
+            p.iter()
+                .map(|&v| {
+                    let u: f64 = rng.random();
+                    if u < v.to_f64().unwrap_or(0.0) {
+                        T::one()
+                    } else {
+                        T::zero()
+                    }
+                })
+                .collect()
+        });
+        Ok(Tensor::from_array(Array::from_vec(data, self.shape())))
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    /// A tensor of `value` with this tensor's shape (`torch.full_like`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x: Tensor = Tensor::zeros(&[2]);
+    /// assert_eq!(Tensor::full_like(&x, 7.0).to_vec(), vec![7.0, 7.0]);
+    /// ```
+    pub fn full_like(like: &Tensor<T>, value: T) -> Tensor<T> {
+        Tensor::full(like.shape(), value)
+    }
+
+    /// A tensor of `shape` copying `data` (`torch.tensor(data).reshape(shape)`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+    /// assert_eq!(x.shape(), &[2, 2]);
+    /// assert!(Tensor::try_from_slice(&[1.0f32], &[2]).is_err());
+    /// ```
+    #[track_caller]
+    pub fn from_slice(data: &[T], shape: &[usize]) -> Tensor<T> {
+        or_panic(Tensor::try_from_slice(data, shape))
+    }
+
+    /// [`Tensor::from_slice`] returning an error when the length does not fit the shape.
+    pub fn try_from_slice(data: &[T], shape: &[usize]) -> Result<Tensor<T>> {
+        let count = check_numel("from_slice", shape)?;
+        if count != data.len() {
+            return Err(Error::shape(
+                "from_slice",
+                format!(
+                    "{} values cannot fill shape {shape:?} ({count} elements)",
+                    data.len()
+                ),
+            ));
+        }
+        Tensor::try_from_vec(data.to_vec(), shape)
+    }
+
+    /// The rows of a 2-D tensor (`x.tolist()` for a matrix).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::from_slice(&[1i64, 2, 3, 4], &[2, 2]);
+    /// assert_eq!(x.to_vec2(), vec![vec![1, 2], vec![3, 4]]);
+    /// ```
+    #[track_caller]
+    pub fn to_vec2(&self) -> Vec<Vec<T>> {
+        or_panic(self.try_to_vec2())
+    }
+
+    /// [`Tensor::to_vec2`] returning an error unless the tensor is 2-D.
+    pub fn try_to_vec2(&self) -> Result<Vec<Vec<T>>> {
+        let [_, cols] = *self.shape() else {
+            return Err(Error::shape(
+                "to_vec2",
+                format!("expected a 2-D tensor, got shape {:?}", self.shape()),
+            ));
+        };
+        let values = self.to_vec();
+        Ok(if cols == 0 {
+            vec![Vec::new(); self.shape()[0]]
+        } else {
+            values.chunks(cols).map(<[T]>::to_vec).collect()
+        })
+    }
+
+    /// The value of a one-element tensor (`x.item()`; the same as [`Tensor::item`]).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::scalar(3i64).to_scalar(), 3);
+    /// ```
+    #[track_caller]
+    pub fn to_scalar(&self) -> T {
+        self.item()
+    }
+
+    /// [`Tensor::to_scalar`] returning an error unless the tensor has one element.
+    pub fn try_to_scalar(&self) -> Result<T> {
+        self.try_item()
+    }
+}
+
+impl<T: Element> From<Vec<T>> for Tensor<T> {
+    /// A 1-D tensor of the values (`torch.tensor(list)`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x: Tensor<i64> = vec![1, 2, 3].into();
+    /// assert_eq!(x.shape(), &[3]);
+    /// ```
+    fn from(data: Vec<T>) -> Self {
+        let n = data.len();
+        Tensor::from_array(Array::from_vec(data, &[n]))
+    }
+}
+
+impl Tensor<i64> {
+    /// Integers drawn uniformly from `low..high` (`torch.randint`), from the seeded
+    /// generator. An error if `low >= high`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::randint(0, 10, &[100]);
+    /// assert!(x.to_vec().iter().all(|v| (0..10).contains(v)));
+    /// ```
+    #[track_caller]
+    pub fn randint(low: i64, high: i64, shape: &[usize]) -> Tensor<i64> {
+        or_panic(Tensor::try_randint(low, high, shape))
+    }
+
+    /// [`Tensor::randint`] returning an error for an empty range or a shape too large.
+    pub fn try_randint(low: i64, high: i64, shape: &[usize]) -> Result<Tensor<i64>> {
+        if low >= high {
+            return Err(Error::new(
+                ErrorKind::Value,
+                "randint",
+                format!("low {low} must be less than high {high}"),
+            ));
+        }
+        let count = check_numel("randint", shape)?;
+        let mut data = reserve("randint", shape, count)?;
+        // Sampled on u64 (rand's portable integer sampling), so every platform agrees.
+        let span = high.abs_diff(low);
+        with_rng(|rng| {
+            data.extend((0..count).map(|_| low.wrapping_add(rng.random_range(0..span) as i64)));
+        });
+        Ok(Tensor::from_array(Array::from_vec(data, shape)))
+    }
+
+    /// A random permutation of `0..n` (`torch.randperm`), from the seeded generator.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let mut p = Tensor::randperm(5).to_vec();
+    /// p.sort();
+    /// assert_eq!(p, vec![0, 1, 2, 3, 4]);
+    /// ```
+    #[track_caller]
+    pub fn randperm(n: usize) -> Tensor<i64> {
+        or_panic(Tensor::try_randperm(n))
+    }
+
+    /// [`Tensor::randperm`] returning an error when `n` elements cannot be held.
+    pub fn try_randperm(n: usize) -> Result<Tensor<i64>> {
+        let count = check_numel("randperm", &[n])?;
+        let mut data = reserve("randperm", &[n], count)?;
+        data.extend(0..n as i64);
+        // Fisher-Yates, drawing each position on u64 so every platform agrees.
+        with_rng(|rng| {
+            for i in (1..n).rev() {
+                let j = rng.random_range(0..=i as u64) as usize;
+                data.swap(i, j);
+            }
+        });
+        Ok(Tensor::from_array(Array::from_vec(data, &[n])))
+    }
+}

@@ -12,6 +12,7 @@ mod display;
 mod inplace;
 mod operators;
 mod ops;
+mod select;
 
 use crate::array::Array;
 use crate::autograd::tape::{self, Node};
@@ -217,7 +218,10 @@ impl<T: Float> Tensor<T> {
             [a] => op.eval(&[a.array()])?,
             [a, b] => op.eval(&[a.array(), b.array()])?,
             [a, b, c] => op.eval(&[a.array(), b.array(), c.array()])?,
-            _ => unreachable!("ops take one to three inputs"),
+            many => {
+                let arrays: Vec<&Array<T>> = many.iter().map(|t| t.array()).collect();
+                op.eval(&arrays)?
+            }
         };
         Ok(tape::record(op, inputs, output))
     }

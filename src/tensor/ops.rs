@@ -9,10 +9,15 @@ use crate::element::{convert, DType, Element, Float};
 use crate::error::{Error, Result};
 use crate::operators::fallible;
 use crate::ops::methods::{float_methods, view_methods};
+use crate::ops::methods_index::{index_methods, index_view_methods};
+use crate::ops::methods_math::math_methods;
 use crate::ops::{compose, MaxDim, OpDef};
 
 view_methods!(Tensor, Element);
 float_methods!(Tensor, Tensor<i64>);
+math_methods!(Tensor, Tensor<i64>);
+index_view_methods!(Tensor, Element);
+index_methods!(Tensor, Tensor<i64>, Tensor<bool>);
 
 impl<T: Float> Tensor<T> {
     fallible! { Tensor;
