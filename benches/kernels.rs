@@ -111,8 +111,48 @@ fn small_ops(c: &mut Criterion) {
     group.finish();
 }
 
+fn model_ops(c: &mut Criterion) {
+    // Issue 7's speed targets, on 10^6 f32 elements: the same workloads as
+    // benches/model_ops.py runs in PyTorch (1 thread, same machine, same run).
+    let mut group = c.benchmark_group("model_ops_f32");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    tapegrad::manual_seed(0);
+    let x: Tensor = Tensor::randn(&[1000, 1000]);
+    let y: Tensor = Tensor::randn(&[1000, 1000]);
+    let quarter: Tensor = Tensor::randn(&[250, 1000]);
+    let rows = Tensor::randint(0, 1000, &[1000]);
+    let lanes = Tensor::randint(0, 1000, &[1000, 1000]);
+    let mask = x.gt(0.0);
+    group.throughput(Throughput::Elements(1_000_000));
+    group.bench_function("cat 4 x [250, 1000]", |bench| {
+        bench.iter(|| black_box(Tensor::cat(&[&quarter, &quarter, &quarter, &quarter], 0)))
+    });
+    group.bench_function("index_select dim 0", |bench| {
+        bench.iter(|| black_box(x.index_select(0, &rows)))
+    });
+    group.bench_function("gather dim 1", |bench| {
+        bench.iter(|| black_box(x.gather(1, &lanes)))
+    });
+    group.bench_function("where_cond", |bench| {
+        bench.iter(|| black_box(mask.where_cond(&x, &y)))
+    });
+    group.bench_function("clamp", |bench| {
+        bench.iter(|| black_box(x.clamp(-0.5, 0.5)))
+    });
+    group.bench_function("sort last dim", |bench| {
+        bench.iter(|| black_box(x.sort(-1, false)))
+    });
+    group.bench_function("cumsum last dim", |bench| {
+        bench.iter(|| black_box(x.cumsum(-1)))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    model_ops,
     small_ops,
     matmul_f32,
     matmul_f64,
