@@ -24,7 +24,7 @@ WORKLOADS = {
     "gather dim 1": lambda: x.gather(1, lanes),
     "where_cond": lambda: torch.where(mask, x, y),
     "clamp": lambda: x.clamp(-0.5, 0.5),
-    "sort last dim": lambda: x.sort(-1, stable=True),
+    "sort last dim": lambda: x.sort(dim=-1, stable=True),
     "cumsum last dim": lambda: x.cumsum(-1),
 }
 

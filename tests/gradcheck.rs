@@ -8,9 +8,9 @@ mod gradcheck_props;
 mod proptest_config;
 
 use gradcheck_props::{broadcast_pair, check};
-use tapegrad::autograd::{gradcheck, GradcheckOptions};
 use proptest::prelude::*;
 use proptest_config::config;
+use tapegrad::autograd::{gradcheck, GradcheckOptions};
 use tapegrad::Tensor;
 
 /// A unary step of a composition. Each is defined for every shape (dims wrap around).

@@ -296,19 +296,71 @@ pub(crate) fn check_gather_shapes(
 /// `out[p] = x[p with its dim coordinate replaced by index[p]]`, `out` of the index's shape.
 /// The caller checks shapes and indices.
 pub(crate) fn gather<T: Element>(
+    op: &'static str,
     x: &Array<T>,
     dim: usize,
     index: &[i64],
     index_shape: &[usize],
-) -> Array<T> {
+) -> Result<Array<T>> {
     let stride = strides_of(x.shape())[dim];
     let c = contiguous(x);
     let src = dense(&c);
-    Array::build(index_shape, |out| {
+    let same_outside = index_shape
+        .iter()
+        .zip(x.shape())
+        .enumerate()
+        .all(|(d, (i, s))| d == dim || i == s);
+    let (outer, len, inner) = lanes(x.shape(), dim);
+    if !(same_outside && inner == 1) {
+        check_indices(op, index, len, dim)?;
+    }
+    let mut bad = None;
+    let out = Array::build(index_shape, |out| {
+        if same_outside && inner == 1 {
+            // The common case (`sort`, a per-row pick along the last dim): one load per
+            // element from its row, the index checked as it is read (no separate pass).
+            let n = index_shape[dim];
+            for ((dst, idx), lane) in out
+                .chunks_exact_mut(n.max(1))
+                .zip(index.chunks_exact(n.max(1)))
+                .zip(src.chunks_exact(len.max(1)))
+                .take(outer)
+            {
+                for (o, &k) in dst.iter_mut().zip(idx) {
+                    match usize::try_from(k).ok().and_then(|k| lane.get(k)) {
+                        Some(&v) => *o = v,
+                        None => {
+                            bad = Some(k);
+                            return;
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        if same_outside {
+            let n = index_shape[dim];
+            for o in 0..outer {
+                for j in 0..n {
+                    let at = (o * n + j) * inner;
+                    for i in 0..inner {
+                        out[at + i] = src[(o * len + index[at + i] as usize) * inner + i];
+                    }
+                }
+            }
+            return;
+        }
         for_each_position(index_shape, x.shape(), dim, |p, base| {
             out[p] = src[base + index[p] as usize * stride];
         });
-    })
+    });
+    match bad {
+        Some(k) => Err(Error::index(
+            op,
+            format!("index {k} is out of range for dim {dim} of size {len}"),
+        )),
+        None => Ok(out),
+    }
 }
 
 /// `gather`'s adjoint: zeros of `shape`, and `src[p]` (read at the index's coordinates)
@@ -446,6 +498,34 @@ pub(crate) fn cumsum<T: Float>(x: &Array<T>, dim: usize, reverse: bool) -> Array
     let c = contiguous(x);
     let src = dense(&c);
     Array::build(x.shape(), |out| {
+        if inner == 1 && !reverse && len > 0 {
+            // Eight lanes at a time: eight independent running sums keep the adder busy
+            // (one running sum is a chain of dependent additions).
+            let mut out_lanes = out.chunks_exact_mut(len * 8);
+            let mut src_lanes = src.chunks_exact(len * 8);
+            for (dst, block) in (&mut out_lanes).zip(&mut src_lanes) {
+                let mut acc = [0.0f64; 8];
+                let (block, dst) = (&block[..8 * len], &mut dst[..8 * len]);
+                for k in 0..len {
+                    for (l, a) in acc.iter_mut().enumerate() {
+                        *a += to_f64(block[l * len + k]);
+                        dst[l * len + k] = from_f64(*a);
+                    }
+                }
+            }
+            for (dst, lane) in out_lanes
+                .into_remainder()
+                .chunks_exact_mut(len)
+                .zip(src_lanes.remainder().chunks_exact(len))
+            {
+                let mut acc = 0.0f64;
+                for (d, &s) in dst.iter_mut().zip(lane) {
+                    acc += to_f64(s);
+                    *d = from_f64(acc);
+                }
+            }
+            return;
+        }
         if inner == 1 {
             for (dst, lane) in out
                 .chunks_exact_mut(len.max(1))
@@ -484,6 +564,23 @@ pub(crate) fn cumsum<T: Float>(x: &Array<T>, dim: usize, reverse: bool) -> Array
             }
         }
     })
+}
+
+/// `x` as f64 (exact for f32 and f64).
+#[inline(always)]
+fn to_f64<T: Float>(x: T) -> f64 {
+    x.to_f64().unwrap_or(f64::NAN)
+}
+
+/// `x` rounded to `T` once, without num-traits' range check (an f64 beyond f32's range
+/// rounds to infinity, as PyTorch's cast does).
+#[inline(always)]
+fn from_f64<T: Float>(x: f64) -> T {
+    if T::DTYPE == DType::F32 {
+        T::from(x as f32).unwrap_or_else(T::nan)
+    } else {
+        T::from(x).unwrap_or_else(T::nan)
+    }
 }
 
 /// Calls `f(lane, out_lane)` on each lane along `dim` (gathered into a buffer) with the

@@ -88,8 +88,8 @@ fn mask_of<T: Float>(cond: &Aux<bool>, x: &[&Array<T>], at: usize) -> Array<bool
     }
 }
 
-/// The indices, checked against `size` (the length of the indexed dim), row-major, with
-/// their shape.
+/// The indices, checked against `size` (the length of the indexed dim) if `check` (else the
+/// kernel checks them), as a contiguous array (the given one itself when it already is).
 fn indices_of<T: Float>(
     op: &'static str,
     index: &Aux<i64>,
@@ -97,9 +97,10 @@ fn indices_of<T: Float>(
     at: usize,
     size: usize,
     dim: usize,
-) -> Result<(Vec<i64>, Shape)> {
-    let (values, shape) = match index {
-        Aux::Given(a) => (a.to_vec(), shape_of(a.shape())),
+    check: bool,
+) -> Result<Array<i64>> {
+    let indices = match index {
+        Aux::Given(a) => kernels::contiguous(a),
         Aux::Input => {
             let raw = x[at].to_vec();
             let mut values = Vec::with_capacity(raw.len());
@@ -112,11 +113,13 @@ fn indices_of<T: Float>(
                     })?;
                 values.push(i);
             }
-            (values, shape_of(x[at].shape()))
+            Array::from_vec(values, x[at].shape())
         }
     };
-    kernels::check_indices(op, &values, size, dim)?;
-    Ok((values, shape))
+    if check {
+        kernels::check_indices(op, &kernels::dense(&indices), size, dim)?;
+    }
+    Ok(indices)
 }
 
 /// The comparisons and tests, as 1 (true) and 0 (false) in the values' own type: what
@@ -603,8 +606,9 @@ impl<T: Element> OpDef<T> for IndexSelect {
             &[x[0].shape(), x.get(1).map_or(&[][..], |a| a.shape())],
         )?;
         let size = x[0].shape()[self.dim];
-        let (indices, _) = indices_of("index_select", &self.index, x, 1, size, self.dim)?;
-        Ok(kernels::index_select(x[0], self.dim, &indices))
+        let indices = indices_of("index_select", &self.index, x, 1, size, self.dim, true)?;
+        let out = kernels::index_select(x[0], self.dim, &kernels::dense(&indices));
+        Ok(out)
     }
     fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
     where
@@ -645,15 +649,17 @@ impl<T: Element> OpDef<T> for IndexAdd {
         T: Float,
     {
         OpDef::<T>::output_shape(self, &[x[0].shape()])?;
-        let (indices, _) = indices_of(
+        let indices = indices_of(
             "index_select_backward",
             &self.index,
             x,
             1,
             self.size,
             self.dim,
+            true,
         )?;
-        Ok(kernels::index_add(x[0], self.dim, &indices, self.size))
+        let out = kernels::index_add(x[0], self.dim, &kernels::dense(&indices), self.size);
+        Ok(out)
     }
     fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
     where
@@ -694,8 +700,15 @@ impl<T: Element> OpDef<T> for Gather {
         let shapes: Vec<&[usize]> = x.iter().map(|a| a.shape()).collect();
         OpDef::<T>::output_shape(self, &shapes)?;
         let size = x[0].shape()[self.dim];
-        let (indices, shape) = indices_of("gather", &self.index, x, 1, size, self.dim)?;
-        Ok(kernels::gather(x[0], self.dim, &indices, &shape))
+        let indices = indices_of("gather", &self.index, x, 1, size, self.dim, false)?;
+        let out = kernels::gather(
+            "gather",
+            x[0],
+            self.dim,
+            &kernels::dense(&indices),
+            indices.shape(),
+        );
+        out
     }
     fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
     where
@@ -748,14 +761,15 @@ impl<T: Element> OpDef<T> for Scatter {
         let shapes: Vec<&[usize]> = x.iter().map(|a| a.shape()).collect();
         OpDef::<T>::output_shape(self, &shapes)?;
         let size = self.shape[self.dim];
-        let (indices, index_shape) = indices_of("scatter_add", &self.index, x, 1, size, self.dim)?;
-        Ok(kernels::scatter_add(
+        let indices = indices_of("scatter_add", &self.index, x, 1, size, self.dim, true)?;
+        let out = kernels::scatter_add(
             x[0],
             self.dim,
-            &indices,
-            &index_shape,
+            &kernels::dense(&indices),
+            indices.shape(),
             &self.shape,
-        ))
+        );
+        Ok(out)
     }
     fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
     where

@@ -331,13 +331,14 @@ impl<T: Element> OpDef<T> for Clamp<T> {
             self.min.unwrap_or_else(T::neg_infinity),
             self.max.unwrap_or_else(T::infinity),
         );
+        // Two selects (not a branch chain), so the loop vectorizes; NaN fails both tests
+        // and stays NaN.
         Ok(array::map(x[0], move |p| {
-            if p < lo {
-                lo
-            } else if p > hi {
+            let up = if p < lo { lo } else { p };
+            if up > hi {
                 hi
             } else {
-                p
+                up
             }
         }))
     }
