@@ -18,6 +18,15 @@ const Y: [f64; 12] = [
 ];
 const T: [f64; 12] = [1.0, 3.0, 3.0, 0.0, 2.0, 2.0, 2.0, -1.0, 5.0, -4.0, 5.0, 0.0];
 const Z: [f64; 9] = [2.0, 0.0, 3.0, 0.0, 0.0, 1.5, 1.0, 2.0, 4.0];
+const E: [f64; 6] = [1.0, f64::NAN, f64::INFINITY, -2.0, f64::NEG_INFINITY, 0.0];
+const NEG: [f64; 6] = [
+    f64::NEG_INFINITY,
+    f64::NEG_INFINITY,
+    1.0,
+    f64::NEG_INFINITY,
+    f64::INFINITY,
+    0.0,
+];
 const MASK: [bool; 12] = [
     true, false, true, false, false, false, true, true, true, true, false, false,
 ];
@@ -96,6 +105,19 @@ fn inputs<E: Float>(name: &str) -> Vec<Tensor<E>> {
         }
         "prod_dim_zeros" | "prod_dim0_zeros" | "cumprod_zeros" => vec![z],
         "relu_nan" => vec![tensor(&[f64::NAN, -1.0, 2.0, 0.0], &[4])],
+        "edge_maximum_nan_inf" => vec![tensor(&E, &[6]), tensor(&E.map(|v| v), &[6]).flip(&[0])],
+        "edge_max_nan" | "edge_sort_nan_inf" | "edge_sort_desc_nan_inf" => vec![tensor(&E, &[6])],
+        "edge_cumsum_inf" | "edge_clamp_inf" | "edge_gelu_inf" | "edge_log_sigmoid_inf" => {
+            vec![tensor(&E.map(|v| if v.is_nan() { 0.5 } else { v }), &[6])]
+        }
+        "edge_logsumexp_neg_inf" => vec![tensor(&NEG, &[3, 2])],
+        "edge_where_inf_branch" => vec![x.clone(), &x * E::infinity()],
+        "edge_prod_empty" => vec![Tensor::zeros(&[2, 0])],
+        "edge_cat_empty_part" => vec![x, Tensor::zeros(&[0, 4])],
+        "edge_cumsum_empty" => vec![Tensor::zeros(&[0, 3])],
+        "edge_sort_size1" => vec![x.narrow(1, 0, 1).contiguous()],
+        "edge_pow_tensor_broadcast" => vec![p, y.narrow(1, 0, 1).contiguous()],
+        "edge_where_broadcast" => vec![x, y.narrow(0, 0, 1).reshape(&[4]).contiguous()],
         _ => vec![x],
     }
 }
@@ -189,6 +211,23 @@ fn eager<E: Float>(name: &str, v: &[Tensor<E>]) -> Tensor<E> {
         "transposed_cumsum" => x.t().cumsum(1),
         "transposed_sort" => x.t().sort(1, false).0,
         "transposed_logsumexp" => x.t().logsumexp(1, false),
+        "edge_maximum_nan_inf" => x.maximum(&v[1]),
+        "edge_max_nan" => x.max(),
+        "edge_sort_nan_inf" => x.sort(0, false).0,
+        "edge_sort_desc_nan_inf" => x.sort(0, true).0,
+        "edge_cumsum_inf" => x.cumsum(0),
+        "edge_logsumexp_neg_inf" => x.logsumexp(1, false),
+        "edge_clamp_inf" => x.clamp(c(-1.0), c(1.0)),
+        "edge_gelu_inf" => x.gelu(),
+        "edge_log_sigmoid_inf" => x.log_sigmoid(),
+        "edge_where_inf_branch" => mask.where_cond(x, &v[1]),
+        "edge_prod_empty" => x.prod_dim(1, false),
+        "edge_cat_empty_part" => Tensor::cat(&[x, &v[1]], 0),
+        "edge_cumsum_empty" => x.cumsum(0),
+        "edge_sort_size1" => x.sort(1, false).0,
+        "edge_index_select_empty" => x.index_select(0, &index(&[], &[0])),
+        "edge_pow_tensor_broadcast" => x.pow_tensor(&v[1]),
+        "edge_where_broadcast" => mask.narrow(0, 0, 1).reshape(&[4]).where_cond(x, &v[1]),
         other => panic!("no tapegrad call for case {other}"),
     }
 }
@@ -317,12 +356,14 @@ fn check_case<E: Float>(case: &Case, tol: f64) {
     }
 }
 
-/// `assert_close`, with NaN expected where PyTorch gives NaN.
+/// `assert_close`, with NaN and infinities expected exactly where PyTorch gives them.
 fn assert_close_nan(actual: &[f64], expected: &[f64], tol: f64, what: &str) {
     assert_eq!(actual.len(), expected.len(), "{what}: length");
     for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
         if e.is_nan() {
             assert!(a.is_nan(), "{what}[{i}]: {a}, PyTorch gives NaN");
+        } else if e.is_infinite() {
+            assert_eq!(a, e, "{what}[{i}]");
         } else {
             assert_close(&[*a], &[*e], tol, &format!("{what}[{i}]"));
         }

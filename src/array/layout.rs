@@ -35,12 +35,16 @@ impl Layout {
         numel(&self.shape)
     }
 
-    /// Row-major and dense. Dims of size 1 may have any stride.
+    /// Row-major and dense. Dims of size 1 may have any stride; an empty layout (a dim of
+    /// size 0 anywhere) covers nothing, so it is contiguous whatever its strides.
     pub(crate) fn is_contiguous(&self) -> bool {
+        if self.shape.contains(&0) {
+            return true;
+        }
         let mut expected = 1;
         for (&dim, &stride) in self.shape.iter().zip(&self.strides).rev() {
             if dim != 1 && stride != expected {
-                return dim == 0;
+                return false;
             }
             expected *= dim;
         }
