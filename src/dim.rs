@@ -218,7 +218,13 @@ pub trait TensorIndex {
     fn items(&self) -> SmallVec<[IndexItem; 4]>;
 }
 
-/// One entry of a [`TensorIndex`] tuple.
+/// One entry of a [`TensorIndex`] tuple: a `usize` or a range of `usize`.
+///
+/// ```
+/// use tapegrad::Tensor;
+/// let x: Tensor = Tensor::zeros(&[4, 5]);
+/// assert_eq!(x.i((1..=2, ..3)).shape(), &[2, 3]);
+/// ```
 pub trait TensorIndexItem {
     /// The entry.
     fn item(&self) -> IndexItem;
@@ -299,6 +305,15 @@ tuple_index!(A, B, C, D, E, F);
 
 /// `x.i(index)` as a trait, for code written against candle's `IndexOp` (the method is
 /// also inherent on `Tensor` and `graph::Node`, so no import is needed).
+///
+/// ```
+/// use tapegrad::{IndexOp, Tensor};
+/// fn first_row<V: IndexOp<usize>>(v: &V) -> V {
+///     v.i(0)
+/// }
+/// let x: Tensor = Tensor::arange(0.0, 4.0, 1.0).reshape(&[2, 2]);
+/// assert_eq!(first_row(&x).to_vec(), vec![0.0, 1.0]);
+/// ```
 pub trait IndexOp<I: TensorIndex>: Sized {
     /// The view `index` selects; panics with the error `try_i` would return.
     fn i(&self, index: I) -> Self;
@@ -306,6 +321,13 @@ pub trait IndexOp<I: TensorIndex>: Sized {
 
 /// The right side of a comparison (`eq`, `lt`, ...): a value of the same kind (broadcast
 /// against the left) or a scalar. Made by `From`, so `a.lt(&b)` and `a.lt(0.5)` both work.
+///
+/// ```
+/// use tapegrad::Tensor;
+/// let a: Tensor = Tensor::from_vec(vec![1.0, 3.0], &[2]);
+/// let b: Tensor = Tensor::from_vec(vec![2.0, 2.0], &[2]);
+/// assert_eq!(a.lt(&b).to_vec(), a.lt(2.0).to_vec());
+/// ```
 #[derive(Debug)]
 pub enum Rhs<'a, V, T> {
     /// A tensor or graph node.
