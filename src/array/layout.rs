@@ -95,7 +95,7 @@ impl Layout {
             .shape
             .iter()
             .zip(&self.strides)
-            .filter(|(&d, _)| d != 1);
+            .filter(|(d, _)| **d != 1);
         let mut strides = Shape::new();
         for &d in shape {
             if d == 1 {

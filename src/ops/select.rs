@@ -701,14 +701,13 @@ impl<T: Element> OpDef<T> for Gather {
         OpDef::<T>::output_shape(self, &shapes)?;
         let size = x[0].shape()[self.dim];
         let indices = indices_of("gather", &self.index, x, 1, size, self.dim, false)?;
-        let out = kernels::gather(
+        kernels::gather(
             "gather",
             x[0],
             self.dim,
             &kernels::dense(&indices),
             indices.shape(),
-        );
-        out
+        )
     }
     fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
     where
