@@ -193,8 +193,14 @@ mod tests {
 }
 
 /// One entry of an [`IndexOp::i`] index: a position (the dim is removed) or a range (kept).
+///
+/// ```
+/// use tapegrad::{IndexItem, TensorIndexItem};
+/// assert_eq!(3usize.item(), IndexItem::At(3));
+/// assert_eq!((1..4usize).item(), IndexItem::Range(1, Some(4)));
+/// assert_eq!((..).item(), IndexItem::Range(0, None));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[doc(hidden)]
 pub enum IndexItem {
     /// `3`: that element; the dim disappears, like `x[3]`.
     At(usize),

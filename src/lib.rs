@@ -84,7 +84,7 @@ mod tensor;
 
 pub use autograd::{no_grad, no_grad_guard, NoGradGuard};
 pub use device::Device;
-pub use dim::{Dim, IndexOp, Rhs, ShapeArg, TensorIndex, TensorIndexItem};
+pub use dim::{Dim, IndexItem, IndexOp, Rhs, ShapeArg, TensorIndex, TensorIndexItem};
 pub use element::{DType, Element, Float};
 pub use error::{Error, ErrorKind, Result};
 pub use rng::manual_seed;

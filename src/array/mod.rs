@@ -11,10 +11,12 @@
 //! - `matmul.rs`: batched matmul through the `gemm` crate, with a loop for tiny products.
 
 mod elementwise;
+pub(crate) mod index;
 mod layout;
 mod matmul;
 mod pool;
 mod reduce;
+pub(crate) mod scan;
 pub(crate) mod select;
 
 pub(crate) use elementwise::{apply_inplace, apply_inplace_scalar, map, zip_map};

@@ -2,7 +2,7 @@
 //! triangles `tril`/`triu`.
 
 use super::{InputGrads, OpDef, Rule, Saves, Value, View};
-use crate::array::select as kernels;
+use crate::array::index as kernels;
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};

@@ -164,7 +164,15 @@ macro_rules! index_methods {
                 $crate::error::or_panic(Self::try_cat(values, dim))
             }
 
-            /// [`Self::cat`] returning an error instead of panicking.
+            /// [`Self::cat`] returning an error instead of panicking: for no values, a dim
+            /// out of range, or shapes that differ outside `dim`.
+            ///
+            /// ```
+            /// use tapegrad::Tensor;
+            /// let a: Tensor = Tensor::zeros(&[2, 3]);
+            /// assert_eq!(Tensor::try_cat(&[&a, &a], -1).unwrap().shape(), &[2, 6]);
+            /// assert!(Tensor::<f32>::try_cat(&[], 0).is_err());
+            /// ```
             pub fn try_cat(values: &[&$ty<T>], dim: impl $crate::Dim) -> $crate::Result<$ty<T>> {
                 let first = values.first().ok_or_else(|| {
                     $crate::Error::shape("cat", "expected at least one value to join")
@@ -190,7 +198,15 @@ macro_rules! index_methods {
                 $crate::error::or_panic(Self::try_stack(values, dim))
             }
 
-            /// [`Self::stack`] returning an error instead of panicking.
+            /// [`Self::stack`] returning an error instead of panicking: for no values,
+            /// shapes that differ, or a dim out of range.
+            ///
+            /// ```
+            /// use tapegrad::Tensor;
+            /// let a: Tensor = Tensor::zeros(&[3]);
+            /// assert_eq!(Tensor::try_stack(&[&a, &a, &a], 1).unwrap().shape(), &[3, 3]);
+            /// assert!(Tensor::try_stack(&[&a], 2).is_err());
+            /// ```
             pub fn try_stack(values: &[&$ty<T>], dim: impl $crate::Dim) -> $crate::Result<$ty<T>> {
                 let first = values.first().ok_or_else(|| {
                     $crate::Error::shape("stack", "expected at least one value to stack")
@@ -326,7 +342,7 @@ macro_rules! index_methods {
                         Some(node) => node.dims().into(),
                         None => $crate::ops::select::given_shape(&aux),
                     };
-                    $crate::array::select::check_gather_shapes("scatter_add", self.dims(), &index_shape, dim, Some(src.dims()))?;
+                    $crate::array::index::check_gather_shapes("scatter_add", self.dims(), &index_shape, dim, Some(src.dims()))?;
                     // Only the index's extent of `src` is read: narrow it to that (a view).
                     let mut window = src.clone();
                     for (d, &n) in index_shape.iter().enumerate() {

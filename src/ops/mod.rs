@@ -15,7 +15,8 @@
 //! - `reduce.rs`: `sum`, `mean`, along dims, `max_dim`, sum-to-shape;
 //! - `matmul.rs`: the batched matrix product;
 //! - `view.rs`: views that copy nothing (transpose, reshape, narrow, ...);
-//! - `select.rs`: comparisons, `where`, `maximum`, `max()`, `gather`, `index_select`, ...;
+//! - `select.rs`: comparisons, `where`, `maximum`, `max()`, and the mask/index operand `Aux`;
+//! - `index.rs`: `index_select`, `gather`, `scatter_add`, `sort`'s permutation;
 //! - `join.rs`: `cat`, `flip`, `pad`, `tril`/`triu`;
 //! - `helpers.rs`: value-only ops that gradient rules use (masks, signs);
 //! - `fused.rs`: the layer above the primitives: `Linear` and `MseLoss` as single ops;
@@ -28,6 +29,7 @@ mod arith;
 pub(crate) mod compose;
 mod fused;
 mod helpers;
+mod index;
 mod join;
 mod matmul;
 pub(crate) mod methods;
@@ -43,6 +45,7 @@ pub(crate) use arith::{
 };
 pub(crate) use fused::{Linear, MseLoss, MseLossGrad};
 pub(crate) use helpers::{MaxMask, Sign, WherePositive};
+pub(crate) use index::{Argsort, Gather, IndexAdd, IndexSelect, Scatter};
 pub(crate) use join::{Cat, Flip, Pad, Triangle};
 pub(crate) use matmul::MatMul;
 pub(crate) use reduce::{
@@ -50,8 +53,7 @@ pub(crate) use reduce::{
     SumDim, SumTo,
 };
 pub(crate) use select::{
-    Argsort, Aux, Cmp, EvenShare, FullLike, Gather, IndexAdd, IndexSelect, MaskGrad, MaxAll,
-    MaxShare, Maximum, Predicate, Scatter, Where,
+    Aux, Cmp, EvenShare, FullLike, MaskGrad, MaxAll, MaxShare, Maximum, Predicate, Where,
 };
 pub(crate) use unary::{
     Abs, Ceil, Clamp, ClampGrad, Cos, Erf, Exp, Exp2, Expm1, Floor, Log, Log10, Log1p, Log2, Pow,

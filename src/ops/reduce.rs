@@ -2,7 +2,7 @@
 
 use super::grad::{count, expand, mul, scale, unsqueeze_reduced};
 use super::{InputGrads, MaxMask, OpDef, Rule, Saves, Value};
-use crate::array::select as kernels;
+use crate::array::scan as kernels;
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};

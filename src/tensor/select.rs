@@ -223,7 +223,7 @@ impl<T: Float> Tensor<T> {
         /// ```
         argsort / try_argsort (&self, dim: impl Dim, descending: bool) -> Tensor<i64> {
             let dim = resolve_dim("argsort", dim, self.shape())?;
-            Ok(Tensor::from_array(kernels::argsort(self.array(), dim, descending)))
+            Ok(Tensor::from_array(crate::array::scan::argsort(self.array(), dim, descending)))
         }
     }
 
