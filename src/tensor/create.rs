@@ -354,6 +354,12 @@ impl<T: Float> Tensor<T> {
     }
 
     /// [`Tensor::linspace`] returning an error when `steps` elements cannot be held.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::<f64>::try_linspace(-1.0, 1.0, 3).unwrap().to_vec(), vec![-1.0, 0.0, 1.0]);
+    /// assert!(Tensor::<f32>::try_linspace(0.0, 1.0, usize::MAX).is_err());
+    /// ```
     pub fn try_linspace(start: T, end: T, steps: usize) -> Result<Tensor<T>> {
         let count = check_numel("linspace", &[steps])?;
         let mut data = reserve("linspace", &[steps], count)?;
@@ -388,6 +394,12 @@ impl<T: Float> Tensor<T> {
     }
 
     /// [`Tensor::eye_nm`] returning an error when `n × m` elements cannot be held.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::<f32>::try_eye_nm(1, 2).unwrap().to_vec(), vec![1.0, 0.0]);
+    /// assert!(Tensor::<f32>::try_eye_nm(1 << 40, 1 << 40).is_err());
+    /// ```
     pub fn try_eye_nm(n: usize, m: usize) -> Result<Tensor<T>> {
         let count = check_numel("eye_nm", &[n, m])?;
         let out = filled("eye_nm", &[n, m], count, T::zero())?;
@@ -419,6 +431,12 @@ impl<T: Float> Tensor<T> {
     }
 
     /// [`Tensor::normal`] returning an error for a negative or non-finite `std`.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert!(Tensor::<f32>::try_normal(0.0, -1.0, &[2]).is_err());
+    /// assert_eq!(Tensor::<f32>::try_normal(0.0, 1.0, &[2]).unwrap().shape(), &[2]);
+    /// ```
     pub fn try_normal(mean: T, std: T, shape: &[usize]) -> Result<Tensor<T>> {
         if !(std >= T::zero() && std.is_finite()) {
             return Err(Error::new(
@@ -445,6 +463,11 @@ impl<T: Float> Tensor<T> {
     }
 
     /// [`Tensor::bernoulli`] returning an error for a probability outside [0, 1].
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert!(Tensor::<f64>::from_vec(vec![0.5, 1.5], &[2]).try_bernoulli().is_err());
+    /// ```
     pub fn try_bernoulli(&self) -> Result<Tensor<T>> {
         let p = self.to_vec();
         if let Some(bad) = p.iter().find(|&&v| !(v >= T::zero() && v <= T::one())) {
@@ -499,6 +522,11 @@ impl<T: Element> Tensor<T> {
     }
 
     /// [`Tensor::from_slice`] returning an error when the length does not fit the shape.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert!(Tensor::try_from_slice(&[1i64, 2, 3], &[2, 2]).is_err());
+    /// ```
     pub fn try_from_slice(data: &[T], shape: &[usize]) -> Result<Tensor<T>> {
         let count = check_numel("from_slice", shape)?;
         if count != data.len() {
@@ -526,6 +554,11 @@ impl<T: Element> Tensor<T> {
     }
 
     /// [`Tensor::to_vec2`] returning an error unless the tensor is 2-D.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert!(Tensor::<f32>::zeros(&[3]).try_to_vec2().is_err());
+    /// ```
     pub fn try_to_vec2(&self) -> Result<Vec<Vec<T>>> {
         let [_, cols] = *self.shape() else {
             return Err(Error::shape(
@@ -553,6 +586,11 @@ impl<T: Element> Tensor<T> {
     }
 
     /// [`Tensor::to_scalar`] returning an error unless the tensor has one element.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert!(Tensor::<f32>::zeros(&[2]).try_to_scalar().is_err());
+    /// ```
     pub fn try_to_scalar(&self) -> Result<T> {
         self.try_item()
     }
@@ -587,6 +625,12 @@ impl Tensor<i64> {
     }
 
     /// [`Tensor::randint`] returning an error for an empty range or a shape too large.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert!(Tensor::try_randint(5, 5, &[1]).is_err());
+    /// assert_eq!(Tensor::try_randint(-3, 3, &[4]).unwrap().shape(), &[4]);
+    /// ```
     pub fn try_randint(low: i64, high: i64, shape: &[usize]) -> Result<Tensor<i64>> {
         if low >= high {
             return Err(Error::new(
@@ -619,6 +663,12 @@ impl Tensor<i64> {
     }
 
     /// [`Tensor::randperm`] returning an error when `n` elements cannot be held.
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::try_randperm(3).unwrap().numel(), 3);
+    /// assert!(Tensor::try_randperm(usize::MAX).is_err());
+    /// ```
     pub fn try_randperm(n: usize) -> Result<Tensor<i64>> {
         let count = check_numel("randperm", &[n])?;
         let mut data = reserve("randperm", &[n], count)?;
