@@ -244,7 +244,14 @@ macro_rules! node_comparisons {
                 or_panic(self.$try_name(rhs))
             }
 
-            #[doc = concat!("[`Node::", stringify!($name), "`] returning an error instead of panicking.")]
+            #[doc = concat!("[`Node::", stringify!($name), "`] returning an error instead of panicking: for shapes that do not broadcast.")]
+            ///
+            /// ```
+            /// let g = tapegrad::graph::Graph::<f32>::new();
+            /// let (a, b) = (g.placeholder("a", &[3]), g.placeholder("b", &[2]));
+            #[doc = concat!("assert!(a.", stringify!($try_name), "(&b).is_err());")]
+            #[doc = concat!("assert_eq!(a.", stringify!($try_name), "(&a).unwrap().shape(), &[3]);")]
+            /// ```
             pub fn $try_name<'a>(&self, rhs: impl Into<Rhs<'a, Node<T>, T>>) -> Result<Node<T>> {
                 match rhs.into() {
                     Rhs::Value(other) => Node::apply(Predicate::Compare(Cmp::$cmp, None).into(), &[self, other]),
