@@ -93,6 +93,27 @@ pub fn run(verbose: bool) -> Outcome {
             seconds / steps as f64 * 1e6,
             eager / steps as f64 * 1e6
         );
+
+        // TF1's `shape=(None, D_in)`: a -1 dim is known only at run time, so one graph
+        // takes a batch of any size (every -1 of a graph is the same size N).
+        let any = Graph::<f32>::new();
+        let x = any.placeholder("x", &[-1, d_in as i64]);
+        let y = any.placeholder("y", &[-1, d_out as i64]);
+        let w = any.placeholder("w", &[d_in, d_out]);
+        let loss = (x.mm(&w) - &y).pow(2.0).sum_dim(1, false).mean();
+        let grad_w = &any.gradients(&loss, &[&w])[0];
+        let sess = Session::new(&any);
+        for rows in [n, 16] {
+            let (xb, yb) = (x_value.narrow(0, 0, rows), y_value.narrow(0, 0, rows));
+            let out = sess
+                .run(&[&loss, grad_w], &[(&x, &xb), (&y, &yb), (&w, &w_value)])
+                .expect("every placeholder is fed");
+            println!(
+                "batch of {rows:2} through x {:?}: loss = {:.6}",
+                x.static_shape(),
+                out[0].item()
+            );
+        }
         println!("\n{}", train.to_dot());
     }
     outcome

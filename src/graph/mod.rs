@@ -1,7 +1,9 @@
 //! The static graph: define first, run later, like TensorFlow 1 (the lecture's last slide).
 //!
 //! A [`Graph`] records [`Node`]s — placeholders, constants, variables and ops — without
-//! computing anything; shapes are inferred and checked as each node is added.
+//! computing anything; shapes are inferred and checked as each node is added. A
+//! placeholder dim of `-1` is known only at run time, like TF1's `None`: one graph then
+//! takes batches of any size, and each run checks its feeds (see [`Graph::placeholder`]).
 //! [`Graph::gradients`] adds gradient nodes, built by the very chain rules eager
 //! `backward()` runs, and a [`Session`] evaluates the nodes a fetch
 //! needs with the same kernels as eager tensors (each op's one forward, in the crate's
@@ -28,14 +30,16 @@
 
 mod node;
 mod session;
+pub(crate) mod sizes;
 
 pub use node::Node;
 pub use session::Session;
 
 use crate::array::Array;
+use crate::dim::ShapeArg;
 use crate::element::Float;
 use crate::error::{or_panic, Error, ErrorKind, Result};
-use crate::ops::{Add, Op, Rule, Value};
+use crate::ops::{Add, FullLike, Op, Rule, Value};
 use crate::shape::{shape_of, Shape};
 use crate::tensor::Tensor;
 use smallvec::SmallVec;
@@ -118,7 +122,17 @@ impl<T: Float> Graph<T> {
     }
 
     pub(crate) fn add(inner: &Arc<GraphInner<T>>, kind: Kind<T>, shape: Shape) -> Node<T> {
+        Graph::add_with(inner, |_| (kind, shape))
+    }
+
+    /// Adds the node `make(id)` gives, `id` being the one it gets (a data-dependent length
+    /// is written with its node's id).
+    pub(crate) fn add_with(
+        inner: &Arc<GraphInner<T>>,
+        make: impl FnOnce(usize) -> (Kind<T>, Shape),
+    ) -> Node<T> {
         let mut nodes = inner.nodes.write().unwrap_or_else(PoisonError::into_inner);
+        let (kind, shape) = make(nodes.len());
         nodes.push(NodeDef {
             kind,
             shape: shape.clone(),
@@ -130,18 +144,71 @@ impl<T: Float> Graph<T> {
         }
     }
 
-    /// A value fed at each [`Session::run`], like `tf.placeholder(dtype, shape)`.
+    /// A value fed at each [`Session::run`], like `tf.placeholder(dtype, shape)`. A dim of
+    /// `-1` is unknown until the run, like TF1's `None`: `&[-1, 4]` takes a batch of any
+    /// size. Panics on a bad shape (see [`Graph::try_placeholder`]).
+    ///
+    /// Every `-1` in a graph stands for the same size `N` (the batch size, say): each run
+    /// learns it from the feeds and checks that they agree. Shapes built from it are shown
+    /// as `N`, `4N` or `N-1` (see [`Node::static_shape`]); gradients build as usual.
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f32>::new();
+    /// assert_eq!(g.placeholder("x", &[64, 4]).shape(), &[64, 4]);
+    /// let x = g.placeholder("batch", &[-1, 4]);
+    /// assert_eq!(x.static_shape(), vec![None, Some(4)]);
+    /// let total = x.sum_dim(0, false);
+    /// let sess = Session::new(&g);
+    /// for n in [1, 3] {
+    ///     let out = sess.run(&[&total], &[(&x, &Tensor::ones(&[n, 4]))]).unwrap();
+    ///     assert_eq!(out[0].to_vec(), vec![n as f32; 4]);
+    /// }
+    /// assert!(sess.run(&[&total], &[(&x, &Tensor::ones(&[3, 5]))]).is_err());
+    /// ```
+    #[track_caller]
+    pub fn placeholder<S: ShapeArg + ?Sized>(&self, name: &str, shape: &S) -> Node<T> {
+        or_panic(self.try_placeholder(name, shape))
+    }
+
+    /// [`Graph::placeholder`] returning an error for a dim below -1, more than one `-1`, or
+    /// a size too large for a tensor.
     ///
     /// ```
     /// let g = tapegrad::graph::Graph::<f32>::new();
-    /// assert_eq!(g.placeholder("x", &[64, 4]).shape(), &[64, 4]);
+    /// assert!(g.try_placeholder("x", &[-1, 4]).is_ok());
+    /// assert!(g.try_placeholder("x", &[-2, 4]).is_err());
+    /// assert!(g.try_placeholder("x", &[-1, -1]).is_err());
     /// ```
-    pub fn placeholder(&self, name: &str, shape: &[usize]) -> Node<T> {
-        Graph::add(
+    pub fn try_placeholder<S: ShapeArg + ?Sized>(&self, name: &str, shape: &S) -> Result<Node<T>> {
+        let dims = shape.signed_dims();
+        let bad = |why: &str| {
+            Err(Error::shape(
+                "placeholder",
+                format!("placeholder '{name}' with shape {dims:?}: {why}"),
+            ))
+        };
+        if dims.iter().filter(|&&d| d == -1).count() > 1 {
+            return bad("at most one dim can be -1 (every -1 of a graph is the same size)");
+        }
+        let mut out = Shape::with_capacity(dims.len());
+        for &d in &dims {
+            match d {
+                -1 => out.push(sizes::UNIT),
+                d if d < 0 => return bad("a dim is a size or -1 (unknown until run)"),
+                d if d as u64 > sizes::MAX_KNOWN as u64 => {
+                    return bad(&format!("a dim is at most {}", sizes::MAX_KNOWN))
+                }
+                d => out.push(d as usize),
+            }
+        }
+        crate::shape::check_numel("placeholder", &out)?;
+        Ok(Graph::add(
             &self.inner,
             Kind::Placeholder(name.to_string()),
-            shape_of(shape),
-        )
+            out,
+        ))
     }
 
     /// A value fixed in the graph (copied now).
@@ -295,7 +362,7 @@ impl<T: Float> Graph<T> {
             shape: defs[id].1.clone(),
         };
         let mut grads: Vec<Option<Node<T>>> = vec![None; y.id + 1];
-        grads[y.id] = Some(self.constant(&Tensor::ones(y.shape())));
+        grads[y.id] = Some(self.filled_like(y, T::one())?);
         for id in (0..=y.id).rev() {
             let (Some((op, inputs)), _) = &defs[id] else {
                 continue; // a source (placeholder, constant, variable) keeps its gradient
@@ -329,13 +396,22 @@ impl<T: Float> Graph<T> {
             }
             grads[id] = Some(g);
         }
-        Ok(xs
-            .iter()
+        xs.iter()
             .map(|x| match grads.get(x.id).and_then(Option::as_ref) {
-                Some(g) => g.clone(),
-                None => self.constant(&Tensor::zeros(x.shape())),
+                Some(g) => Ok(g.clone()),
+                None => self.filled_like(x, T::zero()),
             })
-            .collect())
+            .collect()
+    }
+
+    /// A node of `like`'s shape filled with `value`: a constant, or, if the shape is known
+    /// only at run time, an op that makes it then.
+    fn filled_like(&self, like: &Node<T>, value: T) -> Result<Node<T>> {
+        if like.shape.iter().any(|&d| sizes::is_unknown(d)) {
+            Node::apply(FullLike(value).into(), &[like])
+        } else {
+            Ok(self.constant(&Tensor::full(like.shape(), value)))
+        }
     }
 
     /// The graph as Graphviz DOT text: placeholders, variables and constants as ellipses,
@@ -356,17 +432,17 @@ impl<T: Float> Graph<T> {
         let mut out =
             String::from("digraph graph {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n");
         for (id, def) in nodes.iter().enumerate() {
-            let shape = def.shape.as_slice();
+            let shape = sizes::display_shape(&def.shape);
             let _ = match &def.kind {
                 Kind::Placeholder(name) => {
-                    writeln!(out, "  n{id} [label=\"{name}\\nplaceholder {shape:?}\" shape=ellipse style=filled fillcolor=lightblue];")
+                    writeln!(out, "  n{id} [label=\"{name}\\nplaceholder {shape}\" shape=ellipse style=filled fillcolor=lightblue];")
                 }
-                Kind::Constant(_) => writeln!(out, "  n{id} [label=\"constant {shape:?}\" shape=ellipse style=filled fillcolor=lightgrey];"),
+                Kind::Constant(_) => writeln!(out, "  n{id} [label=\"constant {shape}\" shape=ellipse style=filled fillcolor=lightgrey];"),
                 Kind::Variable { name, .. } => {
-                    writeln!(out, "  n{id} [label=\"{name}\\nvariable {shape:?}\" shape=ellipse style=filled fillcolor=lightyellow];")
+                    writeln!(out, "  n{id} [label=\"{name}\\nvariable {shape}\" shape=ellipse style=filled fillcolor=lightyellow];")
                 }
                 Kind::Apply { op, inputs } => {
-                    let _ = writeln!(out, "  n{id} [label=\"{}\\n{shape:?}\" shape=box];", op.name());
+                    let _ = writeln!(out, "  n{id} [label=\"{}\\n{shape}\" shape=box];", op.name());
                     inputs.iter().try_for_each(|i| writeln!(out, "  n{i} -> n{id};"))
                 }
                 Kind::Assign { variable, value } => writeln!(

@@ -2,7 +2,7 @@
 //! `Tensor`. Each method adds one node after checking shapes, so a shape error surfaces
 //! while the graph is built, naming the op and the shapes.
 
-use super::{Graph, GraphInner, Kind};
+use super::{sizes, Graph, GraphInner, Kind};
 use crate::dim::Rhs;
 use crate::dim::{resolve_dim, Dim};
 use crate::element::Float;
@@ -12,10 +12,9 @@ use crate::ops::methods::{float_methods, view_methods};
 use crate::ops::methods_index::{index_methods, index_view_methods};
 use crate::ops::methods_math::math_methods;
 use crate::ops::select::Operand;
-use crate::ops::{Argsort, Aux, Cmp, Predicate, Where};
+use crate::ops::{Argsort, Aux, Cmp, FullLike, MaskedSelect, Predicate, Where};
 use crate::ops::{MaxDim, MaxMask, Op, Value, View};
 use crate::shape::Shape;
-use crate::tensor::Tensor;
 use smallvec::SmallVec;
 use std::sync::Arc;
 
@@ -49,10 +48,10 @@ impl<T: Float> std::fmt::Debug for Node<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Node(graph {}, id {}, shape {:?})",
+            "Node(graph {}, id {}, shape {})",
             self.graph.id,
             self.id,
-            self.shape.as_slice()
+            sizes::display_shape(&self.shape)
         )
     }
 }
@@ -86,12 +85,103 @@ impl<T: Float> Node<T> {
             ));
         }
         let shapes: SmallVec<[&[usize]; 2]> = inputs.iter().map(|n| n.shape.as_slice()).collect();
-        let shape = op.output_shape(&shapes)?;
+        let unknown = shapes
+            .iter()
+            .any(|s| s.iter().any(|&d| sizes::is_unknown(d)));
+        let shape = op.output_shape(&shapes).map_err(|e| {
+            if unknown {
+                Error::new(e.kind(), e.op(), sizes::humanize(e.message()))
+            } else {
+                e
+            }
+        })?;
+        // Every size the op holds and every dim it makes must be one a run can work out
+        // (see `sizes`): a real size, a multiple of N plus a constant, or a data length.
+        let name = op.name();
+        op.resize(&mut |d| sizes::decode(name, d).map(|_| d))?;
+        for &d in shape.iter().filter(|&&d| d != sizes::NEW_LENGTH) {
+            sizes::decode(name, d)?;
+        }
         let inputs = inputs.iter().map(|n| n.id).collect();
+        if let Op::MaskedSelect(MaskedSelect {
+            len: sizes::NEW_LENGTH,
+        }) = op
+        {
+            // A new data-dependent length: written with the id of the node that has it.
+            return Ok(Graph::add_with(graph, |id| {
+                let len = sizes::DYNAMIC + id;
+                let op = MaskedSelect { len }.into();
+                (Kind::Apply { op, inputs }, smallvec::smallvec![len])
+            }));
+        }
         Ok(Graph::add(graph, Kind::Apply { op, inputs }, shape))
     }
 
-    /// The shape, known when the node was built.
+    /// The elements where `mask` is nonzero (true), in row-major order, as a 1-D node
+    /// (`torch.masked_select`, TF1's `boolean_mask` of the flattened values); `mask` and
+    /// `self` broadcast. Its length is known only when the graph runs: shapes built from it
+    /// are shown with `len(node k)`, and gradients build as usual. Panics on shapes that do
+    /// not broadcast (see [`Node::try_masked_select`]).
+    ///
+    /// ```
+    /// use tapegrad::graph::{Graph, Session};
+    /// use tapegrad::Tensor;
+    /// let g = Graph::<f64>::new();
+    /// let x = g.placeholder("x", &[2, 2]);
+    /// let picked = x.masked_select(&x.gt(1.5));
+    /// assert_eq!(picked.static_shape(), vec![None]);
+    /// let dx = g.gradients(&picked.mean(), &[&x]).remove(0);
+    /// let xv = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+    /// let out = Session::new(&g).run(&[&picked, &dx], &[(&x, &xv)]).unwrap();
+    /// assert_eq!(out[0].to_vec(), vec![2.0, 3.0, 4.0]);
+    /// assert_eq!(out[1].to_vec(), vec![0.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0]);
+    /// ```
+    #[track_caller]
+    pub fn masked_select(&self, mask: &Node<T>) -> Node<T> {
+        or_panic(self.try_masked_select(mask))
+    }
+
+    /// [`Node::masked_select`] returning an error for shapes that do not broadcast.
+    ///
+    /// ```
+    /// let g = tapegrad::graph::Graph::<f32>::new();
+    /// let x = g.placeholder("x", &[2, 3]);
+    /// assert!(x.try_masked_select(&g.placeholder("m", &[2])).is_err());
+    /// ```
+    pub fn try_masked_select(&self, mask: &Node<T>) -> Result<Node<T>> {
+        let shape = crate::shape::broadcast_shapes("masked_select", &self.shape, &mask.shape)?;
+        let values = self.try_broadcast_to(&shape)?;
+        let mask = mask.try_broadcast_to(&shape)?;
+        Node::apply(
+            MaskedSelect {
+                len: sizes::NEW_LENGTH,
+            }
+            .into(),
+            &[&values, &mask],
+        )
+    }
+
+    /// The shape with each dim that is known only at run time (it depends on a
+    /// placeholder's `-1` or on a `masked_select`'s data) as `None`, like TF1's
+    /// `get_shape()`.
+    ///
+    /// ```
+    /// let g = tapegrad::graph::Graph::<f32>::new();
+    /// let x = g.placeholder("x", &[-1, 2, 3]);
+    /// assert_eq!(x.static_shape(), vec![None, Some(2), Some(3)]);
+    /// assert_eq!(x.flatten(1, 2).static_shape(), vec![None, Some(6)]);
+    /// assert_eq!(x.sum_dim(0, false).static_shape(), vec![Some(2), Some(3)]);
+    /// ```
+    pub fn static_shape(&self) -> Vec<Option<usize>> {
+        self.shape
+            .iter()
+            .map(|&d| (!sizes::is_unknown(d)).then_some(d))
+            .collect()
+    }
+
+    /// The shape, known when the node was built. A dim that is known only at run time
+    /// (from a placeholder's `-1`) reads as a number of 2³⁵ or more that encodes it: use
+    /// [`Node::static_shape`] to tell such dims apart.
     ///
     /// ```
     /// let g = tapegrad::graph::Graph::<f64>::new();
@@ -190,17 +280,10 @@ impl<T: Float> Node<T> {
                 .map_err(|e| Error::new(e.kind(), "argmax_dim", e.message()))?;
             // The mask is 1 at the first max of each lane, so sum(mask * position) is its index.
             let mask = Node::apply(MaxMask { dim }.into(), &[self])?;
-            let mut along: Shape = smallvec::smallvec![1; self.shape.len()];
-            along[dim] = self.shape[dim];
-            let positions = Graph {
-                inner: Arc::clone(&self.graph),
-            }
-            .constant(&Tensor::from_vec(
-                (0..self.shape[dim])
-                    .map(|i| T::from(i).unwrap_or_else(T::nan))
-                    .collect(),
-                &along,
-            ));
+            // Positions 0, 1, 2, ... along `dim`, made at run time (a running count of
+            // ones), so a dim whose size is known only then works too.
+            let ones = Node::apply(FullLike(T::one()).into(), &[self])?;
+            let positions = &ones.try_cumsum(dim)? - T::one();
             (&mask * &positions).try_sum_dim(dim, keepdim)
         }
     }

@@ -1,6 +1,6 @@
 //! `Session`: runs a graph's nodes for a set of fetches, given the placeholders' values.
 
-use super::{Graph, GraphInner, Kind, Node};
+use super::{sizes, Graph, GraphInner, Kind, Node};
 use crate::array::Array;
 use crate::element::Float;
 use crate::error::{Error, ErrorKind, Result};
@@ -47,6 +47,9 @@ struct Plan {
     /// dropped right after that step, so their buffers return to the pool and the next
     /// outputs of the same size reuse them.
     release_after: Vec<SmallVec<[usize; 2]>>,
+    /// For each step of `order`, whether the node's shape or op holds a size known only
+    /// at run time: such an op is resized for the run, and its result's shape checked.
+    sized: Vec<bool>,
 }
 
 /// Plans kept per session. A training loop reuses one or two; a program that fetches
@@ -111,6 +114,12 @@ impl<T: Float> Session<T> {
             .nodes
             .read()
             .unwrap_or_else(PoisonError::into_inner);
+        let name_of = |id: usize| match &nodes[id].kind {
+            Kind::Placeholder(name) | Kind::Variable { name, .. } => format!("'{name}'"),
+            _ => format!("node {id}"),
+        };
+        // The unknown size N of this run (a placeholder's -1), with the feed that gave it.
+        let mut unknown: Option<(usize, usize)> = None;
         for (node, value) in feeds {
             if !Arc::ptr_eq(&node.graph, &self.graph) {
                 return Err(graph_error(format!(
@@ -118,19 +127,31 @@ impl<T: Float> Session<T> {
                     node.id
                 )));
             }
-            if value.shape() != node.shape() {
-                let name = match &nodes[node.id].kind {
-                    Kind::Placeholder(name) | Kind::Variable { name, .. } => format!("'{name}'"),
-                    _ => format!("node {}", node.id),
-                };
-                return Err(Error::shape(
+            let found = fit(node.shape(), value.shape()).ok_or_else(|| {
+                Error::shape(
                     "run",
                     format!(
-                        "the feed for {name} has shape {:?}, but the node has shape {:?}",
+                        "the feed for {} has shape {:?}, but the node has shape {}",
+                        name_of(node.id),
                         value.shape(),
-                        node.shape()
+                        sizes::display_shape(node.shape())
                     ),
-                ));
+                )
+            })?;
+            match (found, unknown) {
+                (Some(n), Some((m, by))) if n != m => {
+                    return Err(Error::shape(
+                        "run",
+                        format!(
+                            "the feeds disagree on the unknown size N (every -1 of a graph is \
+                             the same size): {} gives N = {m}, {} gives N = {n}",
+                            name_of(by),
+                            name_of(node.id)
+                        ),
+                    ))
+                }
+                (Some(n), None) => unknown = Some((n, node.id)),
+                _ => {}
             }
         }
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -168,7 +189,7 @@ impl<T: Float> Session<T> {
         if values.len() < nodes.len() {
             values.resize_with(nodes.len(), || None);
         }
-        let result = evaluate(&nodes, plan, feeds, values);
+        let result = evaluate(&nodes, plan, feeds, values, unknown.map(|(n, _)| n));
         let outputs = result.map(|()| {
             fetches
                 .iter()
@@ -218,7 +239,23 @@ fn plan<T: Float>(
     let inputs_of = |id: usize| -> SmallVec<[usize; 2]> {
         match &nodes[id].kind {
             _ if is_fed(id) => SmallVec::new(),
-            Kind::Apply { inputs, .. } => inputs.clone(),
+            Kind::Apply { op, inputs } => {
+                // A node sized by a data-dependent length needs the node that has it.
+                let mut inputs = inputs.clone();
+                let mut note = |d: usize| {
+                    if let Ok(sizes::Size::Dynamic(k)) = sizes::decode("run", d) {
+                        if k != id && !inputs.contains(&k) {
+                            inputs.push(k);
+                        }
+                    }
+                };
+                nodes[id].shape.iter().for_each(|&d| note(d));
+                let _ = op.resize(&mut |d| {
+                    note(d);
+                    Ok(d)
+                });
+                inputs
+            }
             Kind::Assign { variable, value } => SmallVec::from_slice(&[*variable, *value]),
             _ => SmallVec::new(),
         }
@@ -237,8 +274,8 @@ fn plan<T: Float>(
     }) {
         let (name, id) = name;
         return Err(graph_error(format!(
-            "missing feed for placeholder '{name}' (shape {:?})",
-            nodes[id].shape.as_slice()
+            "missing feed for placeholder '{name}' (shape {})",
+            sizes::display_shape(&nodes[id].shape)
         )));
     }
     // The last step that reads each value; fetched values live to the end.
@@ -255,10 +292,53 @@ fn plan<T: Float>(
             release_after[step].push(id);
         }
     }
+    let sized = order
+        .iter()
+        .map(|&id| {
+            let def = &nodes[id];
+            let mut unknown = def.shape.iter().any(|&d| sizes::is_unknown(d));
+            if let Kind::Apply { op, .. } = &def.kind {
+                // The check cannot fail: it only notes which sizes are unknown.
+                let _ = op.resize(&mut |d| {
+                    unknown |= sizes::is_unknown(d);
+                    Ok(d)
+                });
+            }
+            unknown
+        })
+        .collect();
     Ok(Plan {
         order,
         release_after,
+        sized,
     })
+}
+
+/// Whether a value of shape `fed` fits a node of shape `built`: `None` if not, else the
+/// unknown size N it implies (`Some(None)` if the node's shape is fully known).
+fn fit(built: &[usize], fed: &[usize]) -> Option<Option<usize>> {
+    if built.len() != fed.len() {
+        return None;
+    }
+    let mut n = None;
+    for (&b, &f) in built.iter().zip(fed) {
+        match sizes::decode("run", b).ok()? {
+            sizes::Size::Known(b) if b != f => return None,
+            sizes::Size::Known(_) | sizes::Size::Dynamic(_) => {}
+            sizes::Size::Affine { a, b } => {
+                let scaled = f as i128 - b as i128;
+                if scaled < 0 || scaled % a as i128 != 0 {
+                    return None;
+                }
+                let value = usize::try_from(scaled / a as i128).ok()?;
+                if n.is_some_and(|m| m != value) {
+                    return None;
+                }
+                n = Some(value);
+            }
+        }
+    }
+    Some(n)
 }
 
 fn evaluate<T: Float>(
@@ -266,17 +346,21 @@ fn evaluate<T: Float>(
     plan: &Plan,
     feeds: &[(&Node<T>, &Tensor<T>)],
     values: &mut [Option<Array<T>>],
+    unknown: Option<usize>,
 ) -> Result<()> {
-    for (&id, dead) in plan.order.iter().zip(&plan.release_after) {
+    // The lengths of the data-dependent nodes evaluated so far (`masked_select`).
+    let mut lengths: SmallVec<[(usize, usize); 2]> = SmallVec::new();
+    for ((&id, dead), &sized) in plan.order.iter().zip(&plan.release_after).zip(&plan.sized) {
         if let Some((_, fed)) = feeds.iter().find(|(n, _)| n.id == id) {
             values[id] = Some(fed.array().clone());
+            note_lengths(&nodes[id].shape, fed.shape(), &mut lengths);
             continue;
         }
         let value = match &nodes[id].kind {
             Kind::Placeholder(name) => {
                 return Err(graph_error(format!(
-                    "missing feed for placeholder '{name}' (shape {:?})",
-                    nodes[id].shape.as_slice()
+                    "missing feed for placeholder '{name}' (shape {})",
+                    sizes::display_shape(&nodes[id].shape)
                 )))
             }
             Kind::Constant(value) => value.clone(),
@@ -288,7 +372,18 @@ fn evaluate<T: Float>(
                     .iter()
                     .map(|&i| values[i].as_ref().expect("inputs come first"))
                     .collect();
-                op.eval(&args)?
+                if sized {
+                    let name = op.name();
+                    let length = |k: usize| lengths.iter().find(|l| l.0 == k).map(|l| l.1);
+                    let value = op
+                        .resize(&mut |d| sizes::resolve(name, d, unknown, &length))?
+                        .eval(&args)?;
+                    check_shape(name, &nodes[id].shape, value.shape(), unknown, &length)?;
+                    note_lengths(&nodes[id].shape, value.shape(), &mut lengths);
+                    value
+                } else {
+                    op.eval(&args)?
+                }
             }
             Kind::Assign { variable, value } => {
                 let new = values[*value].as_ref().expect("inputs come first");
@@ -306,4 +401,41 @@ fn evaluate<T: Float>(
         }
     }
     Ok(())
+}
+
+/// Records the run-time length of each data-dependent dim of a node built as `built`.
+fn note_lengths(built: &[usize], got: &[usize], lengths: &mut SmallVec<[(usize, usize); 2]>) {
+    for (&b, &g) in built.iter().zip(got) {
+        if let Ok(sizes::Size::Dynamic(k)) = sizes::decode("run", b) {
+            lengths.push((k, g));
+        }
+    }
+}
+
+/// Checks that an op resized for this run made the shape the graph was built for, so a
+/// size the build could not follow is an error, never a silently wrong value.
+fn check_shape(
+    op: &'static str,
+    built: &[usize],
+    got: &[usize],
+    unknown: Option<usize>,
+    length: &dyn Fn(usize) -> Option<usize>,
+) -> Result<()> {
+    let fits = built.len() == got.len()
+        && built.iter().zip(got).all(|(&b, &g)| {
+            matches!(sizes::decode(op, b), Ok(sizes::Size::Dynamic(_)))
+                || sizes::resolve(op, b, unknown, length).is_ok_and(|b| b == g)
+        });
+    if fits {
+        Ok(())
+    } else {
+        Err(Error::shape(
+            op,
+            format!(
+                "made shape {got:?} in a run with N = {}, but the graph was built for shape {}",
+                unknown.map_or("?".to_string(), |n| n.to_string()),
+                sizes::display_shape(built)
+            ),
+        ))
+    }
 }

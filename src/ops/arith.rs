@@ -17,6 +17,7 @@ macro_rules! binary {
         pub(crate) struct $op;
 
         impl<T: Element> OpDef<T> for $op {
+            keeps_sizes!();
             fn name(&self) -> &'static str {
                 $name
             }
@@ -76,6 +77,7 @@ macro_rules! with_scalar {
         pub(crate) struct $op<T>(pub T);
 
         impl<T: Element> OpDef<T> for $op<T> {
+            keeps_sizes!();
             fn name(&self) -> &'static str {
                 $name
             }
@@ -135,6 +137,7 @@ with_scalar!(
 pub(crate) struct Neg;
 
 impl<T: Element> OpDef<T> for Neg {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "neg"
     }

@@ -2,9 +2,7 @@
 //! inferred dim, `unsqueeze`, `squeeze_dim` — written once over [`Value`], for eager
 //! tensors and static-graph nodes alike.
 
-use super::{
-    Aux, Cmp, DivScalar, MatMul, MeanDim, Mul, Predicate, Sub, SumDim, Value, View, Where,
-};
+use super::{Aux, Cmp, DivCount, MatMul, MeanDim, Mul, Predicate, Sub, SumDim, Value, View, Where};
 use crate::dim::{resolve_dim, resolve_insert_dim, resolve_shape, Dim, IndexItem, ShapeArg};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
@@ -159,8 +157,14 @@ pub(crate) fn variance<T: Float, V: Value<T>>(x: &V, dim: usize, keepdim: bool) 
     let centered = V::try_apply(Sub.into(), &[x, &mean])?;
     let squares = V::try_apply(Mul.into(), &[&centered, &centered])?;
     let total = V::try_apply(SumDim { dim, keepdim }.into(), &[&squares])?;
-    let denominator = super::grad::count::<T>(n) - T::one();
-    V::try_apply(DivScalar(denominator).into(), &[&total])
+    V::try_apply(
+        DivCount {
+            count: n,
+            correction: 1,
+        }
+        .into(),
+        &[&total],
+    )
 }
 
 /// The view an `i(..)` index selects: positions remove their dim, ranges narrow it.
@@ -252,6 +256,16 @@ pub(crate) fn split<T: Element, V: Value<T>>(
         ));
     }
     let len = x.dims()[dim];
+    if crate::graph::sizes::is_unknown(len) {
+        return Err(Error::shape(
+            op,
+            format!(
+                "cannot split dim {dim} of shape {}: its size is known only at run time \
+                 (a graph placeholder's -1)",
+                crate::graph::sizes::display_shape(x.dims())
+            ),
+        ));
+    }
     if len == 0 {
         return Ok(vec![x.clone()]);
     }

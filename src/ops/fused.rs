@@ -48,6 +48,7 @@ fn linear_shape(x: &[usize], w: &[usize], b: Option<&[usize]>) -> Result<Shape> 
 }
 
 impl<T: Element> OpDef<T> for Linear {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "linear"
     }
@@ -110,6 +111,7 @@ pub(crate) struct MseLoss {
 }
 
 impl<T: Element> OpDef<T> for MseLoss {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "mse_loss"
     }
@@ -148,21 +150,22 @@ impl<T: Element> OpDef<T> for MseLoss {
     where
         T: Float,
     {
-        let two = T::one() + T::one();
-        let n = rule.shape(0).iter().product::<usize>();
-        let norm = if self.mean { two / count(n) } else { two };
-        let da = V::apply(MseLossGrad(norm), &[rule.x(0), rule.x(1), g]);
+        let da = V::apply(MseLossGrad { mean: self.mean }, &[rule.x(0), rule.x(1), g]);
         let db = rule.need(1).then(|| neg(&da));
         smallvec![rule.need(0).then_some(da), db]
     }
 }
 
 /// `mse_loss`'s input gradient from (input, target, output gradient):
-/// `(input - target) · norm · g`, one pass, in PyTorch's order of operations. Value-only.
+/// `(input - target) · norm · g`, one pass, in PyTorch's order of operations, where `norm`
+/// is `2/n` for a mean over `n` elements and 2 for a sum. Value-only.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct MseLossGrad<T>(pub T);
+pub(crate) struct MseLossGrad {
+    pub mean: bool,
+}
 
-impl<T: Element> OpDef<T> for MseLossGrad<T> {
+impl<T: Element> OpDef<T> for MseLossGrad {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "mse_loss_backward"
     }
@@ -176,7 +179,13 @@ impl<T: Element> OpDef<T> for MseLossGrad<T> {
     where
         T: Float,
     {
-        let (norm, g) = (self.0, x[2].get_flat(0));
+        let two = T::one() + T::one();
+        let norm = if self.mean {
+            two / count::<T>(x[0].numel())
+        } else {
+            two
+        };
+        let g = x[2].get_flat(0);
         array::zip_map("mse_loss_backward", x[0], x[1], move |p, q| {
             (p - q) * norm * g
         })

@@ -16,6 +16,7 @@ use smallvec::smallvec;
 pub(crate) struct WherePositive;
 
 impl<T: Element> OpDef<T> for WherePositive {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "where_positive"
     }
@@ -53,6 +54,7 @@ impl<T: Element> OpDef<T> for WherePositive {
 pub(crate) struct Sign;
 
 impl<T: Element> OpDef<T> for Sign {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "sign"
     }
@@ -91,6 +93,7 @@ pub(crate) struct MaxMask {
 }
 
 impl<T: Element> OpDef<T> for MaxMask {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "max_mask"
     }

@@ -2,7 +2,7 @@
 //! the permutation `sort` applies. The indices are an [`Aux`] operand (see `select.rs`).
 
 use super::select::Aux;
-use super::{InputGrads, OpDef, Rule, Saves, Value};
+use super::{resize_shape, InputGrads, OpDef, Rule, Saves, Value};
 use crate::array::index as kernels;
 use crate::array::select::{contiguous, dense, map_to};
 use crate::array::Array;
@@ -65,6 +65,7 @@ fn index_len(op: &'static str, index: &[usize]) -> Result<usize> {
 }
 
 impl<T: Element> OpDef<T> for IndexSelect {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "index_select"
     }
@@ -112,6 +113,12 @@ pub(crate) struct IndexAdd {
 }
 
 impl<T: Element> OpDef<T> for IndexAdd {
+    fn resize(&self, size: &mut dyn FnMut(usize) -> Result<usize>) -> Result<Self> {
+        Ok(IndexAdd {
+            size: size(self.size)?,
+            ..self.clone()
+        })
+    }
     fn name(&self) -> &'static str {
         "index_select_backward"
     }
@@ -161,6 +168,7 @@ pub(crate) struct Gather {
 }
 
 impl<T: Element> OpDef<T> for Gather {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "gather"
     }
@@ -206,6 +214,12 @@ pub(crate) struct Scatter {
 }
 
 impl<T: Element> OpDef<T> for Scatter {
+    fn resize(&self, size: &mut dyn FnMut(usize) -> Result<usize>) -> Result<Self> {
+        Ok(Scatter {
+            shape: resize_shape(&self.shape, size)?,
+            ..self.clone()
+        })
+    }
     fn name(&self) -> &'static str {
         "scatter_add"
     }
@@ -265,6 +279,7 @@ pub(crate) struct Argsort {
 }
 
 impl<T: Element> OpDef<T> for Argsort {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "argsort"
     }
@@ -288,5 +303,125 @@ impl<T: Element> OpDef<T> for Argsort {
         T: Float,
     {
         smallvec![None]
+    }
+}
+
+/// The elements of `x` where `mask` (input 1, of `x`'s shape) is nonzero, in row-major
+/// order: the static graph's `masked_select`, whose length depends on the data. `len` is
+/// that length as the graph writes it (see `graph::sizes`); the kernel takes the data's.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MaskedSelect {
+    pub len: usize,
+}
+
+/// Checks that a mask has its values' shape.
+fn check_mask(op: &'static str, values: &[usize], mask: &[usize]) -> Result<()> {
+    if values == mask {
+        Ok(())
+    } else {
+        Err(Error::shape(
+            op,
+            format!("the mask has shape {mask:?}, but the values have shape {values:?}"),
+        ))
+    }
+}
+
+impl<T: Element> OpDef<T> for MaskedSelect {
+    // `len` is decided by the data when the op runs, not by the run's sizes.
+    keeps_sizes!();
+    fn name(&self) -> &'static str {
+        "masked_select"
+    }
+    fn saves(&self) -> Saves {
+        Saves::INPUTS
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        check_mask("masked_select", shapes[0], shapes[1])?;
+        Ok(smallvec![self.len])
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        check_mask("masked_select", x[0].shape(), x[1].shape())?;
+        let (values, mask) = (contiguous(x[0]), contiguous(x[1]));
+        let picked: Vec<T> = dense(&values)
+            .iter()
+            .zip(dense(&mask).iter())
+            .filter(|&(_, &m)| m != T::zero())
+            .map(|(&v, _)| v)
+            .collect();
+        let len = picked.len();
+        Ok(Array::from_vec(picked, &[len]))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        smallvec![
+            rule.need(0)
+                .then(|| V::apply(MaskedScatter, &[g, rule.x(1)])),
+            None
+        ]
+    }
+}
+
+/// `masked_select`'s adjoint: zeros of the mask's (input 1's) shape, with the values of
+/// input 0 in row-major order where the mask is nonzero.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MaskedScatter;
+
+impl<T: Element> OpDef<T> for MaskedScatter {
+    keeps_sizes!();
+    fn name(&self) -> &'static str {
+        "masked_select_backward"
+    }
+    fn saves(&self) -> Saves {
+        Saves::INPUTS
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        if shapes[0].len() != 1 {
+            return Err(Error::shape(
+                "masked_select_backward",
+                format!("the values have shape {:?}, not one dim", shapes[0]),
+            ));
+        }
+        Ok(shape_of(shapes[1]))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        OpDef::<T>::output_shape(self, &[x[0].shape(), x[1].shape()])?;
+        let (values, mask) = (contiguous(x[0]), contiguous(x[1]));
+        let (values, mask) = (dense(&values), dense(&mask));
+        let selected = mask.iter().filter(|&&m| m != T::zero()).count();
+        if selected != values.len() {
+            return Err(Error::shape(
+                "masked_select_backward",
+                format!("{} values for a mask that selects {selected}", values.len()),
+            ));
+        }
+        let mut next = values.iter();
+        let out = mask
+            .iter()
+            .map(|&m| match m != T::zero() {
+                true => *next.next().expect("counted above"),
+                false => T::zero(),
+            })
+            .collect();
+        Ok(Array::from_vec(out, x[1].shape()))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        // The selected entries of g, as many as the values: the same data-dependent length.
+        let len = rule.shape(0)[0];
+        smallvec![
+            rule.need(0)
+                .then(|| V::apply(MaskedSelect { len }, &[g, rule.x(1)])),
+            None
+        ]
     }
 }

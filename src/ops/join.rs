@@ -16,6 +16,7 @@ pub(crate) struct Cat {
 }
 
 impl<T: Element> OpDef<T> for Cat {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "cat"
     }
@@ -85,6 +86,7 @@ pub(crate) struct Flip {
 }
 
 impl<T: Element> OpDef<T> for Flip {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "flip"
     }
@@ -120,6 +122,17 @@ pub(crate) struct Pad<T> {
 }
 
 impl<T: Element> OpDef<T> for Pad<T> {
+    fn resize(&self, size: &mut dyn FnMut(usize) -> Result<usize>) -> Result<Self> {
+        let pads = self
+            .pads
+            .iter()
+            .map(|&(before, after)| Ok((size(before)?, size(after)?)))
+            .collect::<Result<_>>()?;
+        Ok(Pad {
+            pads,
+            value: self.value,
+        })
+    }
     fn name(&self) -> &'static str {
         "pad"
     }
@@ -196,6 +209,7 @@ pub(crate) struct Triangle {
 }
 
 impl<T: Element> OpDef<T> for Triangle {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         if self.upper {
             "triu"

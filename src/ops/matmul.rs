@@ -12,6 +12,7 @@ use crate::shape::{matmul_shape, Shape};
 pub(crate) struct MatMul;
 
 impl<T: Element> OpDef<T> for MatMul {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "matmul"
     }

@@ -25,6 +25,18 @@
 //!
 //! `CONTRIBUTING.md` has the checklist for adding an op.
 
+/// `OpDef::resize` for an op that holds no size (only dims, flags and scalars).
+macro_rules! keeps_sizes {
+    () => {
+        fn resize(
+            &self,
+            _: &mut dyn FnMut(usize) -> $crate::error::Result<usize>,
+        ) -> $crate::error::Result<Self> {
+            Ok(self.clone())
+        }
+    };
+}
+
 mod arith;
 pub(crate) mod compose;
 mod fused;
@@ -45,12 +57,14 @@ pub(crate) use arith::{
 };
 pub(crate) use fused::{Linear, MseLoss, MseLossGrad};
 pub(crate) use helpers::{MaxMask, Sign, WherePositive};
-pub(crate) use index::{Argsort, Gather, IndexAdd, IndexSelect, Scatter};
+pub(crate) use index::{
+    Argsort, Gather, IndexAdd, IndexSelect, MaskedScatter, MaskedSelect, Scatter,
+};
 pub(crate) use join::{Cat, Flip, Pad, Triangle};
 pub(crate) use matmul::MatMul;
 pub(crate) use reduce::{
-    Cumprod, CumprodGrad, Cumsum, LogSumExp, MaxDim, Mean, MeanDim, ProdDim, ProdOthers, Sum,
-    SumDim, SumTo,
+    Cumprod, CumprodGrad, Cumsum, DivCount, LogSumExp, MaxDim, Mean, MeanDim, ProdDim, ProdOthers,
+    Sum, SumDim, SumTo,
 };
 pub(crate) use select::{
     Aux, Cmp, EvenShare, FullLike, MaskGrad, MaxAll, MaxShare, Maximum, Predicate, Where,
@@ -94,13 +108,20 @@ impl Saves {
 }
 
 /// Everything about one op (or one family of ops). No method is provided: adding an op
-/// means writing all five, and the compiler says which are missing.
+/// means writing all six, and the compiler says which are missing.
 pub(crate) trait OpDef<T: Element> {
     /// The name users call it by: used in errors, `grad_fn` names and DOT pictures.
     fn name(&self) -> &'static str;
     /// What the chain rule reads besides shapes. The rule may call `Rule::x` only if
     /// `inputs` is set and `Rule::y` only if `output` is.
     fn saves(&self) -> Saves;
+    /// This op with every size it holds (a shape, a length, a start, a count; not a dim
+    /// number) passed through `size`: how a static graph built with unknown sizes
+    /// (`graph::sizes`) gets the op for the sizes of one run. An op holding no size
+    /// says `keeps_sizes!();`.
+    fn resize(&self, size: &mut dyn FnMut(usize) -> Result<usize>) -> Result<Self>
+    where
+        Self: Sized;
     /// The output shape for inputs of these shapes, or the error `forward` would give.
     /// The static graph calls it as nodes are added, so shape errors surface early.
     fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape>;
@@ -265,6 +286,14 @@ pub(crate) mod grad {
     }
 }
 
+/// `shape` with each size passed through `size` (see [`OpDef::resize`]).
+pub(crate) fn resize_shape(
+    shape: &Shape,
+    size: &mut dyn FnMut(usize) -> Result<usize>,
+) -> Result<Shape> {
+    shape.iter().map(|&d| size(d)).collect()
+}
+
 /// Turns the list of op types into the [`Op`] enum and its dispatch: one `match` per
 /// [`OpDef`] method, each with an arm per op and none for "everything else".
 macro_rules! op_list {
@@ -294,6 +323,13 @@ macro_rules! op_list {
                 match self {
                     $(Op::$variant(op) => OpDef::<T>::saves(op),)*
                 }
+            }
+
+            /// See [`OpDef::resize`].
+            pub(crate) fn resize(&self, size: &mut dyn FnMut(usize) -> Result<usize>) -> Result<Op<T>> {
+                Ok(match self {
+                    $(Op::$variant(op) => Op::$variant(OpDef::<T>::resize(op, size)?),)*
+                })
             }
 
             /// See [`OpDef::output_shape`].
@@ -365,6 +401,7 @@ op_list! {
     // Reductions (reduce.rs).
     Sum(Sum),
     Mean(Mean),
+    DivCount(DivCount),
     SumDim(SumDim),
     MeanDim(MeanDim),
     MaxDim(MaxDim),
@@ -389,6 +426,8 @@ op_list! {
     Gather(Gather),
     Scatter(Scatter),
     Argsort(Argsort),
+    MaskedSelect(MaskedSelect),
+    MaskedScatter(MaskedScatter),
     // Copies into a new arrangement (join.rs).
     Cat(Cat),
     Flip(Flip),
@@ -406,5 +445,5 @@ op_list! {
     // Fused ops, above the primitives (fused.rs).
     Linear(Linear),
     MseLoss(MseLoss),
-    MseLossGrad(MseLossGrad<T>),
+    MseLossGrad(MseLossGrad),
 }

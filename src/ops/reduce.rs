@@ -1,7 +1,7 @@
 //! Reductions: of everything, along one dim, and back down to a broadcast shape.
 
-use super::grad::{count, expand, mul, scale, unsqueeze_reduced};
-use super::{InputGrads, MaxMask, OpDef, Rule, Saves, Value};
+use super::grad::{count, expand, mul, unsqueeze_reduced};
+use super::{resize_shape, InputGrads, MaxMask, OpDef, Rule, Saves, Value};
 use crate::array::scan as kernels;
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
@@ -19,6 +19,7 @@ fn along_dim(op: &'static str, shape: &[usize], dim: usize, keepdim: bool) -> Re
 pub(crate) struct Sum;
 
 impl<T: Element> OpDef<T> for Sum {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "sum"
     }
@@ -47,6 +48,7 @@ impl<T: Element> OpDef<T> for Sum {
 pub(crate) struct Mean;
 
 impl<T: Element> OpDef<T> for Mean {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "mean"
     }
@@ -69,7 +71,57 @@ impl<T: Element> OpDef<T> for Mean {
         T: Float,
     {
         let n = rule.shape(0).iter().product();
-        rule.one(|| scale(&expand(g, rule.shape(0)), T::one() / count(n)))
+        rule.one(|| {
+            V::apply(
+                DivCount {
+                    count: n,
+                    correction: 0,
+                },
+                &[&expand(g, rule.shape(0))],
+            )
+        })
+    }
+}
+
+/// `x / (count - correction)`: the division by an element count in `mean`'s chain rules and
+/// in `var`. The count is an op parameter (not a scalar worked out when the op is built), so
+/// a static graph whose sizes are known only at run time divides by the right number.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DivCount {
+    pub count: usize,
+    pub correction: usize,
+}
+
+impl<T: Element> OpDef<T> for DivCount {
+    fn resize(&self, size: &mut dyn FnMut(usize) -> Result<usize>) -> Result<Self> {
+        Ok(DivCount {
+            count: size(self.count)?,
+            correction: self.correction,
+        })
+    }
+    fn name(&self) -> &'static str {
+        "div_count"
+    }
+    fn saves(&self) -> Saves {
+        Saves::NOTHING
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        Ok(Shape::from_slice(shapes[0]))
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        // In T, so that a count below the correction divides by a negative number (the
+        // variance of no elements is 0 / -1, as before).
+        let n = count::<T>(self.count) - count::<T>(self.correction);
+        Ok(array::map(x[0], |p| p / n))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        rule.one(|| V::apply(self.clone(), &[g]))
     }
 }
 
@@ -81,6 +133,7 @@ pub(crate) struct SumDim {
 }
 
 impl<T: Element> OpDef<T> for SumDim {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "sum_dim"
     }
@@ -114,6 +167,7 @@ pub(crate) struct MeanDim {
 }
 
 impl<T: Element> OpDef<T> for MeanDim {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "mean_dim"
     }
@@ -140,9 +194,15 @@ impl<T: Element> OpDef<T> for MeanDim {
     {
         let input = rule.shape(0);
         rule.one(|| {
-            scale(
-                &expand(&unsqueeze_reduced(g, input, self.dim, self.keepdim), input),
-                T::one() / count(input[self.dim]),
+            V::apply(
+                DivCount {
+                    count: input[self.dim],
+                    correction: 0,
+                },
+                &[&expand(
+                    &unsqueeze_reduced(g, input, self.dim, self.keepdim),
+                    input,
+                )],
             )
         })
     }
@@ -156,6 +216,7 @@ pub(crate) struct MaxDim {
 }
 
 impl<T: Element> OpDef<T> for MaxDim {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "max_dim"
     }
@@ -202,6 +263,9 @@ impl<T: Element> OpDef<T> for MaxDim {
 pub(crate) struct SumTo(pub Shape);
 
 impl<T: Element> OpDef<T> for SumTo {
+    fn resize(&self, size: &mut dyn FnMut(usize) -> Result<usize>) -> Result<Self> {
+        Ok(SumTo(resize_shape(&self.0, size)?))
+    }
     fn name(&self) -> &'static str {
         "sum_to"
     }
@@ -236,6 +300,7 @@ pub(crate) struct ProdDim {
 }
 
 impl<T: Element> OpDef<T> for ProdDim {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "prod_dim"
     }
@@ -279,6 +344,7 @@ pub(crate) struct ProdOthers {
 }
 
 impl<T: Element> OpDef<T> for ProdOthers {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "prod_backward"
     }
@@ -313,6 +379,7 @@ pub(crate) struct LogSumExp {
 }
 
 impl<T: Element> OpDef<T> for LogSumExp {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "logsumexp"
     }
@@ -371,6 +438,7 @@ pub(crate) struct Cumsum {
 }
 
 impl<T: Element> OpDef<T> for Cumsum {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "cumsum"
     }
@@ -407,6 +475,7 @@ pub(crate) struct Cumprod {
 }
 
 impl<T: Element> OpDef<T> for Cumprod {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "cumprod"
     }
@@ -439,6 +508,7 @@ pub(crate) struct CumprodGrad {
 }
 
 impl<T: Element> OpDef<T> for CumprodGrad {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "cumprod_backward"
     }

@@ -148,6 +148,7 @@ fn flag<T: Float>(b: bool) -> T {
 }
 
 impl<T: Element> OpDef<T> for Predicate<T> {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         match self {
             Predicate::Compare(cmp, _) => cmp.name(),
@@ -205,6 +206,7 @@ pub(crate) struct Where {
 }
 
 impl<T: Element> OpDef<T> for Where {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "where_cond"
     }
@@ -265,6 +267,7 @@ pub(crate) struct MaskGrad {
 }
 
 impl<T: Element> OpDef<T> for MaskGrad {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "where_backward"
     }
@@ -304,6 +307,7 @@ impl<T: Element> OpDef<T> for MaskGrad {
 pub(crate) struct FullLike<T>(pub T);
 
 impl<T: Element> OpDef<T> for FullLike<T> {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "full_like"
     }
@@ -335,6 +339,7 @@ pub(crate) struct Maximum {
 }
 
 impl<T: Element> OpDef<T> for Maximum {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         if self.min {
             "minimum"
@@ -387,6 +392,7 @@ pub(crate) struct MaxShare {
 }
 
 impl<T: Element> OpDef<T> for MaxShare {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "maximum_backward"
     }
@@ -437,6 +443,7 @@ pub(crate) struct MaxAll {
 }
 
 impl<T: Element> OpDef<T> for MaxAll {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         if self.min {
             "min"
@@ -497,6 +504,7 @@ impl<T: Element> OpDef<T> for MaxAll {
 pub(crate) struct EvenShare;
 
 impl<T: Element> OpDef<T> for EvenShare {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "max_backward"
     }

@@ -18,6 +18,7 @@ macro_rules! unary {
         pub(crate) struct $op;
 
         impl<T: Element> OpDef<T> for $op {
+            keeps_sizes!();
             fn name(&self) -> &'static str {
                 $name
             }
@@ -168,6 +169,7 @@ unary!(
 pub(crate) struct PowTensor;
 
 impl<T: Element> OpDef<T> for PowTensor {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "pow_tensor"
     }
@@ -251,6 +253,7 @@ pub(crate) fn sigmoid<T: Float>(x: T) -> T {
 pub(crate) struct Pow<T>(pub T);
 
 impl<T: Element> OpDef<T> for Pow<T> {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "pow"
     }
@@ -314,6 +317,7 @@ pub(crate) struct Clamp<T> {
 }
 
 impl<T: Element> OpDef<T> for Clamp<T> {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "clamp"
     }
@@ -360,6 +364,7 @@ pub(crate) struct ClampGrad<T> {
 }
 
 impl<T: Element> OpDef<T> for ClampGrad<T> {
+    keeps_sizes!();
     fn name(&self) -> &'static str {
         "clamp_backward"
     }

@@ -2,8 +2,8 @@
 //! reshape of a non-contiguous tensor). They work on every element type.
 
 use super::grad::sum_to;
-use super::{InputGrads, OpDef, Rule, Saves, Value};
-use crate::array::{self, Array};
+use super::{resize_shape, InputGrads, OpDef, Rule, Saves, Value};
+use crate::array::{self, Array, Layout};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
 use crate::shape::{check_broadcast_to, check_dim, check_numel, numel, shape_of, Shape};
@@ -132,20 +132,45 @@ impl View {
                 let mut layout = a.layout().clone();
                 layout.offset += start * layout.strides[dim];
                 layout.shape[dim] = len;
-                a.with_layout(layout)
+                a.with_layout(empty_at_start(layout))
             }
             &View::Select { dim, index } => {
                 let mut layout = a.layout().clone();
                 layout.offset += index * layout.strides[dim];
                 layout.shape.remove(dim);
                 layout.strides.remove(dim);
-                a.with_layout(layout)
+                a.with_layout(empty_at_start(layout))
             }
         })
     }
 }
 
+/// An empty window points at the buffer's start: a narrow at the very end of a dim, then a
+/// select in it, would otherwise point past the buffer, and kernels slice from the offset.
+fn empty_at_start(mut layout: Layout) -> Layout {
+    if layout.numel() == 0 {
+        layout.offset = 0;
+    }
+    layout
+}
+
 impl<T: Element> OpDef<T> for View {
+    fn resize(&self, size: &mut dyn FnMut(usize) -> Result<usize>) -> Result<Self> {
+        Ok(match self {
+            View::Reshape(shape) => View::Reshape(resize_shape(shape, size)?),
+            View::Expand(shape) => View::Expand(resize_shape(shape, size)?),
+            &View::Narrow { dim, start, len } => View::Narrow {
+                dim,
+                start: size(start)?,
+                len: size(len)?,
+            },
+            &View::Select { dim, index } => View::Select {
+                dim,
+                index: size(index)?,
+            },
+            View::Transpose(..) | View::Permute(_) | View::Contiguous => self.clone(),
+        })
+    }
     fn name(&self) -> &'static str {
         self.op_name()
     }
@@ -213,6 +238,13 @@ pub(crate) struct NarrowGrad {
 }
 
 impl<T: Element> OpDef<T> for NarrowGrad {
+    fn resize(&self, size: &mut dyn FnMut(usize) -> Result<usize>) -> Result<Self> {
+        Ok(NarrowGrad {
+            dim: self.dim,
+            start: size(self.start)?,
+            size: size(self.size)?,
+        })
+    }
     fn name(&self) -> &'static str {
         "narrow_backward"
     }
