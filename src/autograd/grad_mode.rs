@@ -73,3 +73,12 @@ impl Drop for NoGradGuard {
         GRAD_ENABLED.with(|g| g.set(self.previous));
     }
 }
+
+/// Turns recording on until the guard drops (backward with `create_graph` records its
+/// gradients even when called under `no_grad`, as PyTorch's does).
+pub(crate) fn enable_grad_guard() -> NoGradGuard {
+    NoGradGuard {
+        previous: GRAD_ENABLED.with(|g| g.replace(true)),
+        _not_send: PhantomData,
+    }
+}

@@ -7,12 +7,19 @@
 //! - `dot.rs`: the recorded graph as a Graphviz picture.
 
 mod dot;
+pub mod functional;
+mod grad;
 mod grad_mode;
 mod gradcheck;
+pub(crate) mod hooks;
 pub(crate) mod tape;
 
+pub use grad::{grad, grad_with_options, BackwardOptions, GradOptions};
 pub use grad_mode::{is_grad_enabled, no_grad, no_grad_guard, NoGradGuard};
-pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
+pub use gradcheck::{
+    gradcheck, gradgradcheck, gradgradcheck_report, GradcheckOptions, GradcheckReport,
+};
+pub use hooks::HookHandle;
 
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
@@ -119,7 +126,7 @@ impl<T: Float> Tensor<T> {
             ));
         }
         let seed = Array::full(self.shape(), T::one());
-        tape::backward(self, seed, retain_graph)
+        tape::backward(self, seed, retain_graph, false)
     }
 
     /// Backpropagates an explicit gradient of this tensor (of the same shape), like
@@ -143,7 +150,7 @@ impl<T: Float> Tensor<T> {
                 ),
             ));
         }
-        tape::backward(self, grad.array().clone(), retain_graph)
+        tape::backward(self, grad.array().clone(), retain_graph, false)
     }
 
     /// The accumulated gradient, if backward has reached this tensor.

@@ -6,6 +6,7 @@
 //! and the whole step's graph is freed, so a training loop runs in flat memory.
 
 use super::grad_mode::is_grad_enabled;
+use super::hooks::Hooks;
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
@@ -15,7 +16,7 @@ use crate::tensor::{Tensor, TensorImpl};
 use smallvec::SmallVec;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 /// Creation order of nodes. A node is always made after the nodes of its inputs, so
 /// visiting nodes by decreasing `seq` visits every consumer before what it consumes:
@@ -32,6 +33,8 @@ pub(crate) struct Node<T: Element> {
     saved: Mutex<Saved<T>>,
     /// Set by `retain_grad`: the (non-leaf) tensor that wants this node's gradient kept.
     retained: Mutex<Option<Weak<TensorImpl<T>>>>,
+    /// Hooks registered on the (non-leaf) tensor this node made.
+    pub(crate) hooks: OnceLock<Hooks<T>>,
 }
 
 /// Where an input's gradient goes.
@@ -89,6 +92,7 @@ pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array
             freed: false,
         }),
         retained: Mutex::new(None),
+        hooks: OnceLock::new(),
     };
     Tensor::from_parts(output, Some(Arc::new(node)), true)
 }
@@ -109,12 +113,13 @@ impl<T: Element> Node<T> {
 
 impl<T: Float> Node<T> {
     /// Runs this node's chain rule on the gradient of its output, then frees the saved
-    /// values unless `retain_graph`.
-    fn input_grads(
-        &self,
-        grad: &Array<T>,
+    /// values unless `retain_graph`. With `G = Tensor` the rule records its own ops
+    /// (`create_graph`), reading the saved values as tensors still wired into the graph.
+    fn input_grads<G: Grad<T>>(
+        self: &Arc<Self>,
+        grad: &G,
         retain_graph: bool,
-    ) -> Result<SmallVec<[Option<Array<T>>; 3]>> {
+    ) -> Result<SmallVec<[Option<G>; 3]>> {
         let mut saved = lock(&self.saved);
         let name = self.op.name();
         if saved.freed && self.op.saves() != Saves::NOTHING {
@@ -149,19 +154,111 @@ impl<T: Float> Node<T> {
             .iter()
             .map(|e| !matches!(e, Edge::Constant))
             .collect();
-        let rule = Rule {
-            inputs: &saved.inputs,
-            output: saved.output.as_ref(),
-            shapes: &self.input_shapes,
-            needs: &needs,
-        };
-        let grads = self.op.input_grads(&rule, grad);
+        if self.op.lacks_derivative() && needs.contains(&true) {
+            return Err(not_differentiable(name));
+        }
+        let grads = G::with_saved(
+            self,
+            &saved.inputs,
+            saved.output.as_ref(),
+            |inputs, output| {
+                let rule = Rule {
+                    inputs,
+                    output,
+                    shapes: &self.input_shapes,
+                    needs: &needs,
+                };
+                self.op.input_grads(&rule, grad)
+            },
+        );
         if !retain_graph {
             saved.inputs.clear();
             saved.output = None;
             saved.freed = true;
         }
         Ok(grads)
+    }
+}
+
+/// The error for differentiating through a helper whose derivative is not written.
+pub(crate) fn not_differentiable(name: &str) -> Error {
+    Error::autograd(
+        "backward",
+        format!(
+            "the derivative of {name} is not implemented: it is part of a chain rule, so this \
+             is a derivative of second order that tapegrad does not have for that op"
+        ),
+    )
+}
+
+/// What a backward walk carries: plain arrays (the usual walk, recording nothing) or
+/// tensors that record their own ops (`create_graph`), so a gradient can be
+/// differentiated again.
+pub(crate) trait Grad<T: Float>: Value<T> {
+    /// Calls `f` with `node`'s saved inputs and output as values of this type.
+    fn with_saved<R>(
+        node: &Arc<Node<T>>,
+        inputs: &[Option<Array<T>>],
+        output: Option<&Array<T>>,
+        f: impl FnOnce(&[Option<Self>], Option<&Self>) -> R,
+    ) -> R;
+    fn plus(a: &Self, b: &Self) -> Self;
+    fn to_tensor(&self) -> Tensor<T>;
+    fn from_tensor(t: Tensor<T>) -> Self;
+}
+
+impl<T: Float> Grad<T> for Array<T> {
+    fn with_saved<R>(
+        _: &Arc<Node<T>>,
+        inputs: &[Option<Array<T>>],
+        output: Option<&Array<T>>,
+        f: impl FnOnce(&[Option<Self>], Option<&Self>) -> R,
+    ) -> R {
+        f(inputs, output)
+    }
+    fn plus(a: &Self, b: &Self) -> Self {
+        Array::apply(Add, &[a, b])
+    }
+    fn to_tensor(&self) -> Tensor<T> {
+        Tensor::from_array(self.clone())
+    }
+    fn from_tensor(t: Tensor<T>) -> Self {
+        t.array().clone()
+    }
+}
+
+impl<T: Float> Grad<T> for Tensor<T> {
+    /// A saved input becomes the tensor it was, wired to the node (or leaf) that made it;
+    /// the saved output, a tensor made by `node` itself. So the ops a chain rule applies to
+    /// them are differentiable with respect to the forward's inputs.
+    fn with_saved<R>(
+        node: &Arc<Node<T>>,
+        inputs: &[Option<Array<T>>],
+        output: Option<&Array<T>>,
+        f: impl FnOnce(&[Option<Self>], Option<&Self>) -> R,
+    ) -> R {
+        let inputs: SmallVec<[Option<Tensor<T>>; 3]> = inputs
+            .iter()
+            .zip(&node.inputs)
+            .map(|(saved, edge)| {
+                saved.as_ref().map(|a| match edge {
+                    Edge::Constant => Tensor::from_array(a.clone()),
+                    Edge::Leaf(t) => t.clone(),
+                    Edge::Node(n) => Tensor::from_parts(a.clone(), Some(Arc::clone(n)), true),
+                })
+            })
+            .collect();
+        let output = output.map(|a| Tensor::from_parts(a.clone(), Some(Arc::clone(node)), true));
+        f(&inputs, output.as_ref())
+    }
+    fn plus(a: &Self, b: &Self) -> Self {
+        Tensor::apply(Add.into(), &[a, b]).expect("gradients of one tensor have its shape")
+    }
+    fn to_tensor(&self) -> Tensor<T> {
+        self.clone()
+    }
+    fn from_tensor(t: Tensor<T>) -> Self {
+        t
     }
 }
 
@@ -222,75 +319,102 @@ impl<T: Element> Value<T> for Array<T> {
 }
 
 /// A gradient waiting for its node; ordered by the node's `seq` for the max-heap.
-struct Pending<T: Float> {
+struct Pending<T: Float, G> {
     node: Arc<Node<T>>,
-    grad: Array<T>,
+    grad: G,
 }
 
-impl<T: Float> PartialEq for Pending<T> {
+impl<T: Float, G> PartialEq for Pending<T, G> {
     fn eq(&self, other: &Self) -> bool {
         self.node.seq == other.node.seq
     }
 }
-impl<T: Float> Eq for Pending<T> {}
-impl<T: Float> PartialOrd for Pending<T> {
+impl<T: Float, G> Eq for Pending<T, G> {}
+impl<T: Float, G> PartialOrd for Pending<T, G> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<T: Float> Ord for Pending<T> {
+impl<T: Float, G> Ord for Pending<T, G> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.node.seq.cmp(&other.node.seq)
     }
 }
 
-/// Non-leaf tensors that asked for their gradient (`retain_grad`), with it.
-type Retained<T> = SmallVec<[(Arc<TensorImpl<T>>, Array<T>); 1]>;
+/// What a backward walk found: the gradients of leaves and of tensors that asked for
+/// theirs (`retain_grad`) when accumulating, or of the asked-for tensors when capturing.
+pub(crate) struct Walked<T: Float, G> {
+    pub(crate) leaves: SmallVec<[(Tensor<T>, G); 4]>,
+    pub(crate) retained: SmallVec<[(Arc<TensorImpl<T>>, G); 1]>,
+    pub(crate) captured: Vec<Option<G>>,
+}
 
-/// Backpropagates `grad` (the gradient of `root`) to every leaf that requires grad.
-pub(crate) fn backward<T: Float>(
-    root: &Tensor<T>,
-    grad: Array<T>,
+/// Walks the graph back from `roots` (each with its gradient), running every chain rule
+/// once all of its output's gradient has arrived. With `capture`, it returns the gradients
+/// of those tensors instead of the leaves' (as `torch.autograd.grad`). Nothing is changed
+/// outside the graph's saved values: the caller applies the result.
+pub(crate) fn walk<T: Float, G: Grad<T>>(
+    roots: Vec<(Tensor<T>, G)>,
     retain_graph: bool,
-) -> Result<()> {
-    let Some(root_node) = &root.0.grad_fn else {
-        if root.requires_grad() {
-            accumulate_grad(&root.0, grad);
-            return Ok(());
-        }
-        return Err(Error::autograd(
-            "backward",
-            "the tensor does not require grad and has no grad_fn (was it made under no_grad, or from \
-             tensors without requires_grad_(true)?)",
-        ));
+    capture: Option<&[&Tensor<T>]>,
+) -> Result<Walked<T, G>> {
+    let mut found = Walked {
+        leaves: SmallVec::new(),
+        retained: SmallVec::new(),
+        captured: vec![None; capture.map_or(0, <[_]>::len)],
+    };
+    let capture = capture.unwrap_or(&[]);
+    let add_to = |slot: &mut Option<G>, g: G| {
+        *slot = Some(match slot.take() {
+            Some(acc) => G::plus(&acc, &g),
+            None => g,
+        });
     };
     // A chain (each node feeding one other, the usual loss) never needs the heap: the one
     // pending node waits in `next`, and the heap (which allocates) is used only once two
     // nodes are pending at the same time.
     let mut heap = BinaryHeap::new();
-    let mut next = Some(Pending {
-        node: Arc::clone(root_node),
-        grad,
-    });
-    // No gradient is added anywhere until every rule has run: after an error (a saved
-    // value that was modified in place, a graph already freed) every `.grad` is as it
-    // was. So leaves' gradients wait here, by node (kept in `walked`) and input position.
-    let mut walked: SmallVec<[Arc<Node<T>>; 8]> = SmallVec::new();
-    let mut leaf_grads: SmallVec<[(usize, usize, Array<T>); 4]> = SmallVec::new();
-    let mut retained: Retained<T> = SmallVec::new();
+    let mut next = None;
+    for (root, grad) in roots {
+        match &root.0.grad_fn {
+            Some(node) => {
+                let pending = Pending {
+                    node: Arc::clone(node),
+                    grad,
+                };
+                if next.is_none() {
+                    next = Some(pending);
+                } else {
+                    heap.push(pending);
+                }
+            }
+            None => leaf_gradient(&mut found, capture, root, grad),
+        }
+    }
     while let Some(Pending { node, mut grad }) = next.take().or_else(|| heap.pop()) {
         // Every consumer of `node` has a larger seq and has run: its gradient is complete.
         while heap.peek().is_some_and(|p| Arc::ptr_eq(&p.node, &node)) {
             let more = heap.pop().expect("peeked").grad;
-            grad = add_arrays(&grad, &more);
+            grad = G::plus(&grad, &more);
         }
-        if let Some(target) = lock(&node.retained).as_ref().and_then(Weak::upgrade) {
-            retained.push((target, grad.clone()));
+        if let Some(hooks) = node.hooks.get() {
+            grad = hooks.run(grad)?;
+        }
+        if capture.is_empty() {
+            if let Some(target) = lock(&node.retained).as_ref().and_then(Weak::upgrade) {
+                found.retained.push((target, grad.clone()));
+            }
+        } else {
+            for (i, t) in capture.iter().enumerate() {
+                if t.0.grad_fn.as_ref().is_some_and(|n| Arc::ptr_eq(n, &node)) {
+                    add_to(&mut found.captured[i], grad.clone());
+                }
+            }
         }
         let grads = node.input_grads(&grad, retain_graph)?;
-        for (position, (edge, g)) in node.inputs.iter().zip(grads).enumerate() {
+        for (edge, g) in node.inputs.iter().zip(grads) {
             match (edge, g) {
-                (Edge::Leaf(_), Some(g)) => leaf_grads.push((walked.len(), position, g)),
+                (Edge::Leaf(t), Some(g)) => leaf_gradient(&mut found, capture, t.clone(), g),
                 (Edge::Node(n), Some(g)) => {
                     let pending = Pending {
                         node: Arc::clone(n),
@@ -306,21 +430,105 @@ pub(crate) fn backward<T: Float>(
                 _ => {}
             }
         }
-        walked.push(node);
     }
-    for (at, position, g) in leaf_grads {
-        if let Edge::Leaf(t) = &walked[at].inputs[position] {
-            accumulate_grad(&t.0, g);
+    // A leaf's hooks see its whole gradient, summed over every use.
+    if found.leaves.iter().any(|(t, _)| t.0.hooks.get().is_some()) {
+        let mut summed: SmallVec<[(Tensor<T>, G); 4]> = SmallVec::new();
+        for (t, g) in found.leaves.drain(..) {
+            match summed.iter_mut().find(|(s, _)| Arc::ptr_eq(&s.0, &t.0)) {
+                Some((_, acc)) => *acc = G::plus(acc, &g),
+                None => summed.push((t, g)),
+            }
+        }
+        for (t, g) in summed.iter_mut() {
+            if let Some(hooks) = t.0.hooks.get() {
+                *g = hooks.run(g.clone())?;
+            }
+        }
+        found.leaves = summed;
+    }
+    for (t, g) in capture.iter().zip(found.captured.iter_mut()) {
+        if let (Some(hooks), None, Some(grad)) = (t.0.hooks.get(), &t.0.grad_fn, g.as_mut()) {
+            *grad = hooks.run(grad.clone())?;
         }
     }
-    for (target, g) in retained {
-        accumulate_grad(&target, g);
+    Ok(found)
+}
+
+/// Records the gradient `g` arriving at leaf `t`: kept for accumulation, or captured if `t`
+/// is one of the tensors asked for.
+fn leaf_gradient<T: Float, G: Grad<T>>(
+    found: &mut Walked<T, G>,
+    capture: &[&Tensor<T>],
+    t: Tensor<T>,
+    g: G,
+) {
+    if capture.is_empty() {
+        found.leaves.push((t, g));
+        return;
+    }
+    for (i, c) in capture.iter().enumerate() {
+        if Arc::ptr_eq(&c.0, &t.0) {
+            let slot = &mut found.captured[i];
+            *slot = Some(match slot.take() {
+                Some(acc) => G::plus(&acc, &g),
+                None => g.clone(),
+            });
+        }
+    }
+}
+
+/// Backpropagates `grad` (the gradient of `root`) into every leaf's `.grad`, like
+/// `loss.backward()`; with `create_graph`, the gradients record their own graph.
+pub(crate) fn backward<T: Float>(
+    root: &Tensor<T>,
+    grad: Array<T>,
+    retain_graph: bool,
+    create_graph: bool,
+) -> Result<()> {
+    if root.0.grad_fn.is_none() && !root.requires_grad() {
+        return Err(Error::autograd(
+            "backward",
+            "the tensor does not require grad and has no grad_fn (was it made under no_grad, or from \
+             tensors without requires_grad_(true)?)",
+        ));
+    }
+    // No gradient is added anywhere until every rule has run: after an error (a saved
+    // value that was modified in place, a graph already freed) every `.grad` is as it was.
+    if create_graph {
+        let _recording = super::grad_mode::enable_grad_guard();
+        let found = walk(
+            vec![(root.clone(), Tensor::from_array(grad))],
+            retain_graph,
+            None,
+        )?;
+        for (t, g) in found.leaves {
+            accumulate_graph_grad(&t.0, g);
+        }
+        for (target, g) in found.retained {
+            accumulate_graph_grad(&target, g);
+        }
+    } else {
+        let found = walk(vec![(root.clone(), grad)], retain_graph, None)?;
+        for (t, g) in found.leaves {
+            accumulate_grad(&t.0, g);
+        }
+        for (target, g) in found.retained {
+            accumulate_grad(&target, g);
+        }
     }
     Ok(())
 }
 
-fn add_arrays<T: Float>(a: &Array<T>, b: &Array<T>) -> Array<T> {
-    Array::apply(Add, &[a, b])
+/// `t.grad = t.grad + g` as recorded ops, so the accumulated gradient keeps its graph
+/// (`create_graph`), as PyTorch does.
+fn accumulate_graph_grad<T: Float>(t: &TensorImpl<T>, g: Tensor<T>) {
+    let mut slot = lock(&t.grad);
+    let total = match slot.take() {
+        Some(existing) if existing.shape() == g.shape() => Tensor::plus(&existing, &g),
+        _ => g,
+    };
+    *slot = Some(total);
 }
 
 /// `t.grad += g`, in place once a gradient buffer exists (so steady-state training does not

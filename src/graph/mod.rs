@@ -375,6 +375,9 @@ impl<T: Float> Graph<T> {
                 grads[id] = Some(g);
                 continue;
             }
+            if op.lacks_derivative() {
+                return Err(crate::autograd::tape::not_differentiable(op.name()));
+            }
             let input_nodes: SmallVec<[Option<Node<T>>; 2]> =
                 inputs.iter().map(|&i| Some(node(i))).collect();
             let input_shapes: SmallVec<[Shape; 2]> =

@@ -11,7 +11,7 @@
 use crate::dim::{resolve_dim, Dim};
 use crate::element::Float;
 use crate::error::{or_panic, Error, Result};
-use crate::ops::{MaxDim, MseLoss, WherePositive};
+use crate::ops::{Linear as LinearOp, MaxDim, MseLoss, WherePositive};
 use crate::Tensor;
 
 /// How a loss reduces its per-element values, like PyTorch's `reduction=` argument.
@@ -169,6 +169,26 @@ fn same_shape<T: Float>(op: &'static str, input: &Tensor<T>, target: &Tensor<T>)
 }
 
 fallible_fn! {
+    /// `input · weightᵀ + bias`, like `F.linear`: `input` `[..., in]` (at least 2-D),
+    /// `weight` `[out, in]`, `bias` `[out]`. One fused op, as [`crate::nn::Linear`] uses.
+    ///
+    /// ```
+    /// use tapegrad::nn::functional::linear;
+    /// use tapegrad::Tensor;
+    /// let x: Tensor = Tensor::from_vec(vec![1.0, 2.0], &[1, 2]);
+    /// let w: Tensor = Tensor::from_vec(vec![1.0, 1.0, 0.0, 2.0], &[2, 2]);
+    /// let b: Tensor = Tensor::from_vec(vec![0.5, -1.0], &[2]);
+    /// assert_eq!(linear(&x, &w, Some(&b)).to_vec(), vec![3.5, 3.0]);
+    /// let wrong: Tensor = Tensor::zeros(&[2, 3]); // in = 3, but x has 2 features
+    /// assert!(tapegrad::nn::functional::try_linear(&x, &wrong, None).is_err());
+    /// ```
+    linear / try_linear<T>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&Tensor<T>>) -> Tensor<T> {
+        match bias {
+            Some(b) => Tensor::apply(LinearOp { bias: true }.into(), &[input, weight, b]),
+            None => Tensor::apply(LinearOp { bias: false }.into(), &[input, weight]),
+        }
+    }
+
     /// Mean squared error, `mean((input - target)²)`, like `F.mse_loss`.
     ///
     /// ```

@@ -3,8 +3,8 @@
 //! dominates (BENCHMARKS.md measures the gain). Their chain rules are built from the
 //! primitives, plus one value-only helper.
 
-use super::grad::{count, matrix_transpose, neg, sum_to};
-use super::{InputGrads, MatMul, OpDef, Rule, Saves, Value, View};
+use super::grad::{count, matrix_transpose, mul, neg, scale, sum_to};
+use super::{DivCount, InputGrads, MatMul, OpDef, Rule, Saves, Sub, Sum, Value, View};
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
@@ -170,7 +170,7 @@ impl<T: Element> OpDef<T> for MseLossGrad {
         "mse_loss_backward"
     }
     fn saves(&self) -> Saves {
-        Saves::NOTHING
+        Saves::INPUTS
     }
     fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
         Ok(shape_of(shapes[0]))
@@ -190,10 +190,35 @@ impl<T: Element> OpDef<T> for MseLossGrad {
             (p - q) * norm * g
         })
     }
-    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    /// The derivatives of `(a - b) · norm · g`: `gg · norm · g` for `a`, its negative for
+    /// `b`, and `Σ (a - b) · gg · norm` for `g` (a second derivative of `mse_loss`).
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gg: &V) -> InputGrads<V>
     where
         T: Float,
     {
-        smallvec![None, None, None]
+        let two = T::one() + T::one();
+        let n = rule.shape(0).iter().product::<usize>();
+        let norm = |v: &V| {
+            let doubled = scale(v, two);
+            if self.mean {
+                V::apply(
+                    DivCount {
+                        count: n,
+                        correction: 0,
+                    },
+                    &[&doubled],
+                )
+            } else {
+                doubled
+            }
+        };
+        let (a, b, g) = (rule.x(0), rule.x(1), rule.x(2));
+        let da = (rule.need(0) || rule.need(1)).then(|| norm(&mul(gg, g)));
+        let db = rule.need(1).then(|| neg(da.as_ref().expect("made above")));
+        let dg = rule.need(2).then(|| {
+            let diff = V::apply(Sub, &[a, b]);
+            V::apply(Sum, &[&norm(&mul(&diff, gg))])
+        });
+        smallvec![rule.need(0).then(|| da.clone()).flatten(), db, dg]
     }
 }

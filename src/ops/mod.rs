@@ -286,6 +286,15 @@ pub(crate) mod grad {
     }
 }
 
+impl<T> Op<T> {
+    /// True for the value-only helpers whose own derivative is not written: chain rules
+    /// use them (`prod`'s and `cumprod`'s), so they are met only when differentiating a
+    /// second time, where they are an error rather than a silent zero.
+    pub(crate) fn lacks_derivative(&self) -> bool {
+        matches!(self, Op::ProdOthers(_) | Op::CumprodGrad(_))
+    }
+}
+
 /// `shape` with each size passed through `size` (see [`OpDef::resize`]).
 pub(crate) fn resize_shape(
     shape: &Shape,

@@ -369,7 +369,7 @@ impl<T: Element> OpDef<T> for ClampGrad<T> {
         "clamp_backward"
     }
     fn saves(&self) -> Saves {
-        Saves::NOTHING
+        Saves::INPUTS
     }
     fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
         crate::shape::broadcast_shapes("clamp_backward", shapes[0], shapes[1])
@@ -389,10 +389,14 @@ impl<T: Element> OpDef<T> for ClampGrad<T> {
             }
         })
     }
-    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    /// Linear in `g` (the same mask again); the mask is flat in `x`.
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
     where
         T: Float,
     {
-        smallvec::smallvec![None, None]
+        let dg = rule
+            .need(0)
+            .then(|| super::grad::sum_to(&V::apply(self.clone(), &[g, rule.x(1)]), rule.shape(0)));
+        smallvec::smallvec![dg, None]
     }
 }
