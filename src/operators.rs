@@ -23,12 +23,15 @@ macro_rules! impl_arithmetic {
 
         impl<T: $crate::Float> std::ops::Neg for &$ty<T> {
             type Output = $ty<T>;
+            #[track_caller]
             fn neg(self) -> $ty<T> {
+                let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
                 $crate::error::or_panic(<$ty<T> as $crate::ops::Value<T>>::try_apply($crate::ops::Neg.into(), &[self]))
             }
         }
         impl<T: $crate::Float> std::ops::Neg for $ty<T> {
             type Output = $ty<T>;
+            #[track_caller]
             fn neg(self) -> $ty<T> {
                 -&self
             }
@@ -67,13 +70,17 @@ macro_rules! impl_arithmetic {
     (@scalar $ty:ident $trait:ident $method:ident |$c:ident| $op:expr) => {
         impl<T: $crate::Float> std::ops::$trait<T> for &$ty<T> {
             type Output = $ty<T>;
+            #[track_caller]
             fn $method(self, $c: T) -> $ty<T> {
+                let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
                 $crate::error::or_panic(<$ty<T> as $crate::ops::Value<T>>::try_apply($op.into(), &[self]))
             }
         }
         impl<T: $crate::Float> std::ops::$trait<T> for $ty<T> {
             type Output = $ty<T>;
+            #[track_caller]
             fn $method(self, $c: T) -> $ty<T> {
+                let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
                 $crate::error::or_panic(<$ty<T> as $crate::ops::Value<T>>::try_apply($op.into(), &[&self]))
             }
         }
@@ -81,48 +88,58 @@ macro_rules! impl_arithmetic {
     (@scalar_left $ty:ident $float:ty) => {
         impl std::ops::Add<&$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[track_caller]
             fn add(self, rhs: &$ty<$float>) -> $ty<$float> {
                 rhs + self
             }
         }
         impl std::ops::Add<$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[track_caller]
             fn add(self, rhs: $ty<$float>) -> $ty<$float> {
                 &rhs + self
             }
         }
         impl std::ops::Mul<&$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[track_caller]
             fn mul(self, rhs: &$ty<$float>) -> $ty<$float> {
                 rhs * self
             }
         }
         impl std::ops::Mul<$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[track_caller]
             fn mul(self, rhs: $ty<$float>) -> $ty<$float> {
                 &rhs * self
             }
         }
         impl std::ops::Sub<&$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[track_caller]
             fn sub(self, rhs: &$ty<$float>) -> $ty<$float> {
+                let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
                 $crate::error::or_panic(<$ty<$float> as $crate::ops::Value<$float>>::try_apply($crate::ops::ScalarSub(self).into(), &[rhs]))
             }
         }
         impl std::ops::Sub<$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[track_caller]
             fn sub(self, rhs: $ty<$float>) -> $ty<$float> {
                 self - &rhs
             }
         }
         impl std::ops::Div<&$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[track_caller]
             fn div(self, rhs: &$ty<$float>) -> $ty<$float> {
+                let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
                 $crate::error::or_panic(<$ty<$float> as $crate::ops::Value<$float>>::try_apply($crate::ops::ScalarDiv(self).into(), &[rhs]))
             }
         }
         impl std::ops::Div<$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[track_caller]
             fn div(self, rhs: $ty<$float>) -> $ty<$float> {
                 self / &rhs
             }
@@ -143,7 +160,11 @@ macro_rules! fallible {
         }
 
         #[doc = concat!("[`", stringify!($kind), "::", stringify!($name), "`] returning an error instead of panicking.")]
-        pub fn $try_name(&$self $(, $arg: $ty)*) -> $crate::error::Result<$out> $body
+        #[track_caller]
+        pub fn $try_name(&$self $(, $arg: $ty)*) -> $crate::error::Result<$out> {
+            let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
+            $body
+        }
     };
 }
 

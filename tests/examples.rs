@@ -141,3 +141,25 @@ fn the_classifier_tells_dogs_from_wolves_and_survives_a_save_and_reload() {
     assert!(last < first * 0.5, "{first} -> {last}");
     assert!(accuracy > 0.88, "test accuracy {accuracy}");
 }
+
+#[path = "../examples/09_newton.rs"]
+#[allow(dead_code)]
+mod newton;
+
+#[test]
+fn one_newton_step_lands_on_the_normal_equations_solution() {
+    let out = newton::run(false);
+    let [start, descent, after_newton, optimum] = out.losses;
+    for (a, b) in out.newton.iter().zip(&out.normal) {
+        assert!((a - b).abs() < 1e-10, "Newton {a} vs normal equations {b}");
+    }
+    assert!((after_newton - optimum).abs() < 1e-10 * optimum);
+    // 5000 gradient steps at the slide's rate only approach the optimum.
+    assert!(
+        descent < start && descent > optimum + 1.0,
+        "{descent} vs {optimum}"
+    );
+    // The penalised training lowers the loss.
+    let [(loss_before, _), (loss_after, penalty_after)] = out.penalty;
+    assert!(loss_after < loss_before && penalty_after.is_finite());
+}

@@ -7,7 +7,7 @@ mod gradcheck_props;
 #[path = "support/proptest_config.rs"]
 mod proptest_config;
 
-use gradcheck_props::{broadcast_pair, check};
+use gradcheck_props::{broadcast_pair, check, check2};
 use proptest::prelude::*;
 use proptest_config::config;
 use tapegrad::autograd::{gradcheck, GradcheckOptions};
@@ -154,7 +154,9 @@ proptest! {
     fn every_unary_op_passes_gradcheck(s in step(), x in shape().prop_flat_map(leaf), transposed in any::<bool>()) {
         // A transposed input reaches the op as a strided view.
         let view = move |t: &Tensor<f64>| if transposed && t.ndim() >= 2 { t.transpose(0, t.ndim() - 1) } else { t.clone() };
-        check(|v| apply(&s, &view(&v[0])), &[x])?;
+        check(|v| apply(&s, &view(&v[0])), std::slice::from_ref(&x))?;
+        // And the second derivatives, through backward with create_graph.
+        check2(|v| apply(&s, &view(&v[0])), &[x])?;
     }
 
     #[test]
@@ -168,7 +170,7 @@ proptest! {
         let (sa, sb) = if swap { (sb, sa) } else { (sa, sb) };
         let a = Tensor::<f64>::randn(&sa);
         let b = Tensor::<f64>::randn(&sb);
-        check(|v| match op {
+        let f = |v: &[Tensor<f64>]| match op {
             0 => &v[0] + &v[1],
             1 => &v[0] - &v[1],
             2 => &v[0] * &v[1],
@@ -177,7 +179,9 @@ proptest! {
                 let product = &v[0] * &v[1];
                 if product.ndim() == 0 { product.sum() } else { product.sum_dim(0, false) }
             }
-        }, &[a, b])?;
+        };
+        check(f, &[a.clone(), b.clone()])?;
+        check2(f, &[a, b])?;
     }
 
     #[test]
@@ -247,4 +251,16 @@ fn gradcheck_reports_a_wrong_gradient() {
             .starts_with("gradcheck FAILED on 2 elements; worst: input 0"),
         "{report}"
     );
+}
+
+#[test]
+fn gradgradcheck_reports_a_wrong_second_derivative() {
+    // x · detach(x): backward says d/dx = detach(x), whose recorded derivative is 0, but
+    // the first derivative moves with x (finite differences give 1 per element).
+    let x = Tensor::<f64>::from_vec(vec![0.5, -1.5], &[2]);
+    let e = tapegrad::autograd::gradgradcheck(|v| &v[0] * &v[0].detach(), std::slice::from_ref(&x))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("gradgradcheck") && e.contains("FAILED"), "{e}");
+    tapegrad::autograd::gradgradcheck(|v| &v[0] * &v[0], &[x]).unwrap();
 }

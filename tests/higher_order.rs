@@ -389,3 +389,53 @@ fn hooks_see_and_replace_gradients() {
     let g = autograd::grad(&[&(&y * 2.0).sum()], &[&y], None, false, false).unwrap();
     assert_eq!(g[0].to_vec(), vec![6.0]);
 }
+
+/// One function written for both tensors and graph nodes.
+macro_rules! both {
+    ($($name:literal => |$a:ident, $b:ident| $body:expr;)*) => {
+        vec![$((
+            $name,
+            (|$a: &Tensor<f64>, $b: &Tensor<f64>| -> Tensor<f64> { $body }) as fn(&Tensor<f64>, &Tensor<f64>) -> Tensor<f64>,
+            (|$a: &Node<f64>, $b: &Node<f64>| -> Node<f64> { $body }) as fn(&Node<f64>, &Node<f64>) -> Node<f64>,
+        ),)*]
+    };
+}
+
+use tapegrad::graph::{Graph, Node, Session};
+
+#[test]
+fn the_static_graph_differentiates_its_gradients_like_eager() {
+    let cases = both! {
+        "poly_sin" => |a, b| (&a.pow(3.0) * &b.sin()).sum();
+        "matmul_tanh" => |a, b| a.matmul(&b.t()).tanh().sum();
+        "logsumexp" => |a, b| (&a.logsumexp(1, false) * &b.sum_dim(1, false)).sum();
+        "var_gelu" => |a, b| &a.var() + &(a * b).gelu().sum();
+        "maximum_sq" => |a, b| a.maximum(b).pow(2.0).sum();
+        "mean_div" => |a, b| (a / &(b.pow(2.0) + 1.0)).pow(2.0).mean();
+        "softsign_cumsum" => |a, b| (&a.softsign() * &b.cumsum(1)).sum();
+    };
+    for (name, eager, graph) in cases {
+        let (a, b) = (x(), y());
+        let (va, vb) = (tangents_like(&a), weights_like(&b));
+        let (_, expected) = vhp(|v| eager(&v[0], &v[1]), &[&a, &b], &[&va, &vb]).unwrap();
+
+        let g = Graph::<f64>::new();
+        let (na, nb) = (g.placeholder("a", &[3, 4]), g.placeholder("b", &[3, 4]));
+        let f = graph(&na, &nb);
+        let first = g.gradients(&f, &[&na, &nb]);
+        let (ca, cb) = (g.constant(&va), g.constant(&vb));
+        let dot = &(&first[0] * &ca).sum() + &(&first[1] * &cb).sum();
+        let second = g.gradients(&dot, &[&na, &nb]);
+        let out = Session::new(&g)
+            .run(&[&second[0], &second[1]], &[(&na, &a), (&nb, &b)])
+            .unwrap();
+        for i in 0..2 {
+            assert_close(
+                &out[i].to_vec(),
+                &expected[i].to_vec(),
+                1e-12,
+                &format!("{name} {i}"),
+            );
+        }
+    }
+}

@@ -16,6 +16,26 @@ fn resident_bytes() -> Option<usize> {
     Some(pages * 4096)
 }
 
+/// Runs `warm_up`, then checks that `measured` leaves resident memory within `slack` bytes
+/// of where it started. Resident memory is the whole process's: one loop at a time.
+fn holds_flat(what: &str, slack: usize, warm_up: impl FnOnce(), measured: impl FnOnce()) {
+    let _turn = take_turn();
+    let Some(_) = resident_bytes() else {
+        eprintln!("no /proc/self/statm on this platform: nothing to measure");
+        return;
+    };
+    warm_up();
+    let before = resident_bytes().unwrap();
+    measured();
+    let after = resident_bytes().unwrap();
+    assert!(
+        after <= before + slack,
+        "{what}: resident memory grew from {} KiB to {} KiB",
+        before / 1024,
+        after / 1024
+    );
+}
+
 /// The lecture's autograd step (W3): mm, sub, pow, sum, backward, no_grad update, zero_grad.
 fn train(x: &Tensor, y: &Tensor, w: &Tensor, steps: usize) {
     for _ in 0..steps {
@@ -28,26 +48,16 @@ fn train(x: &Tensor, y: &Tensor, w: &Tensor, steps: usize) {
 
 #[test]
 fn autograd_loop_of_200000_steps_holds_memory_flat() {
-    // Resident memory is the whole process\'s: measure one loop at a time.
-    let _turn = take_turn();
-    let Some(_) = resident_bytes() else {
-        eprintln!("no /proc/self/statm on this platform: nothing to measure");
-        return;
-    };
     manual_seed(0);
     let x: Tensor = Tensor::randn(&[64, 4]);
     let y: Tensor = Tensor::randn(&[64, 2]);
     let w: Tensor = Tensor::randn(&[4, 2]).requires_grad_(true);
-    train(&x, &y, &w, 20_000); // warm up the allocator
-    let before = resident_bytes().unwrap();
-    train(&x, &y, &w, 200_000);
-    let after = resident_bytes().unwrap();
     // A leak of even one 8-element gradient per step would be 6 MB here.
-    assert!(
-        after <= before + 512 * 1024,
-        "resident memory grew from {} KiB to {} KiB over 200,000 steps",
-        before / 1024,
-        after / 1024
+    holds_flat(
+        "200,000 autograd steps",
+        512 * 1024,
+        || train(&x, &y, &w, 20_000), // warm up the allocator
+        || train(&x, &y, &w, 200_000),
     );
     assert!(w.to_vec().iter().all(|v| v.is_finite()));
 }
@@ -113,4 +123,42 @@ fn nn_and_optimizer_loops_hold_memory_flat() {
             after / 1024
         );
     }
+}
+
+/// A gradient penalty (`L + λ‖∂L/∂x‖²`), which records its backward with `create_graph`:
+/// the backward's own graph dies with the step too.
+fn train_with_penalty(
+    model: &Linear,
+    optimizer: &mut dyn Optimizer,
+    x: &Tensor,
+    y: &Tensor,
+    steps: usize,
+) {
+    for _ in 0..steps {
+        let inputs = x.detach().requires_grad_(true);
+        let fit = tapegrad::nn::functional::mse_loss(&model.forward(&inputs), y);
+        let dx = tapegrad::autograd::grad(&[&fit], &[&inputs], None, true, true)
+            .expect("the loss uses x")
+            .remove(0);
+        let total = &fit + &(&dx.pow(2.0).sum() * 0.1);
+        optimizer.zero_grad();
+        total.backward();
+        optimizer.step();
+    }
+}
+
+#[test]
+fn create_graph_loop_of_20000_steps_holds_memory_flat() {
+    manual_seed(0);
+    let x: Tensor = Tensor::randn(&[64, 4]);
+    let y: Tensor = Tensor::randn(&[64, 2]);
+    let model = Linear::new(4, 2);
+    let optimizer = std::cell::RefCell::new(Adam::new(model.parameters(), 1e-3));
+    let train = |steps| train_with_penalty(&model, &mut *optimizer.borrow_mut(), &x, &y, steps);
+    holds_flat(
+        "20,000 create_graph steps",
+        512 * 1024,
+        || train(2_000),
+        || train(20_000),
+    );
 }

@@ -7,7 +7,7 @@ mod gradcheck_props;
 #[path = "support/proptest_config.rs"]
 mod proptest_config;
 
-use gradcheck_props::{broadcast_pair, check};
+use gradcheck_props::{broadcast_pair, check, check2};
 use proptest::prelude::*;
 use proptest_config::config;
 use tapegrad::Tensor;
@@ -278,5 +278,18 @@ proptest! {
             },
             &[a, b],
         )?;
+    }
+}
+
+// Second derivatives of the same ops. prod's and cumprod's second derivatives are not
+// written: differentiating them twice must be an error (tests/higher_order.rs checks it).
+proptest! {
+    #![proptest_config(config(64))]
+
+    #[test]
+    fn every_new_op_passes_gradgradcheck(s in step(), x in shape().prop_flat_map(leaf), transposed in any::<bool>()) {
+        prop_assume!(!matches!(s, Step::Prod | Step::ProdDim(..) | Step::Cumprod(_)));
+        let view = move |t: &Tensor<f64>| if transposed && t.ndim() >= 2 { t.transpose(0, t.ndim() - 1) } else { t.clone() };
+        check2(|v| apply(s, &view(&v[0])), &[x])?;
     }
 }

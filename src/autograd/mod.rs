@@ -6,6 +6,7 @@
 //! - `gradcheck.rs`: [`gradcheck`], finite differences in f64;
 //! - `dot.rs`: the recorded graph as a Graphviz picture.
 
+pub(crate) mod anomaly;
 mod dot;
 pub mod functional;
 mod grad;
@@ -14,6 +15,7 @@ mod gradcheck;
 pub(crate) mod hooks;
 pub(crate) mod tape;
 
+pub use anomaly::{detect_anomaly, is_anomaly_enabled, set_detect_anomaly};
 pub use grad::{grad, grad_with_options, BackwardOptions, GradOptions};
 pub use grad_mode::{is_grad_enabled, no_grad, no_grad_guard, NoGradGuard};
 pub use gradcheck::{

@@ -15,6 +15,7 @@ use crate::shape::{shape_of, Shape};
 use crate::tensor::{Tensor, TensorImpl};
 use smallvec::SmallVec;
 use std::collections::BinaryHeap;
+use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
@@ -35,6 +36,8 @@ pub(crate) struct Node<T: Element> {
     retained: Mutex<Option<Weak<TensorImpl<T>>>>,
     /// Hooks registered on the (non-leaf) tensor this node made.
     pub(crate) hooks: OnceLock<Hooks<T>>,
+    /// Where the user's code called the op, noted in anomaly mode only.
+    site: Option<&'static Location<'static>>,
 }
 
 /// Where an input's gradient goes.
@@ -93,6 +96,7 @@ pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array
         }),
         retained: Mutex::new(None),
         hooks: OnceLock::new(),
+        site: super::anomaly::site(),
     };
     Tensor::from_parts(output, Some(Arc::new(node)), true)
 }
@@ -171,12 +175,42 @@ impl<T: Float> Node<T> {
                 self.op.input_grads(&rule, grad)
             },
         );
+        if super::anomaly::is_anomaly_enabled() {
+            self.check_finite(&grads)?;
+        }
         if !retain_graph {
             saved.inputs.clear();
             saved.output = None;
             saved.freed = true;
         }
         Ok(grads)
+    }
+}
+
+impl<T: Float> Node<T> {
+    /// Anomaly mode: an error if a gradient this node's rule made holds a NaN or an
+    /// infinity, naming the op and the line that called it.
+    fn check_finite<G: Grad<T>>(&self, grads: &[Option<G>]) -> Result<()> {
+        for (i, g) in grads.iter().enumerate() {
+            let Some(g) = g else { continue };
+            let bad = g.to_tensor().to_vec().into_iter().find(|v| !v.is_finite());
+            if let Some(bad) = bad {
+                let at = self.site.map_or(
+                    "an unknown place (recorded outside anomaly mode)".to_string(),
+                    |l| format!("{}:{}:{}", l.file(), l.line(), l.column()),
+                );
+                return Err(Error::autograd(
+                    "backward",
+                    format!(
+                        "anomaly: the backward of {} made {bad} in the gradient of its input {i}; \
+                         the forward {} was called at {at}",
+                        super::backward_name(self.op.name()),
+                        self.op.name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -54,7 +54,11 @@ macro_rules! fallible_fn {
         }
 
         #[doc = concat!("[`", stringify!($name), "`] returning an error instead of panicking.")]
-        pub fn $try_name<$t: Float>($($arg: $ty),*) -> Result<$out> $body
+        #[track_caller]
+        pub fn $try_name<$t: Float>($($arg: $ty),*) -> Result<$out> {
+            let _site = crate::autograd::anomaly::enter(std::panic::Location::caller());
+            $body
+        }
     )*};
 }
 

@@ -163,7 +163,9 @@ impl<T: Float> Linear<T> {
     /// assert_eq!(layer.try_forward(&Tensor::ones(&[8, 4])).unwrap().shape(), &[8, 2]);
     /// assert!(layer.try_forward(&Tensor::ones(&[8, 3])).is_err());
     /// ```
+    #[track_caller]
     pub fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        let _site = crate::autograd::anomaly::enter(std::panic::Location::caller());
         if x.shape().last() != Some(&self.in_features()) {
             return Err(Error::shape(
                 "Linear",

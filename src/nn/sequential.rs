@@ -89,7 +89,11 @@ impl<T: Float> Sequential<T> {
 }
 
 impl<T: Float> Module<T> for Sequential<T> {
+    /// Each child in turn. In anomaly mode, the ops of every child are reported at the
+    /// line that called this `forward`.
+    #[track_caller]
     fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
+        let _site = crate::autograd::anomaly::enter(std::panic::Location::caller());
         let mut children = self.children.iter();
         let Some(first) = children.next() else {
             return x.clone();

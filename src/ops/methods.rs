@@ -186,7 +186,9 @@ macro_rules! float_methods {
             /// assert_eq!(a.try_add(&Tensor::ones(&[3])).unwrap().to_vec(), vec![2.0; 6]);
             /// assert!(a.try_add(&Tensor::ones(&[2])).is_err());
             /// ```
+            #[track_caller]
             pub fn try_add(&self, other: &$ty<T>) -> $crate::Result<$ty<T>> {
+                let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
                 $crate::ops::Value::try_apply($crate::ops::Add.into(), &[self, other])
             }
 
@@ -197,7 +199,9 @@ macro_rules! float_methods {
             /// let a: Tensor = Tensor::ones(&[2]);
             /// assert_eq!(a.try_sub(&a).unwrap().to_vec(), vec![0.0, 0.0]);
             /// ```
+            #[track_caller]
             pub fn try_sub(&self, other: &$ty<T>) -> $crate::Result<$ty<T>> {
+                let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
                 $crate::ops::Value::try_apply($crate::ops::Sub.into(), &[self, other])
             }
 
@@ -208,7 +212,9 @@ macro_rules! float_methods {
             /// let a: Tensor = Tensor::from_vec(vec![2.0, 3.0], &[2]);
             /// assert_eq!(a.try_mul(&a).unwrap().to_vec(), vec![4.0, 9.0]);
             /// ```
+            #[track_caller]
             pub fn try_mul(&self, other: &$ty<T>) -> $crate::Result<$ty<T>> {
+                let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
                 $crate::ops::Value::try_apply($crate::ops::Mul.into(), &[self, other])
             }
 
@@ -219,7 +225,9 @@ macro_rules! float_methods {
             /// let a: Tensor = Tensor::from_vec(vec![2.0, 3.0], &[2]);
             /// assert_eq!(a.try_div(&a).unwrap().to_vec(), vec![1.0, 1.0]);
             /// ```
+            #[track_caller]
             pub fn try_div(&self, other: &$ty<T>) -> $crate::Result<$ty<T>> {
+                let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
                 $crate::ops::Value::try_apply($crate::ops::Div.into(), &[self, other])
             }
 

@@ -173,7 +173,9 @@ macro_rules! index_methods {
             /// assert_eq!(Tensor::try_cat(&[&a, &a], -1).unwrap().shape(), &[2, 6]);
             /// assert!(Tensor::<f32>::try_cat(&[], 0).is_err());
             /// ```
+            #[track_caller]
             pub fn try_cat(values: &[&$ty<T>], dim: impl $crate::Dim) -> $crate::Result<$ty<T>> {
+                let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
                 let first = values.first().ok_or_else(|| {
                     $crate::Error::shape("cat", "expected at least one value to join")
                 })?;
@@ -207,7 +209,9 @@ macro_rules! index_methods {
             /// assert_eq!(Tensor::try_stack(&[&a, &a, &a], 1).unwrap().shape(), &[3, 3]);
             /// assert!(Tensor::try_stack(&[&a], 2).is_err());
             /// ```
+            #[track_caller]
             pub fn try_stack(values: &[&$ty<T>], dim: impl $crate::Dim) -> $crate::Result<$ty<T>> {
+                let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
                 let first = values.first().ok_or_else(|| {
                     $crate::Error::shape("stack", "expected at least one value to stack")
                 })?;

@@ -335,11 +335,13 @@ impl Tensor<bool> {
     /// let e = mask.try_where_cond(&Tensor::<f32>::zeros(&[2]), &Tensor::zeros(&[2])).unwrap_err();
     /// assert_eq!(e.kind(), tapegrad::ErrorKind::Shape);
     /// ```
+    #[track_caller]
     pub fn try_where_cond<T: Float>(
         &self,
         on_true: &Tensor<T>,
         on_false: &Tensor<T>,
     ) -> Result<Tensor<T>> {
+        let _site = crate::autograd::anomaly::enter(std::panic::Location::caller());
         let cond = Aux::Given(self.array().clone());
         Tensor::try_apply(Where { cond }.into(), &[on_true, on_false])
     }

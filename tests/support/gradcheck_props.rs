@@ -2,7 +2,7 @@
 //! with PyTorch-like tolerances) and pairs of shapes that broadcast together.
 
 use proptest::prelude::*;
-use tapegrad::autograd::{gradcheck, GradcheckOptions};
+use tapegrad::autograd::{gradcheck, gradgradcheck_report, GradcheckOptions};
 use tapegrad::Tensor;
 
 /// `gradcheck` of `f` at `inputs`, as a proptest failure naming the worst element.
@@ -19,6 +19,24 @@ pub fn check(
             rtol: 1e-4,
         },
     );
+    prop_assert!(report.passed, "{}", report);
+    Ok(())
+}
+
+/// `gradgradcheck` of `f` at `inputs` (second derivatives against finite differences of
+/// the first), as a proptest failure naming the worst element.
+#[allow(dead_code)] // not every test file checks second derivatives
+pub fn check2(
+    f: impl Fn(&[Tensor<f64>]) -> Tensor<f64>,
+    inputs: &[Tensor<f64>],
+) -> Result<(), TestCaseError> {
+    let options = GradcheckOptions {
+        eps: 1e-6,
+        atol: 1e-6,
+        rtol: 1e-4,
+    };
+    let report = gradgradcheck_report(f, inputs, options)
+        .map_err(|e| TestCaseError::fail(format!("gradgradcheck could not run: {e}")))?;
     prop_assert!(report.passed, "{}", report);
     Ok(())
 }
