@@ -37,18 +37,19 @@ impl Layout {
 
     /// Row-major and dense. Dims of size 1 may have any stride; an empty layout (a dim of
     /// size 0 anywhere) covers nothing, so it is contiguous whatever its strides.
+    #[inline]
     pub(crate) fn is_contiguous(&self) -> bool {
-        if self.shape.contains(&0) {
-            return true;
-        }
+        // One pass: a stride out of place is decisive only once no dim of size 0 can follow.
         let mut expected = 1;
+        let mut dense = true;
         for (&dim, &stride) in self.shape.iter().zip(&self.strides).rev() {
-            if dim != 1 && stride != expected {
-                return false;
+            if dim == 0 {
+                return true;
             }
+            dense &= dim == 1 || stride == expected;
             expected *= dim;
         }
-        true
+        dense
     }
 
     /// Swaps two dims (no copy). Caller checks the dims.

@@ -130,10 +130,10 @@ pub fn grad_with_options<T: Float>(
             None => seeds.into_iter().map(Tensor::from_array).collect(),
         };
         let roots = outputs.iter().map(|&o| o.clone()).zip(seeds);
-        tape::walk(roots.collect(), retain, Some(inputs))?.captured
+        tape::walk(roots, retain, Some(inputs))?.captured
     } else {
         let roots = outputs.iter().map(|&o| o.clone()).zip(seeds);
-        let captured = tape::walk(roots.collect(), retain, Some(inputs))?.captured;
+        let captured = tape::walk(roots, retain, Some(inputs))?.captured;
         captured
             .into_iter()
             .map(|g| g.map(|g: Array<T>| g.to_tensor()))

@@ -5,7 +5,7 @@ use super::tape::{lock, Grad};
 use crate::element::{Element, Float};
 use crate::error::{or_panic, Error, Result};
 use crate::tensor::Tensor;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 type HookFn<T> = Arc<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync>;
@@ -14,10 +14,37 @@ type HookList<T> = Mutex<Vec<(u64, HookFn<T>)>>;
 
 static NEXT_HOOK: AtomicU64 = AtomicU64::new(0);
 
+/// Set once any hook is registered: until then backward looks for none (no lock taken).
+static ANY: AtomicBool = AtomicBool::new(false);
+
+/// Whether any hook was ever registered in this process.
+#[inline]
+pub(crate) fn any() -> bool {
+    ANY.load(Ordering::Relaxed)
+}
+
+/// The hooks in `slot` (a tensor's or a node's), if any were ever registered.
+#[inline]
+pub(crate) fn of<T: Element>(slot: &Mutex<Option<Hooks<T>>>) -> Option<Hooks<T>> {
+    if any() {
+        lock(slot).clone()
+    } else {
+        None
+    }
+}
+
 /// The hooks of one tensor (a leaf's, kept with it) or of one recorded op's output (a
 /// non-leaf's, kept with its node), in the order they were registered.
 pub(crate) struct Hooks<T: Element> {
     list: Arc<HookList<T>>,
+}
+
+impl<T: Element> Clone for Hooks<T> {
+    fn clone(&self) -> Self {
+        Hooks {
+            list: Arc::clone(&self.list),
+        }
+    }
 }
 
 impl<T: Element> Default for Hooks<T> {
@@ -135,10 +162,16 @@ impl<T: Float> Tensor<T> {
                 "cannot register a hook on a tensor that does not require grad",
             ));
         }
-        let hooks = match &self.0.grad_fn {
-            Some(node) => node.hooks.get_or_init(Hooks::default),
-            None => self.0.hooks.get_or_init(Hooks::default),
-        };
-        Ok(hooks.add(Arc::new(hook)))
+        ANY.store(true, Ordering::Relaxed);
+        let hook = Arc::new(hook);
+        Ok(match &self.0.grad_fn {
+            Some(node) => lock(&node.extras)
+                .hooks
+                .get_or_insert_with(Hooks::default)
+                .add(hook),
+            None => lock(&self.0.hooks)
+                .get_or_insert_with(Hooks::default)
+                .add(hook),
+        })
     }
 }

@@ -1,9 +1,14 @@
 //! Autograd: the dynamic tape that records ops as they run, and `backward`.
 //!
 //! - `tape.rs`: recording nodes, and the backward walk (each op's chain rule lives with
-//!   the op, in the crate's `ops` module);
+//!   the op, in the crate's `ops` module), over arrays or, with `create_graph`, over
+//!   recording tensors so that gradients can be differentiated again;
+//! - `grad.rs`: [`grad`] (`torch.autograd.grad`), [`BackwardOptions`];
+//! - [`functional`]: `vjp`, `jvp`, `hvp`, `vhp`, `jacobian`, `hessian`;
+//! - `hooks.rs`: [`Tensor::register_hook`] and [`HookHandle`];
+//! - `anomaly.rs`: [`detect_anomaly`] and [`set_detect_anomaly`];
 //! - `grad_mode.rs`: [`no_grad`] and [`NoGradGuard`];
-//! - `gradcheck.rs`: [`gradcheck`], finite differences in f64;
+//! - `gradcheck.rs`: [`gradcheck`] and [`gradgradcheck`], finite differences in f64;
 //! - `dot.rs`: the recorded graph as a Graphviz picture.
 
 pub(crate) mod anomaly;

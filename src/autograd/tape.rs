@@ -17,7 +17,7 @@ use smallvec::SmallVec;
 use std::collections::BinaryHeap;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 /// Creation order of nodes. A node is always made after the nodes of its inputs, so
 /// visiting nodes by decreasing `seq` visits every consumer before what it consumes:
@@ -32,12 +32,18 @@ pub(crate) struct Node<T: Element> {
     pub(crate) input_shapes: SmallVec<[Shape; 3]>,
     pub(crate) output_shape: Shape,
     saved: Mutex<Saved<T>>,
-    /// Set by `retain_grad`: the (non-leaf) tensor that wants this node's gradient kept.
-    retained: Mutex<Option<Weak<TensorImpl<T>>>>,
-    /// Hooks registered on the (non-leaf) tensor this node made.
-    pub(crate) hooks: OnceLock<Hooks<T>>,
+    /// What the tensor this node made rarely asks for: `retain_grad`, `register_hook`.
+    pub(crate) extras: Mutex<Extras<T>>,
     /// Where the user's code called the op, noted in anomaly mode only.
     site: Option<&'static Location<'static>>,
+}
+
+/// A node's rarely used parts, behind one lock.
+pub(crate) struct Extras<T: Element> {
+    /// Set by `retain_grad`: the (non-leaf) tensor that wants this node's gradient kept.
+    retained: Option<Weak<TensorImpl<T>>>,
+    /// Hooks registered on the (non-leaf) tensor this node made.
+    pub(crate) hooks: Option<Hooks<T>>,
 }
 
 /// Where an input's gradient goes.
@@ -94,8 +100,10 @@ pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array
             versions,
             freed: false,
         }),
-        retained: Mutex::new(None),
-        hooks: OnceLock::new(),
+        extras: Mutex::new(Extras {
+            retained: None,
+            hooks: None,
+        }),
         site: super::anomaly::site(),
     };
     Tensor::from_parts(output, Some(Arc::new(node)), true)
@@ -111,7 +119,7 @@ fn edge_to<T: Element>(t: &Tensor<T>) -> Edge<T> {
 
 impl<T: Element> Node<T> {
     pub(crate) fn retain_grad_of(&self, t: &Tensor<T>) {
-        *lock(&self.retained) = Some(Arc::downgrade(&t.0));
+        lock(&self.extras).retained = Some(Arc::downgrade(&t.0));
     }
 }
 
@@ -388,7 +396,7 @@ pub(crate) struct Walked<T: Float, G> {
 /// of those tensors instead of the leaves' (as `torch.autograd.grad`). Nothing is changed
 /// outside the graph's saved values: the caller applies the result.
 pub(crate) fn walk<T: Float, G: Grad<T>>(
-    roots: Vec<(Tensor<T>, G)>,
+    roots: impl IntoIterator<Item = (Tensor<T>, G)>,
     retain_graph: bool,
     capture: Option<&[&Tensor<T>]>,
 ) -> Result<Walked<T, G>> {
@@ -397,7 +405,18 @@ pub(crate) fn walk<T: Float, G: Grad<T>>(
         retained: SmallVec::new(),
         captured: vec![None; capture.map_or(0, <[_]>::len)],
     };
-    let capture = capture.unwrap_or(&[]);
+    walk_into(&mut found, roots, retain_graph, capture.unwrap_or(&[]))?;
+    Ok(found)
+}
+
+/// [`walk`], filling `found` in place (the plain `backward` keeps it on its own stack
+/// rather than having a few hundred bytes of gradients moved back to it).
+fn walk_into<T: Float, G: Grad<T>>(
+    found: &mut Walked<T, G>,
+    roots: impl IntoIterator<Item = (Tensor<T>, G)>,
+    retain_graph: bool,
+    capture: &[&Tensor<T>],
+) -> Result<()> {
     let add_to = |slot: &mut Option<G>, g: G| {
         *slot = Some(match slot.take() {
             Some(acc) => G::plus(&acc, &g),
@@ -422,7 +441,7 @@ pub(crate) fn walk<T: Float, G: Grad<T>>(
                     heap.push(pending);
                 }
             }
-            None => leaf_gradient(&mut found, capture, root, grad),
+            None => leaf_gradient(found, capture, root, grad),
         }
     }
     while let Some(Pending { node, mut grad }) = next.take().or_else(|| heap.pop()) {
@@ -431,11 +450,16 @@ pub(crate) fn walk<T: Float, G: Grad<T>>(
             let more = heap.pop().expect("peeked").grad;
             grad = G::plus(&grad, &more);
         }
-        if let Some(hooks) = node.hooks.get() {
+        let (retained, hooks) = {
+            let extras = lock(&node.extras);
+            let hooks = super::hooks::any().then(|| extras.hooks.clone()).flatten();
+            (extras.retained.as_ref().and_then(Weak::upgrade), hooks)
+        };
+        if let Some(hooks) = hooks {
             grad = hooks.run(grad)?;
         }
         if capture.is_empty() {
-            if let Some(target) = lock(&node.retained).as_ref().and_then(Weak::upgrade) {
+            if let Some(target) = retained {
                 found.retained.push((target, grad.clone()));
             }
         } else {
@@ -448,7 +472,7 @@ pub(crate) fn walk<T: Float, G: Grad<T>>(
         let grads = node.input_grads(&grad, retain_graph)?;
         for (edge, g) in node.inputs.iter().zip(grads) {
             match (edge, g) {
-                (Edge::Leaf(t), Some(g)) => leaf_gradient(&mut found, capture, t.clone(), g),
+                (Edge::Leaf(t), Some(g)) => leaf_gradient(found, capture, t.clone(), g),
                 (Edge::Node(n), Some(g)) => {
                     let pending = Pending {
                         node: Arc::clone(n),
@@ -466,7 +490,7 @@ pub(crate) fn walk<T: Float, G: Grad<T>>(
         }
     }
     // A leaf's hooks see its whole gradient, summed over every use.
-    if found.leaves.iter().any(|(t, _)| t.0.hooks.get().is_some()) {
+    if super::hooks::any() && found.leaves.iter().any(|(t, _)| lock(&t.0.hooks).is_some()) {
         let mut summed: SmallVec<[(Tensor<T>, G); 4]> = SmallVec::new();
         for (t, g) in found.leaves.drain(..) {
             match summed.iter_mut().find(|(s, _)| Arc::ptr_eq(&s.0, &t.0)) {
@@ -475,18 +499,21 @@ pub(crate) fn walk<T: Float, G: Grad<T>>(
             }
         }
         for (t, g) in summed.iter_mut() {
-            if let Some(hooks) = t.0.hooks.get() {
+            if let Some(hooks) = super::hooks::of(&t.0.hooks) {
                 *g = hooks.run(g.clone())?;
             }
         }
         found.leaves = summed;
     }
     for (t, g) in capture.iter().zip(found.captured.iter_mut()) {
-        if let (Some(hooks), None, Some(grad)) = (t.0.hooks.get(), &t.0.grad_fn, g.as_mut()) {
+        if let (None, Some(grad)) = (&t.0.grad_fn, g.as_mut()) {
+            let Some(hooks) = super::hooks::of(&t.0.hooks) else {
+                continue;
+            };
             *grad = hooks.run(grad.clone())?;
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 /// Records the gradient `g` arriving at leaf `t`: kept for accumulation, or captured if `t`
@@ -543,11 +570,16 @@ pub(crate) fn backward<T: Float>(
             accumulate_graph_grad(&target, g);
         }
     } else {
-        let found = walk(vec![(root.clone(), grad)], retain_graph, None)?;
-        for (t, g) in found.leaves {
+        let mut found = Walked {
+            leaves: SmallVec::new(),
+            retained: SmallVec::new(),
+            captured: Vec::new(),
+        };
+        walk_into(&mut found, [(root.clone(), grad)], retain_graph, &[])?;
+        for (t, g) in found.leaves.drain(..) {
             accumulate_grad(&t.0, g);
         }
-        for (target, g) in found.retained {
+        for (target, g) in found.retained.drain(..) {
             accumulate_grad(&target, g);
         }
     }

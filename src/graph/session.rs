@@ -127,7 +127,13 @@ impl<T: Float> Session<T> {
                     node.id
                 )));
             }
-            let found = fit(node.shape(), value.shape()).ok_or_else(|| {
+            let fits_as_built = value.shape() == node.shape();
+            let found = if fits_as_built {
+                Some(None)
+            } else {
+                fit(node.shape(), value.shape())
+            };
+            let found = found.ok_or_else(|| {
                 Error::shape(
                     "run",
                     format!(
@@ -353,7 +359,9 @@ fn evaluate<T: Float>(
     for ((&id, dead), &sized) in plan.order.iter().zip(&plan.release_after).zip(&plan.sized) {
         if let Some((_, fed)) = feeds.iter().find(|(n, _)| n.id == id) {
             values[id] = Some(fed.array().clone());
-            note_lengths(&nodes[id].shape, fed.shape(), &mut lengths);
+            if sized {
+                note_lengths(&nodes[id].shape, fed.shape(), &mut lengths);
+            }
             continue;
         }
         let value = match &nodes[id].kind {

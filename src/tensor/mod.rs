@@ -22,7 +22,7 @@ use crate::element::{DType, Element, Float};
 use crate::error::{or_panic, Error, Result};
 use crate::ops::{Op, Value, View};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 /// An n-dimensional array of `T` (f32 by default) that records the ops applied to it, so
 /// `backward()` can compute gradients, like a PyTorch tensor. `T` is any [`Element`]:
@@ -51,7 +51,7 @@ pub(crate) struct TensorImpl<T: Element> {
     /// The recorded op that made this tensor; `None` for a leaf.
     pub(crate) grad_fn: Option<Arc<Node<T>>>,
     /// A leaf's gradient hooks (a non-leaf's are kept with its `grad_fn`).
-    pub(crate) hooks: OnceLock<Hooks<T>>,
+    pub(crate) hooks: Mutex<Option<Hooks<T>>>,
 }
 
 impl<T: Element> Clone for Tensor<T> {
@@ -77,7 +77,7 @@ impl<T: Element> Tensor<T> {
             requires_grad: AtomicBool::new(requires_grad || grad_fn.is_some()),
             grad: Mutex::new(None),
             grad_fn,
-            hooks: OnceLock::new(),
+            hooks: Mutex::new(None),
         }))
     }
 
