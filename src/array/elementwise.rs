@@ -8,6 +8,7 @@ use super::Array;
 use crate::element::{Element, Float};
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, numel};
+use std::mem::MaybeUninit;
 
 /// Calls `visit` with each row (last dim) of `a` in logical order, as a slice when the
 /// row is dense and through a small buffer when it is strided.
@@ -32,36 +33,40 @@ pub(crate) fn gather_rows<T: Element>(a: &Array<T>, mut visit: impl FnMut(&[T]))
 pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T) -> Array<T> {
     let layout = a.layout();
     let data = a.read();
-    Array::build(&layout.shape, |out| {
-        if layout.is_contiguous() {
-            let src = &data[layout.offset..layout.offset + out.len()];
-            for (o, &x) in out.iter_mut().zip(src) {
-                *o = f(x);
-            }
-        } else {
-            let (shape, [strides]) = coalesce(&layout.shape, [&layout.strides]);
-            let (len, stride) = row(&shape, &strides);
-            let mut rows = out.chunks_exact_mut(len.max(1));
-            for_each_row(&shape, [&strides], [layout.offset], |[o]| {
-                let dst = rows.next().expect("one output row per input row");
-                match stride {
-                    // A broadcast row (a gradient expanded from a sum): one value, repeated.
-                    0 => dst.fill(f(data[o])),
-                    1 => {
-                        let len = dst.len();
-                        for (d, &x) in dst.iter_mut().zip(&data[o..o + len]) {
-                            *d = f(x);
-                        }
-                    }
-                    _ => {
-                        for (j, d) in dst.iter_mut().enumerate() {
-                            *d = f(data[o + j * stride]);
-                        }
-                    }
+    // SAFETY: both branches write every output element: the contiguous one element by
+    // element, the strided one row by row, one output row per input row.
+    unsafe {
+        Array::build_uninit(&layout.shape, |out| {
+            if layout.is_contiguous() {
+                let src = &data[layout.offset..layout.offset + out.len()];
+                for (o, &x) in out.iter_mut().zip(src) {
+                    o.write(f(x));
                 }
-            });
-        }
-    })
+            } else {
+                let (shape, [strides]) = coalesce(&layout.shape, [&layout.strides]);
+                let (len, stride) = row(&shape, &strides);
+                let mut rows = out.chunks_exact_mut(len.max(1));
+                for_each_row(&shape, [&strides], [layout.offset], |[o]| {
+                    let dst = rows.next().expect("one output row per input row");
+                    match stride {
+                        // A broadcast row (a gradient expanded from a sum): one value, repeated.
+                        0 => dst.fill(MaybeUninit::new(f(data[o]))),
+                        1 => {
+                            let len = dst.len();
+                            for (d, &x) in dst.iter_mut().zip(&data[o..o + len]) {
+                                d.write(f(x));
+                            }
+                        }
+                        _ => {
+                            for (j, d) in dst.iter_mut().enumerate() {
+                                d.write(f(data[o + j * stride]));
+                            }
+                        }
+                    }
+                });
+            }
+        })
+    }
 }
 
 /// True if `small` is contiguous, not empty, and its shape (leading 1s aside) is the tail of

@@ -7,6 +7,7 @@ use super::Array;
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
 use crate::shape::{numel, Shape};
+use std::mem::MaybeUninit;
 
 /// Checks every index against `size` (the length of the indexed dim), naming `op`.
 pub(crate) fn check_indices(
@@ -31,17 +32,28 @@ pub(crate) fn index_select<T: Element>(x: &Array<T>, dim: usize, indices: &[i64]
     shape[dim] = indices.len();
     let c = contiguous(x);
     let src = dense(&c);
-    Array::build(&shape, |out| {
-        let mut blocks = out.chunks_exact_mut(inner.max(1));
-        for o in 0..outer {
-            for &k in indices {
-                let start = (o * len + k as usize) * inner;
-                if let Some(dst) = blocks.next() {
-                    dst.copy_from_slice(&src[start..start + inner]);
+    // SAFETY: the output is `outer × indices.len()` blocks of `inner`, each written once
+    // (an empty output has no block to write).
+    unsafe {
+        Array::build_uninit(&shape, |out| {
+            let mut blocks = out.chunks_exact_mut(inner.max(1));
+            for o in 0..outer {
+                for &k in indices {
+                    let start = (o * len + k as usize) * inner;
+                    if let Some(dst) = blocks.next() {
+                        write_copy(dst, &src[start..start + inner]);
+                    }
                 }
             }
-        }
-    })
+        })
+    }
+}
+
+/// Copies `src` into the not-yet-initialized `dst` (of the same length).
+fn write_copy<T: Element>(dst: &mut [MaybeUninit<T>], src: &[T]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        d.write(s);
+    }
 }
 
 /// `index_select`'s adjoint: zeros with `size` along `dim`, and `g[o, j, i]` added at
@@ -249,17 +261,22 @@ pub(crate) fn cat<T: Element>(parts: &[&Array<T>], dim: usize, shape: &[usize]) 
     let outer = numel(&shape[..dim]);
     let inner = numel(&shape[dim + 1..]);
     let copies: Vec<Array<T>> = parts.iter().map(|p| contiguous(p)).collect();
-    Array::build(shape, |out| {
-        let mut at = 0;
-        for o in 0..outer {
-            for part in &copies {
-                let block = part.shape()[dim] * inner;
-                let src = dense(part);
-                out[at..at + block].copy_from_slice(&src[o * block..(o + 1) * block]);
-                at += block;
+    // SAFETY: the parts' blocks tile the output: `outer` rows, each the parts' blocks end
+    // to end (the caller's `shape` is the parts' shapes joined along `dim`).
+    unsafe {
+        Array::build_uninit(shape, |out| {
+            let mut at = 0;
+            for o in 0..outer {
+                for part in &copies {
+                    let block = part.shape()[dim] * inner;
+                    let src = dense(part);
+                    write_copy(&mut out[at..at + block], &src[o * block..(o + 1) * block]);
+                    at += block;
+                }
             }
-        }
-    })
+            assert_eq!(at, out.len(), "cat: the parts do not tile the output");
+        })
+    }
 }
 
 /// `x` reversed along each of `dims`.

@@ -26,7 +26,7 @@ pub(crate) use reduce::{argmax_dim, max_dim, max_mask, sum_all, sum_dim, sum_to_
 
 use crate::element::Element;
 use crate::shape::numel;
-use std::mem::ManuallyDrop;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -103,6 +103,46 @@ impl<T: Element> Array<T> {
             None => {
                 let mut data = vec![T::default(); n];
                 fill(&mut data);
+                new_storage(data)
+            }
+        };
+        Array {
+            storage: ManuallyDrop::new(storage),
+            layout: Layout::contiguous(shape),
+        }
+    }
+
+    /// [`Array::build`] without zeroing a new buffer first: for 10⁶ floats that pass costs
+    /// as much as a memory-bound kernel itself (PyTorch's `empty`, then the kernel).
+    ///
+    /// # Safety
+    ///
+    /// `fill` must write every element of the slice it gets (with values, never with
+    /// `MaybeUninit::uninit()`): the array is read as initialized afterwards.
+    pub(crate) unsafe fn build_uninit(
+        shape: &[usize],
+        fill: impl FnOnce(&mut [MaybeUninit<T>]),
+    ) -> Self {
+        let n = numel(shape);
+        let storage = match pool::take::<T>(n) {
+            Some(mut storage) => {
+                let unshared =
+                    Arc::get_mut(&mut storage).expect("a pooled storage has no other handle");
+                let data = unshared
+                    .data
+                    .get_mut()
+                    .unwrap_or_else(PoisonError::into_inner);
+                // SAFETY: `MaybeUninit<T>` has `T`'s layout, and `fill` writes only values
+                // (the caller's promise), so every element stays initialized.
+                fill(unsafe { &mut *(data.as_mut_slice() as *mut [T] as *mut [MaybeUninit<T>]) });
+                storage
+            }
+            None => {
+                let mut data: Vec<T> = Vec::with_capacity(n);
+                fill(&mut data.spare_capacity_mut()[..n]);
+                // SAFETY: `fill` wrote each of the first `n` elements (the caller's promise),
+                // and the capacity is at least `n`.
+                unsafe { data.set_len(n) };
                 new_storage(data)
             }
         };

@@ -79,74 +79,81 @@ pub(crate) fn cumsum<T: Float>(x: &Array<T>, dim: usize, reverse: bool) -> Array
     let (outer, len, inner) = lanes(x.shape(), dim);
     let c = contiguous(x);
     let src = dense(&c);
-    Array::build(x.shape(), |out| {
-        if inner == 1 && !reverse && len > 0 {
-            // Eight lanes at a time: eight independent running sums keep the adder busy
-            // (one running sum is a chain of dependent additions).
-            let mut out_lanes = out.chunks_exact_mut(len * 8);
-            let mut src_lanes = src.chunks_exact(len * 8);
-            for (dst, block) in (&mut out_lanes).zip(&mut src_lanes) {
-                let mut acc = [0.0f64; 8];
-                let (block, dst) = (&block[..8 * len], &mut dst[..8 * len]);
-                for k in 0..len {
-                    for (l, a) in acc.iter_mut().enumerate() {
-                        *a += to_f64(block[l * len + k]);
-                        dst[l * len + k] = from_f64(*a);
+    // SAFETY: every path writes each output element once: the lanes (in blocks of eight,
+    // then one by one), or each row of running sums along an outer dim.
+    unsafe {
+        Array::build_uninit(x.shape(), |out| {
+            if inner == 1 && !reverse && len > 0 {
+                // Eight lanes at a time: eight independent running sums keep the adder busy
+                // (one running sum is a chain of dependent additions).
+                let mut out_lanes = out.chunks_exact_mut(len * LANES);
+                let mut src_lanes = src.chunks_exact(len * LANES);
+                for (dst, block) in (&mut out_lanes).zip(&mut src_lanes) {
+                    let mut acc = [0.0f64; LANES];
+                    let (block, dst) = (&block[..LANES * len], &mut dst[..LANES * len]);
+                    for k in 0..len {
+                        for (l, a) in acc.iter_mut().enumerate() {
+                            *a += to_f64(block[l * len + k]);
+                            dst[l * len + k].write(from_f64(*a));
+                        }
                     }
                 }
-            }
-            for (dst, lane) in out_lanes
-                .into_remainder()
-                .chunks_exact_mut(len)
-                .zip(src_lanes.remainder().chunks_exact(len))
-            {
-                let mut acc = 0.0f64;
-                for (d, &s) in dst.iter_mut().zip(lane) {
-                    acc += to_f64(s);
-                    *d = from_f64(acc);
-                }
-            }
-            return;
-        }
-        if inner == 1 {
-            for (dst, lane) in out
-                .chunks_exact_mut(len.max(1))
-                .zip(src.chunks_exact(len.max(1)))
-            {
-                let mut acc = 0.0f64;
-                if reverse {
-                    for (d, &s) in dst.iter_mut().zip(lane).rev() {
-                        acc += s.to_f64().unwrap_or(f64::NAN);
-                        *d = T::from(acc).unwrap_or_else(T::nan);
-                    }
-                } else {
-                    for (d, &s) in dst.iter_mut().zip(lane) {
-                        acc += s.to_f64().unwrap_or(f64::NAN);
-                        *d = T::from(acc).unwrap_or_else(T::nan);
-                    }
-                }
-            }
-            return;
-        }
-        // Along an outer dim: a row of running sums, advanced one row at a time.
-        let mut acc = vec![0.0f64; inner];
-        for o in 0..outer {
-            acc.fill(0.0);
-            for step in 0..len {
-                let k = if reverse { len - 1 - step } else { step };
-                let at = (o * len + k) * inner;
-                for ((a, d), &s) in acc
-                    .iter_mut()
-                    .zip(&mut out[at..at + inner])
-                    .zip(&src[at..at + inner])
+                for (dst, lane) in out_lanes
+                    .into_remainder()
+                    .chunks_exact_mut(len)
+                    .zip(src_lanes.remainder().chunks_exact(len))
                 {
-                    *a += s.to_f64().unwrap_or(f64::NAN);
-                    *d = T::from(*a).unwrap_or_else(T::nan);
+                    let mut acc = 0.0f64;
+                    for (d, &s) in dst.iter_mut().zip(lane) {
+                        acc += to_f64(s);
+                        d.write(from_f64(acc));
+                    }
+                }
+                return;
+            }
+            if inner == 1 {
+                for (dst, lane) in out
+                    .chunks_exact_mut(len.max(1))
+                    .zip(src.chunks_exact(len.max(1)))
+                {
+                    let mut acc = 0.0f64;
+                    if reverse {
+                        for (d, &s) in dst.iter_mut().zip(lane).rev() {
+                            acc += s.to_f64().unwrap_or(f64::NAN);
+                            d.write(T::from(acc).unwrap_or_else(T::nan));
+                        }
+                    } else {
+                        for (d, &s) in dst.iter_mut().zip(lane) {
+                            acc += s.to_f64().unwrap_or(f64::NAN);
+                            d.write(T::from(acc).unwrap_or_else(T::nan));
+                        }
+                    }
+                }
+                return;
+            }
+            // Along an outer dim: a row of running sums, advanced one row at a time.
+            let mut acc = vec![0.0f64; inner];
+            for o in 0..outer {
+                acc.fill(0.0);
+                for step in 0..len {
+                    let k = if reverse { len - 1 - step } else { step };
+                    let at = (o * len + k) * inner;
+                    for ((a, d), &s) in acc
+                        .iter_mut()
+                        .zip(&mut out[at..at + inner])
+                        .zip(&src[at..at + inner])
+                    {
+                        *a += s.to_f64().unwrap_or(f64::NAN);
+                        d.write(T::from(*a).unwrap_or_else(T::nan));
+                    }
                 }
             }
-        }
-    })
+        })
+    }
 }
+
+/// Lanes `cumsum` runs side by side.
+const LANES: usize = 8;
 
 /// `x` as f64 (exact for f32 and f64).
 #[inline(always)]
