@@ -68,6 +68,10 @@ impl<T: Float> Value<T> for Node<T> {
     fn try_apply(op: Op<T>, inputs: &[&Self]) -> Result<Self> {
         Node::apply(op, inputs)
     }
+
+    fn records() -> bool {
+        true
+    }
 }
 
 impl<T: Float> Node<T> {

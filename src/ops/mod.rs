@@ -155,6 +155,12 @@ pub(crate) trait Value<T: Element>: Clone + Sized {
             Err(e) => panic!("a gradient rule built an inconsistent op (a tapegrad bug): {e}"),
         }
     }
+    /// True for values that record what is applied to them (tensors in a `create_graph`
+    /// backward, graph nodes): a chain rule applied to them is differentiated in turn, so
+    /// it must use ops that have derivatives of their own.
+    fn records() -> bool {
+        false
+    }
     /// True for a 2-D value stored column-major (a transposed view, like `w.t()` in
     /// `x.matmul(&w.t())`): its gradient is best made in the same layout, so it lands in
     /// the parameter's own row-major order without a transposing copy.
@@ -288,8 +294,8 @@ pub(crate) mod grad {
 
 impl<T> Op<T> {
     /// True for the value-only helpers whose own derivative is not written: chain rules
-    /// use them (`prod`'s and `cumprod`'s), so they are met only when differentiating a
-    /// second time, where they are an error rather than a silent zero.
+    /// use them (`cumprod`'s; `prod`'s only on arrays, see `ProdDim`), so they are met
+    /// only when differentiating a second time, where they are an error, not a silent zero.
     pub(crate) fn lacks_derivative(&self) -> bool {
         matches!(self, Op::ProdOthers(_) | Op::CumprodGrad(_))
     }

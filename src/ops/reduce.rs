@@ -1,12 +1,13 @@
 //! Reductions: of everything, along one dim, and back down to a broadcast shape.
 
 use super::grad::{count, expand, mul, unsqueeze_reduced};
-use super::{resize_shape, InputGrads, MaxMask, OpDef, Rule, Saves, Value};
+use super::{resize_shape, Flip, InputGrads, MaxMask, OpDef, Pad, Rule, Saves, Value, View};
 use crate::array::scan as kernels;
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
 use crate::shape::{check_broadcast_to, check_dim, reduced_shape, Shape};
+use smallvec::SmallVec;
 
 /// The shape after reducing `dim` of `shape` (an error naming `op` if there is no such dim).
 fn along_dim(op: &'static str, shape: &[usize], dim: usize, keepdim: bool) -> Result<Shape> {
@@ -328,13 +329,61 @@ impl<T: Element> OpDef<T> for ProdDim {
     {
         let input = rule.shape(0);
         rule.one(|| {
-            let others = V::apply(ProdOthers { dim: self.dim }, &[rule.x(0)]);
+            // Recorded (create_graph, the static graph), the rule must be differentiable
+            // in turn: the products of the others from ops that have derivatives.
+            let others = if V::records() {
+                prod_others_composed(rule.x(0), self.dim)
+            } else {
+                V::apply(ProdOthers { dim: self.dim }, &[rule.x(0)])
+            };
             mul(
                 &expand(&unsqueeze_reduced(g, input, self.dim, self.keepdim), input),
                 &others,
             )
         })
     }
+}
+
+/// `ProdOthers` from differentiable ops: (the product of those before) × (the product of
+/// those after), two exclusive cumulative products. Exact with zeros (no division).
+fn prod_others_composed<T: Float, V: Value<T>>(x: &V, dim: usize) -> V {
+    let n = x.dims()[dim];
+    if n == 0 {
+        return x.clone();
+    }
+    let front: SmallVec<[(usize, usize); 4]> = (0..x.dims().len())
+        .map(|d| if d == dim { (1, 0) } else { (0, 0) })
+        .collect();
+    // cumprod([1, v₀, …, v_{n−2}]): at i, the product of the first i elements of `v`.
+    let exclusive = |v: &V| {
+        let head = V::apply(
+            View::Narrow {
+                dim,
+                start: 0,
+                len: n - 1,
+            },
+            &[v],
+        );
+        let padded = V::apply(
+            Pad {
+                pads: front.clone(),
+                value: T::one(),
+            },
+            &[&head],
+        );
+        V::apply(Cumprod { dim }, &[&padded])
+    };
+    let flip = |v: &V| {
+        V::apply(
+            Flip {
+                dims: smallvec::smallvec![dim],
+            },
+            &[v],
+        )
+    };
+    let before = exclusive(x);
+    let after = flip(&exclusive(&flip(x)));
+    mul(&before, &after)
 }
 
 /// For each element, the product of the others in its lane along `dim`. Value-only.

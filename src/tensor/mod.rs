@@ -247,6 +247,10 @@ impl<T: Element> Value<T> for Tensor<T> {
     {
         Tensor::apply(op, inputs)
     }
+
+    fn records() -> bool {
+        true
+    }
 }
 
 // Tensors cross threads (data-parallel loaders, two models trained at once): keep it so.
