@@ -621,3 +621,35 @@ fn an_empty_window_at_the_end_of_a_dim_works_in_every_op_after_it() {
     assert_eq!(x.grad().unwrap().to_vec(), vec![0.0; 12]);
     assert_eq!(x.narrow(0, 1, 0).select(2, 3).exp().shape(), &[0, 3]);
 }
+
+#[test]
+fn f32_cumsum_equals_a_one_by_one_f64_sum_at_every_length() {
+    // The f32 kernel sums four elements at a time (AVX2); every length's remainder, and
+    // infinities and NaN, must come out as the plain running sum in f64 does.
+    for len in 0..19usize {
+        for rows in [1usize, 3] {
+            let values: Vec<f32> = (0..rows * len)
+                .map(|i| match i % 11 {
+                    7 if len > 9 => f32::INFINITY,
+                    9 if len > 12 => f32::NAN,
+                    k => (k as f32 - 4.5) * 0.37 + i as f32 * 1e-3,
+                })
+                .collect();
+            let x = Tensor::<f32>::from_vec(values.clone(), &[rows, len]);
+            let got = x.cumsum(1).to_vec();
+            let mut expected = Vec::with_capacity(values.len());
+            for lane in values.chunks(len.max(1)) {
+                let mut acc = 0f64;
+                for &v in lane {
+                    acc += f64::from(v);
+                    expected.push(acc as f32);
+                }
+            }
+            let same = got
+                .iter()
+                .zip(&expected)
+                .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
+            assert!(same, "len {len}, rows {rows}: {got:?} vs {expected:?}");
+        }
+    }
+}
