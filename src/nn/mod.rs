@@ -34,13 +34,16 @@
 //! ```
 
 mod activation;
+mod clip;
 pub mod functional;
+pub mod init;
 mod linear;
 mod module;
 mod safetensors_io;
 mod sequential;
 
 pub use activation::{Relu, Sigmoid, Tanh};
+pub use clip::{clip_grad_norm_, clip_grad_value_, parameter_count};
 pub use linear::Linear;
 pub use module::{Module, Params};
 pub use safetensors_io::{load, load_tensors, save, save_tensors, DynTensor};
