@@ -97,6 +97,15 @@ impl<T: Element> Hooks<T> {
 
 /// What [`Tensor::register_hook`] returns: [`HookHandle::remove`] takes the hook off again.
 /// Dropping the handle keeps the hook (as in PyTorch).
+///
+/// ```
+/// use tapegrad::Tensor;
+/// let x: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+/// let handle: tapegrad::autograd::HookHandle = x.register_hook(|g| Some(g * 3.0));
+/// (&x * 2.0).sum().backward();
+/// assert_eq!(x.grad().unwrap().to_vec(), vec![6.0, 6.0]);
+/// handle.remove();
+/// ```
 pub struct HookHandle {
     remove: Box<dyn FnOnce() + Send + Sync>,
 }

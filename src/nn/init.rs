@@ -12,6 +12,15 @@ use crate::tensor::Tensor;
 
 /// Which fan scales a Kaiming initialisation: `FanIn` keeps the forward pass's variance,
 /// `FanOut` the backward pass's.
+///
+/// ```
+/// use tapegrad::nn::init::{try_kaiming_normal_, FanMode, Nonlinearity};
+/// use tapegrad::Tensor;
+/// let w: Tensor<f64> = Tensor::zeros(&[400, 100]); // fan_in 100, fan_out 400
+/// try_kaiming_normal_(&w, FanMode::FanOut, Nonlinearity::Relu).unwrap();
+/// assert!((w.std().item() - (2.0f64 / 400.0).sqrt()).abs() < 0.002);
+/// assert_eq!(FanMode::default(), FanMode::FanIn);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FanMode {
     /// The weight's inputs (`in · Πk`), PyTorch's default.
@@ -22,6 +31,12 @@ pub enum FanMode {
 }
 
 /// The nonlinearity a gain is for (`torch.nn.init.calculate_gain`).
+///
+/// ```
+/// use tapegrad::nn::init::{calculate_gain, Nonlinearity};
+/// assert_eq!(calculate_gain(Nonlinearity::Tanh), 5.0 / 3.0);
+/// assert_eq!(calculate_gain(Nonlinearity::Selu), 0.75);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Nonlinearity {
     /// Linear, convolutions, sigmoid: 1.
