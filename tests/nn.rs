@@ -497,3 +497,36 @@ proptest! {
         passes_gradcheck(|v| layer(v), &inputs)?;
     }
 }
+
+#[test]
+fn a_model_built_in_one_thread_trains_in_another() {
+    // Every Module is Send + Sync, Sequential (boxed children) included.
+    fn assert_send_sync<M: Send + Sync>(_: &M) {}
+    let model: tapegrad::nn::Sequential<f64> = tapegrad::nn::Sequential::new()
+        .add(tapegrad::nn::Linear::new(4, 8))
+        .add(tapegrad::nn::Relu)
+        .add(tapegrad::nn::Linear::new(8, 2));
+    assert_send_sync(&model);
+    let trained = std::thread::spawn(move || {
+        use tapegrad::nn::Module;
+        use tapegrad::optim::{Optimizer, Sgd};
+        tapegrad::manual_seed(0);
+        let x = tapegrad::Tensor::<f64>::randn(&[16, 4]);
+        let y = tapegrad::Tensor::<f64>::randn(&[16, 2]);
+        let mut optimizer = Sgd::new(model.parameters(), 0.05);
+        let loss = |m: &tapegrad::nn::Sequential<f64>| {
+            tapegrad::nn::functional::mse_loss(&m.forward(&x), &y)
+        };
+        let first = loss(&model).item();
+        for _ in 0..50 {
+            let l = loss(&model);
+            optimizer.zero_grad();
+            l.backward();
+            optimizer.step();
+        }
+        (first, loss(&model).item(), model)
+    })
+    .join()
+    .expect("the training thread finished");
+    assert!(trained.1 < trained.0, "{} -> {}", trained.0, trained.1);
+}

@@ -11,7 +11,8 @@ use crate::Tensor;
 /// [`Params`] does for you.
 ///
 /// The trait is object safe: [`Sequential`](crate::nn::Sequential) holds its children as
-/// `Box<dyn Module<T>>`.
+/// `Box<dyn Module<T>>`. Every module is `Send + Sync` (tensors are), so a model can be built
+/// in one thread and trained in another; the compiler says so if a field is not.
 ///
 /// ```
 /// use tapegrad::nn::{Linear, Module};
@@ -19,7 +20,7 @@ use crate::Tensor;
 /// let names: Vec<String> = layer.named_parameters().into_iter().map(|(n, _)| n).collect();
 /// assert_eq!(names, ["weight", "bias"]);
 /// ```
-pub trait Module<T: Float = f32> {
+pub trait Module<T: Float = f32>: Send + Sync {
     /// Runs the module on `x`, recording the ops on the tape like any tensor math.
     fn forward(&self, x: &Tensor<T>) -> Tensor<T>;
 
