@@ -422,6 +422,12 @@ macro_rules! adam_builders {
             fn zero_grad(&mut self) {
                 self.0.zero_grad()
             }
+            fn lr(&self) -> T {
+                $ty::lr(self)
+            }
+            fn try_set_lr(&mut self, lr: T) -> Result<()> {
+                $ty::try_set_lr(self, lr)
+            }
         }
     };
 }

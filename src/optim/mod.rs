@@ -56,6 +56,48 @@ pub trait Optimizer<T: Float = f32> {
     /// them to `None` by default), so a parameter the next backward does not reach is
     /// skipped by the next step instead of being moved by a stale gradient.
     fn zero_grad(&mut self);
+
+    /// The learning rate, so that a schedule can drive a `dyn Optimizer`.
+    ///
+    /// ```
+    /// use tapegrad::optim::{Adam, Optimizer, Sgd};
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// let mut all: Vec<Box<dyn Optimizer>> =
+    ///     vec![Box::new(Sgd::new(vec![w.clone()], 0.1)), Box::new(Adam::new(vec![w], 0.01))];
+    /// for o in &mut all {
+    ///     let halved = o.lr() / 2.0;
+    ///     o.set_lr(halved);
+    /// }
+    /// assert_eq!((all[0].lr(), all[1].lr()), (0.05, 0.005));
+    /// ```
+    fn lr(&self) -> T;
+
+    /// Changes the learning rate for the following steps; an error (the old rate kept)
+    /// for a negative, NaN or infinite rate.
+    ///
+    /// ```
+    /// use tapegrad::optim::{Optimizer, Sgd};
+    /// use tapegrad::Tensor;
+    /// let mut sgd: Box<dyn Optimizer> = Box::new(Sgd::new(vec![Tensor::ones(&[1]).requires_grad_(true)], 0.1));
+    /// assert!(sgd.try_set_lr(-1.0).is_err());
+    /// assert_eq!(sgd.lr(), 0.1);
+    /// ```
+    fn try_set_lr(&mut self, lr: T) -> Result<()>;
+
+    /// [`Optimizer::try_set_lr`], panicking with its error.
+    ///
+    /// ```
+    /// use tapegrad::optim::{Optimizer, Sgd};
+    /// use tapegrad::Tensor;
+    /// let mut sgd: Box<dyn Optimizer> = Box::new(Sgd::new(vec![Tensor::ones(&[1]).requires_grad_(true)], 0.1));
+    /// sgd.set_lr(0.2);
+    /// assert_eq!(sgd.lr(), 0.2);
+    /// ```
+    #[track_caller]
+    fn set_lr(&mut self, lr: T) {
+        crate::error::or_panic(self.try_set_lr(lr))
+    }
 }
 
 impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
@@ -64,6 +106,12 @@ impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
     }
     fn zero_grad(&mut self) {
         (**self).zero_grad()
+    }
+    fn lr(&self) -> T {
+        (**self).lr()
+    }
+    fn try_set_lr(&mut self, lr: T) -> Result<()> {
+        (**self).try_set_lr(lr)
     }
 }
 

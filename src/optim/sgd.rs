@@ -279,4 +279,10 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     fn zero_grad(&mut self) {
         clear_grads(&self.params);
     }
+    fn lr(&self) -> T {
+        Sgd::lr(self)
+    }
+    fn try_set_lr(&mut self, lr: T) -> Result<()> {
+        Sgd::try_set_lr(self, lr)
+    }
 }
