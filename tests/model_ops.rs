@@ -5,6 +5,8 @@
 
 #[path = "support/close.rs"]
 mod close;
+#[path = "support/reference.rs"]
+mod reference;
 
 use close::assert_close;
 use tapegrad::graph::{Graph, Node, Session};
@@ -31,51 +33,8 @@ const MASK: [bool; 12] = [
     true, false, true, false, false, false, true, true, true, true, false, false,
 ];
 
-/// One reference case: inputs, PyTorch's value (shape and numbers) and input gradients.
-struct Case {
-    name: String,
-    shape: Vec<usize>,
-    value: Vec<f64>,
-    grads: Vec<Vec<f64>>,
-}
-
-fn reference() -> Vec<Case> {
-    let text = include_str!("fixtures/model_ops_reference.txt");
-    let mut cases: Vec<Case> = Vec::new();
-    for line in text.lines() {
-        let (kind, rest) = line.split_once(' ').expect("a tagged line");
-        let numbers = |s: &str| -> Vec<f64> {
-            s.split_whitespace()
-                .map(|v| v.parse().expect("a number"))
-                .collect()
-        };
-        match kind {
-            "case" => cases.push(Case {
-                name: rest.to_string(),
-                shape: Vec::new(),
-                value: Vec::new(),
-                grads: Vec::new(),
-            }),
-            "value" => {
-                let (shape, values) = rest.split_once(' ').unwrap_or((rest, ""));
-                let case = cases.last_mut().expect("a case first");
-                case.shape = shape
-                    .trim_matches(|c| c == '[' || c == ']')
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(|d| d.parse().expect("a dim"))
-                    .collect();
-                case.value = numbers(values);
-            }
-            "grad" => cases
-                .last_mut()
-                .expect("a case first")
-                .grads
-                .push(numbers(rest)),
-            other => panic!("unknown line kind {other}"),
-        }
-    }
-    cases
+fn reference() -> Vec<reference::Case> {
+    reference::parse(include_str!("fixtures/model_ops_reference.txt"))
 }
 
 fn tensor<E: Float>(values: &[f64], shape: &[usize]) -> Tensor<E> {
@@ -335,7 +294,7 @@ fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {
         .to_string()
 }
 
-fn check_case<E: Float>(case: &Case, tol: f64) {
+fn check_case<E: Float>(case: &reference::Case, tol: f64) {
     {
         let xs: Vec<Tensor<E>> = inputs::<E>(&case.name)
             .into_iter()

@@ -214,17 +214,17 @@ fn should_refuse_bad_files_and_leave_the_model_unchanged() {
         (
             extra_file,
             ErrorKind::Format,
-            "has tensors the module has no parameters for: [\"3.bias\", \"3.weight\"]",
+            "has tensors the module has no parameters or buffers for: [\"3.bias\", \"3.weight\"]",
         ),
         (
             f64_file,
             ErrorKind::Format,
-            "stores \"0.weight\" as F64, but the module's parameters are F32",
+            "stores \"0.weight\" as F64, but the module's \"0.weight\" is F32",
         ),
         (
             missing_file,
             ErrorKind::Format,
-            "has no tensor \"2.weight\" (the module's parameter of shape [2, 3])",
+            "has no tensor \"2.weight\" (the module's F32 of shape [2, 3])",
         ),
     ];
     for (path, kind, text) in cases {

@@ -86,16 +86,81 @@ fn batch_offset(layout: &Layout, nb: usize, mut index: usize) -> usize {
 }
 
 /// A matrix operand: its first element is `data[0]`, element (i, j) is `data[i*rs + j*cs]`.
-struct Operand<'a, T> {
-    data: &'a [T],
-    rs: usize,
-    cs: usize,
+pub(crate) struct Operand<'a, T> {
+    pub data: &'a [T],
+    pub rs: usize,
+    pub cs: usize,
 }
 
 impl<T> Operand<'_, T> {
     /// The last index the operand reaches must lie inside its slice.
     fn fits(&self, rows: usize, cols: usize) -> bool {
         (rows - 1) * self.rs + (cols - 1) * self.cs < self.data.len()
+    }
+}
+
+/// One single-threaded (m x k) by (k x n) product into a contiguous `c` of `m * n`
+/// elements: `c = a @ b`, or `c += a @ b` if `accumulate`. For kernels that split their
+/// own work across threads (convolution runs one product per sample and group).
+pub(crate) fn gemm_slices<T: Float>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &Operand<T>,
+    b: &Operand<T>,
+    c: &mut [T],
+    accumulate: bool,
+) {
+    assert!(c.len() == m * n, "matmul: output of the wrong size");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c.fill(T::zero());
+        }
+        return;
+    }
+    assert!(
+        a.fits(m, k) && b.fits(k, n),
+        "matmul: operand outside its buffer"
+    );
+    if m * n * k < SMALL_PRODUCT {
+        if accumulate {
+            let mut product = vec![T::zero(); m * n];
+            small_gemm(m, n, k, a, b, &mut product);
+            for (c, p) in c.iter_mut().zip(product) {
+                *c = *c + p;
+            }
+        } else {
+            small_gemm(m, n, k, a, b, c);
+        }
+        return;
+    }
+    // SAFETY (each arm): as in `gemm_into`, `T` is the primitive `DTYPE` names, and the
+    // operands fit (checked above).
+    unsafe {
+        match T::DTYPE {
+            DType::F32 => gemm_raw_into::<f32>(
+                m,
+                n,
+                k,
+                &retype(a),
+                &retype(b),
+                std::slice::from_raw_parts_mut(c.as_mut_ptr() as *mut f32, c.len()),
+                accumulate,
+            ),
+            DType::F64 => gemm_raw_into::<f64>(
+                m,
+                n,
+                k,
+                &retype(a),
+                &retype(b),
+                std::slice::from_raw_parts_mut(c.as_mut_ptr() as *mut f64, c.len()),
+                accumulate,
+            ),
+            DType::I64 | DType::Bool => unreachable!("Float is only f32 and f64"),
+        }
     }
 }
 
@@ -329,6 +394,23 @@ unsafe fn gemm_raw<E: GemmElement>(
     b: &Operand<E>,
     c: &mut [E],
 ) {
+    // SAFETY: the caller's guarantee, passed on.
+    unsafe { gemm_raw_into(m, n, k, a, b, c, false) }
+}
+
+/// `c = a @ b`, or `c += a @ b` if `accumulate`.
+///
+/// # Safety
+/// As [`gemm_raw`].
+unsafe fn gemm_raw_into<E: GemmElement>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &Operand<E>,
+    b: &Operand<E>,
+    c: &mut [E],
+    accumulate: bool,
+) {
     // SAFETY: by the caller's guarantee every element read or written lies inside its buffer.
     unsafe {
         gemm::gemm::<E>(
@@ -338,14 +420,14 @@ unsafe fn gemm_raw<E: GemmElement>(
             c.as_mut_ptr(),
             1,
             n as isize,
-            false,
+            accumulate,
             a.data.as_ptr(),
             a.cs as isize,
             a.rs as isize,
             b.data.as_ptr(),
             b.cs as isize,
             b.rs as isize,
-            E::zero(),
+            if accumulate { E::one() } else { E::zero() },
             E::one(),
             false,
             false,

@@ -10,6 +10,7 @@
 //! - `reduce.rs`: sums, means, max/argmax along a dim, and sum-to-shape (undoing broadcast);
 //! - `matmul.rs`: batched matmul through the `gemm` crate, with a loop for tiny products.
 
+pub(crate) mod conv;
 mod elementwise;
 pub(crate) mod index;
 mod layout;

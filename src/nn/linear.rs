@@ -1,5 +1,6 @@
 //! `Linear`: `y = x Wᵀ + b`, PyTorch's `nn.Linear`.
 
+use super::module::Mode;
 use super::Module;
 use crate::element::Float;
 use crate::error::{or_panic, Error, Result};
@@ -25,6 +26,7 @@ use crate::Tensor;
 pub struct Linear<T: Float = f32> {
     weight: Tensor<T>,
     bias: Option<Tensor<T>>,
+    mode: Mode,
 }
 
 impl<T: Float> Linear<T> {
@@ -60,7 +62,11 @@ impl<T: Float> Linear<T> {
             |shape: &[usize]| Tensor::rand_uniform(shape, -bound, bound).requires_grad_(true);
         let weight = uniform(&[out_features, in_features]);
         let bias = bias.then(|| uniform(&[out_features]));
-        Linear { weight, bias }
+        Linear {
+            weight,
+            bias,
+            mode: Mode::default(),
+        }
     }
 
     /// A layer with the given weight `[out, in]` and optional bias `[out]`. They become
@@ -111,6 +117,7 @@ impl<T: Float> Linear<T> {
         Ok(Linear {
             weight: weight.requires_grad_(true),
             bias: bias.map(|b| b.requires_grad_(true)),
+            mode: Mode::default(),
         })
     }
 
@@ -203,5 +210,13 @@ impl<T: Float> Module<T> for Linear<T> {
             named.push(("bias".to_string(), b.clone()));
         }
         named
+    }
+
+    fn train(&self, on: bool) {
+        self.mode.set(on);
+    }
+
+    fn is_training(&self) -> bool {
+        self.mode.get()
     }
 }

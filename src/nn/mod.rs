@@ -2,6 +2,11 @@
 //!
 //! - [`Module`]: anything with a `forward` and named parameters (PyTorch's `nn.Module`);
 //! - [`Linear`], [`Sequential`], and the parameter-free [`Relu`], [`Sigmoid`], [`Tanh`];
+//! - convolution and pooling: [`Conv1d`], [`Conv2d`], [`MaxPool2d`], [`AvgPool2d`], [`Flatten`];
+//! - normalization and regularization: [`BatchNorm1d`], [`BatchNorm2d`], [`LayerNorm`],
+//!   [`Dropout`], and [`Embedding`]; more activations: [`Gelu`], [`Silu`], [`LeakyRelu`],
+//!   [`Softmax`];
+//! - [`init`], [`clip_grad_norm_`], [`parameter_count`]: initialisation and training helpers;
 //! - [`functional`]: losses and softmax, like `torch.nn.functional`;
 //! - [`save`] / [`load`]: parameters to and from safetensors files, under the same names a
 //!   PyTorch `state_dict()` uses, so weights move between the two.
@@ -35,16 +40,24 @@
 
 mod activation;
 mod clip;
+mod conv;
+mod dropout;
 pub mod functional;
 pub mod init;
 mod linear;
 mod module;
+mod norm;
+mod pool;
 mod safetensors_io;
 mod sequential;
 
-pub use activation::{Relu, Sigmoid, Tanh};
+pub use activation::{Gelu, LeakyRelu, Relu, Sigmoid, Silu, Softmax, Tanh};
 pub use clip::{clip_grad_norm_, clip_grad_value_, parameter_count};
+pub use conv::{Conv1d, Conv2d};
+pub use dropout::{Dropout, Embedding};
 pub use linear::Linear;
 pub use module::{Module, Params};
+pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm};
+pub use pool::{AvgPool2d, Flatten, MaxPool2d};
 pub use safetensors_io::{load, load_tensors, save, save_tensors, DynTensor};
 pub use sequential::Sequential;

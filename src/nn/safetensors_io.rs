@@ -1,7 +1,7 @@
 //! `save` and `load`: a module's parameters in a safetensors file, by `state_dict` name.
 
 use super::Module;
-use crate::array::{self, Array};
+use crate::array::Array;
 use crate::element::{convert, DType, Element, Float};
 use crate::error::{Error, ErrorKind, Result};
 use crate::Tensor;
@@ -109,28 +109,18 @@ fn io_error(op: &'static str, path: &Path, what: &str, e: std::io::Error) -> Err
 /// ```
 pub fn save<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let dtype = file_dtype::<T>();
-    let named = module.named_parameters();
-    let mut tensors = Vec::with_capacity(named.len());
-    for (i, (name, p)) in named.iter().enumerate() {
+    let named = module.state_dict();
+    for (i, (name, _)) in named.iter().enumerate() {
         if named[..i].iter().any(|(other, _)| other == name) {
             return Err(Error::new(
                 ErrorKind::Format,
                 "save",
-                format!("two parameters are named {name:?}; a file needs unique names"),
+                format!("two tensors of the module are named {name:?}; a file needs unique names"),
             ));
         }
-        let data = to_bytes(&p.to_vec());
-        tensors.push((
-            name.clone(),
-            Bytes {
-                dtype,
-                shape: p.shape().to_vec(),
-                data,
-            },
-        ));
     }
-    let bytes = safetensors::serialize(tensors.iter().map(|(n, b)| (n.as_str(), b)), None)
+    let tensors: Vec<(&str, Bytes)> = named.iter().map(|(n, t)| (n.as_str(), t.bytes())).collect();
+    let bytes = safetensors::serialize(tensors.iter().map(|(n, b)| (*n, b)), None)
         .map_err(|e| Error::new(ErrorKind::Format, "save", format!("cannot serialize: {e}")))?;
     write_atomically(path, &bytes)
 }
@@ -240,7 +230,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// ```
 pub fn load<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let dtype = file_dtype::<T>();
     let bytes = read_regular_file("load", path)?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| {
         Error::new(
@@ -249,19 +238,25 @@ pub fn load<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>)
             format!("{} is not a valid safetensors file: {e}", path.display()),
         )
     })?;
-    let named = module.named_parameters();
-    let mut values = Vec::with_capacity(named.len());
-    for (name, p) in &named {
+    let named = module.state_dict();
+    let mut writes = Vec::with_capacity(named.len());
+    for (name, tensor) in &named {
         let view = file.tensor(name).map_err(|_| {
             format_error(
                 path,
                 format!(
-                    "has no tensor {name:?} (the module's parameter of shape {:?})",
-                    p.shape()
+                    "has no tensor {name:?} (the module's {:?} of shape {:?})",
+                    tensor.dtype(),
+                    tensor.shape()
                 ),
             )
         })?;
-        values.push(read_values::<T>(path, name, p, &view, dtype)?);
+        writes.push(match tensor {
+            DynTensor::F32(t) => staged(path, name, t, &view)?,
+            DynTensor::F64(t) => staged(path, name, t, &view)?,
+            DynTensor::I64(t) => staged(path, name, t, &view)?,
+            DynTensor::Bool(t) => staged(path, name, t, &view)?,
+        });
     }
     let mut extra: Vec<&str> = file
         .names()
@@ -272,14 +267,29 @@ pub fn load<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>)
         extra.sort_unstable();
         return Err(format_error(
             path,
-            format!("has tensors the module has no parameters for: {extra:?}"),
+            format!("has tensors the module has no parameters or buffers for: {extra:?}"),
         ));
     }
     // Every check passed: now write.
-    for ((_, p), v) in named.iter().zip(values) {
-        array::apply_inplace(p.array(), &Array::from_vec(v, p.shape()), |_, new| new);
+    for write in writes {
+        write();
     }
     Ok(())
+}
+
+/// Reads and checks one tensor's values now, and returns the write that stores them
+/// (run only once every tensor has been checked).
+fn staged<T: Element>(
+    path: &Path,
+    name: &str,
+    tensor: &Tensor<T>,
+    view: &TensorView<'_>,
+) -> Result<Box<dyn FnOnce()>> {
+    let values = read_values(path, name, tensor, view)?;
+    let tensor = tensor.clone();
+    Ok(Box::new(move || {
+        crate::tensor::inplace::write_values(&tensor, values);
+    }))
 }
 
 fn format_error(path: &Path, message: String) -> Error {
@@ -291,18 +301,18 @@ fn format_error(path: &Path, message: String) -> Error {
 }
 
 /// One tensor's values, after checking its dtype and shape against the parameter.
-fn read_values<T: Float>(
+fn read_values<T: Element>(
     path: &Path,
     name: &str,
     param: &Tensor<T>,
     view: &TensorView<'_>,
-    dtype: safetensors::Dtype,
 ) -> Result<Vec<T>> {
+    let dtype = file_dtype::<T>();
     if view.dtype() != dtype {
         return Err(format_error(
             path,
             format!(
-                "stores {name:?} as {:?}, but the module's parameters are {dtype:?}",
+                "stores {name:?} as {:?}, but the module's {name:?} is {dtype:?}",
                 view.dtype()
             ),
         ));
@@ -365,6 +375,25 @@ macro_rules! dyn_tensor_from {
 dyn_tensor_from!(f32 => F32, f64 => F64, i64 => I64, bool => Bool);
 
 impl DynTensor {
+    /// A float tensor of either precision, as its variant.
+    ///
+    /// ```
+    /// use tapegrad::nn::DynTensor;
+    /// use tapegrad::{DType, Tensor};
+    /// let t: Tensor<f64> = Tensor::zeros(&[2]);
+    /// assert_eq!(DynTensor::from_float(t).dtype(), DType::F64);
+    /// ```
+    pub fn from_float<T: Float>(tensor: Tensor<T>) -> DynTensor {
+        let any: &dyn std::any::Any = &tensor;
+        if let Some(t) = any.downcast_ref::<Tensor<f32>>() {
+            DynTensor::F32(t.clone())
+        } else if let Some(t) = any.downcast_ref::<Tensor<f64>>() {
+            DynTensor::F64(t.clone())
+        } else {
+            unreachable!("Float is only f32 and f64")
+        }
+    }
+
     /// The element type.
     ///
     /// ```

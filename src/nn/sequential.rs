@@ -1,5 +1,6 @@
 //! `Sequential`: modules applied one after another.
 
+use super::module::Mode;
 use super::{Module, Params};
 use crate::element::Float;
 use crate::Tensor;
@@ -19,12 +20,14 @@ use std::fmt;
 /// ```
 pub struct Sequential<T: Float = f32> {
     children: Vec<Box<dyn Module<T>>>,
+    mode: Mode,
 }
 
 impl<T: Float> Default for Sequential<T> {
     fn default() -> Self {
         Sequential {
             children: Vec::new(),
+            mode: Mode::default(),
         }
     }
 }
@@ -107,6 +110,25 @@ impl<T: Float> Module<T> for Sequential<T> {
             named = named.module(&i.to_string(), child);
         }
         named.into()
+    }
+
+    fn named_children(&self) -> Vec<(String, &dyn Module<T>)> {
+        self.children
+            .iter()
+            .enumerate()
+            .map(|(i, child)| (i.to_string(), &**child as &dyn Module<T>))
+            .collect()
+    }
+
+    fn train(&self, on: bool) {
+        self.mode.set(on);
+        for child in &self.children {
+            child.train(on);
+        }
+    }
+
+    fn is_training(&self) -> bool {
+        self.mode.get()
     }
 }
 

@@ -14,6 +14,7 @@
 //! - `unary.rs`: elementwise math (`pow`, `exp`, `relu`, `clamp`, ...);
 //! - `reduce.rs`: `sum`, `mean`, along dims, `max_dim`, sum-to-shape;
 //! - `matmul.rs`: the batched matrix product;
+//! - `conv.rs`: `conv2d` and pooling, with their gradients;
 //! - `view.rs`: views that copy nothing (transpose, reshape, narrow, ...);
 //! - `select.rs`: comparisons, `where`, `maximum`, `max()`, and the mask/index operand `Aux`;
 //! - `index.rs`: `index_select`, `gather`, `scatter_add`, `sort`'s permutation;
@@ -39,6 +40,7 @@ macro_rules! keeps_sizes {
 
 mod arith;
 pub(crate) mod compose;
+mod conv;
 mod fused;
 mod helpers;
 mod index;
@@ -54,6 +56,10 @@ mod view;
 
 pub(crate) use arith::{
     Add, AddScalar, Div, DivScalar, Mul, MulScalar, Neg, ScalarDiv, ScalarSub, Sub,
+};
+pub(crate) use conv::{
+    AvgPool2dGrad, Conv2d, Conv2dInputGrad, Conv2dWeightGrad, ConvParams, MaxPool2dGrad,
+    MaxPool2dSelect, Pool2d, PoolKind,
 };
 pub(crate) use fused::{Linear, MseLoss, MseLossGrad};
 pub(crate) use helpers::{MaxMask, Sign, WherePositive};
@@ -450,6 +456,14 @@ op_list! {
     Triangle(Triangle),
     // Products (matmul.rs).
     MatMul(MatMul),
+    // Convolution and pooling (conv.rs).
+    Conv2d(Conv2d),
+    Conv2dInputGrad(Conv2dInputGrad),
+    Conv2dWeightGrad(Conv2dWeightGrad),
+    Pool2d(Pool2d),
+    MaxPool2dGrad(MaxPool2dGrad),
+    MaxPool2dSelect(MaxPool2dSelect),
+    AvgPool2dGrad(AvgPool2dGrad),
     // Views (view.rs).
     View(View),
     NarrowGrad(NarrowGrad),

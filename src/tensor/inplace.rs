@@ -6,7 +6,7 @@
 
 use super::Tensor;
 use crate::array;
-use crate::element::Float;
+use crate::element::{Element, Float};
 use crate::error::{or_panic, Result};
 
 macro_rules! inplace {
@@ -85,4 +85,29 @@ impl<T: Float> Tensor<T> {
     pub fn zero_(&self) {
         self.fill_(T::zero())
     }
+}
+
+/// Stores `values` (one per element, in row-major order) into `tensor` through its layout
+/// and bumps its version, for any element type (loading a file into parameters and
+/// buffers). The caller checked the count and that no two elements share memory.
+pub(crate) fn write_values<T: Element>(tensor: &Tensor<T>, values: Vec<T>) {
+    let array = tensor.array();
+    let layout = array.layout().clone();
+    debug_assert_eq!(values.len(), layout.numel());
+    {
+        let mut data = array.write();
+        if layout.is_contiguous() {
+            data[layout.offset..layout.offset + values.len()].copy_from_slice(&values);
+        } else {
+            for (flat, value) in values.into_iter().enumerate() {
+                let (mut rest, mut at) = (flat, layout.offset);
+                for (&size, &stride) in layout.shape.iter().zip(&layout.strides).rev() {
+                    at += (rest % size) * stride;
+                    rest /= size;
+                }
+                data[at] = value;
+            }
+        }
+    }
+    array.bump_version();
 }

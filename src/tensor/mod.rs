@@ -9,7 +9,7 @@
 
 mod create;
 mod display;
-mod inplace;
+pub(crate) mod inplace;
 mod operators;
 mod ops;
 mod select;

@@ -43,6 +43,7 @@ pub fn check2(
 
 /// A shape from `shape` and another that broadcasts with it (dims knocked down to 1,
 /// leading dims dropped).
+#[allow(dead_code)] // not every test file broadcasts
 pub fn broadcast_pair(
     shape: impl Strategy<Value = Vec<usize>>,
 ) -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {

@@ -1,4 +1,4 @@
-//! Losses and softmax as functions, like `torch.nn.functional`.
+//! Losses, softmax and the layers as functions, like `torch.nn.functional`.
 //!
 //! Every function records on the tape like any tensor op, so `loss.backward()` reaches the
 //! model's parameters. Each has a `try_` twin that returns the error the plain form panics
@@ -49,18 +49,29 @@ macro_rules! fallible_fn {
     ($($(#[$doc:meta])* $name:ident / $try_name:ident <$t:ident> ($($arg:ident : $ty:ty),*) -> $out:ty $body:block)*) => {$(
         $(#[$doc])*
         #[track_caller]
+        #[allow(clippy::too_many_arguments)] // PyTorch's signatures (batch_norm has 8)
         pub fn $name<$t: Float>($($arg: $ty),*) -> $out {
             or_panic($try_name($($arg),*))
         }
 
         #[doc = concat!("[`", stringify!($name), "`] returning an error instead of panicking.")]
         #[track_caller]
+        #[allow(clippy::too_many_arguments)]
         pub fn $try_name<$t: Float>($($arg: $ty),*) -> Result<$out> {
             let _site = crate::autograd::anomaly::enter(std::panic::Location::caller());
             $body
         }
     )*};
 }
+
+mod layers;
+
+pub use layers::{
+    avg_pool2d, batch_norm, conv1d, conv2d, dropout, embedding, layer_norm, max_pool2d,
+    try_avg_pool2d, try_batch_norm, try_conv1d, try_conv2d, try_dropout, try_embedding,
+    try_layer_norm, try_max_pool2d,
+};
+pub(crate) use layers::{batch_norm_checked, conv2d_params, conv_params};
 
 /// Class indices for `cross_entropy`: a slice or `Vec` of `usize`, or a `Tensor<i64>`
 /// (PyTorch's `LongTensor` targets).
