@@ -60,4 +60,5 @@ pub use module::{Module, Params};
 pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm};
 pub use pool::{AvgPool2d, Flatten, MaxPool2d};
 pub use safetensors_io::{load, load_tensors, save, save_tensors, DynTensor};
+pub(crate) use safetensors_io::{read_tensors, write_tensors};
 pub use sequential::Sequential;

@@ -478,24 +478,30 @@ impl DynTensor {
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 pub fn save_tensors(tensors: &[(&str, DynTensor)], path: impl AsRef<Path>) -> Result<()> {
+    write_tensors("save_tensors", tensors, None, path.as_ref())
+}
+
+/// Writes `tensors` (unique names) and optional string `metadata` to a safetensors file,
+/// atomically; errors name `op`.
+pub(crate) fn write_tensors(
+    op: &'static str,
+    tensors: &[(&str, DynTensor)],
+    metadata: Option<std::collections::HashMap<String, String>>,
+    path: &Path,
+) -> Result<()> {
     for (i, (name, _)) in tensors.iter().enumerate() {
         if tensors[..i].iter().any(|(other, _)| other == name) {
             return Err(Error::new(
                 ErrorKind::Format,
-                "save_tensors",
+                op,
                 format!("two tensors are named {name:?}; a file needs unique names"),
             ));
         }
     }
     let bytes: Vec<(&str, Bytes)> = tensors.iter().map(|(n, t)| (*n, t.bytes())).collect();
-    let file = safetensors::serialize(bytes.iter().map(|(n, b)| (*n, b)), None).map_err(|e| {
-        Error::new(
-            ErrorKind::Format,
-            "save_tensors",
-            format!("cannot serialize: {e}"),
-        )
-    })?;
-    write_atomically(path.as_ref(), &file)
+    let file = safetensors::serialize(bytes.iter().map(|(n, b)| (*n, b)), metadata)
+        .map_err(|e| Error::new(ErrorKind::Format, op, format!("cannot serialize: {e}")))?;
+    write_atomically(path, &file)
 }
 
 /// Reads every tensor of a safetensors file, sorted by name, as the element type it was
@@ -511,22 +517,36 @@ pub fn save_tensors(tensors: &[(&str, DynTensor)], path: impl AsRef<Path>) -> Re
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn load_tensors(path: impl AsRef<Path>) -> Result<Vec<(String, DynTensor)>> {
-    let path = path.as_ref();
-    let bytes = read_regular_file("load_tensors", path)?;
-    let file = SafeTensors::deserialize(&bytes).map_err(|e| {
+    Ok(read_tensors("load_tensors", path.as_ref())?.0)
+}
+
+/// A safetensors file's string metadata (its header's `__metadata__`).
+pub(crate) type Metadata = std::collections::HashMap<String, String>;
+
+/// Every tensor of a safetensors file, sorted by name, and its string metadata (empty if
+/// none); errors name `op`.
+pub(crate) fn read_tensors(
+    op: &'static str,
+    path: &Path,
+) -> Result<(Vec<(String, DynTensor)>, Metadata)> {
+    let bytes = read_regular_file(op, path)?;
+    let invalid = |e: safetensors::SafeTensorError| {
         Error::new(
             ErrorKind::Format,
-            "load_tensors",
+            op,
             format!("{} is not a valid safetensors file: {e}", path.display()),
         )
-    })?;
+    };
+    let file = SafeTensors::deserialize(&bytes).map_err(invalid)?;
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(invalid)?;
+    let metadata = header.metadata().clone().unwrap_or_default();
     let mut out = Vec::new();
     let mut names = file.names();
     names.sort_unstable();
     for name in names {
         let view = file
             .tensor(name)
-            .map_err(|e| Error::new(ErrorKind::Format, "load_tensors", format!("{name:?}: {e}")))?;
+            .map_err(|e| Error::new(ErrorKind::Format, op, format!("{name:?}: {e}")))?;
         fn make<T: Element>(view: &TensorView<'_>) -> Tensor<T> {
             Tensor::from_array(Array::from_vec(from_bytes(view.data()), view.shape()))
         }
@@ -538,7 +558,7 @@ pub fn load_tensors(path: impl AsRef<Path>) -> Result<Vec<(String, DynTensor)>> 
             other => {
                 return Err(Error::new(
                     ErrorKind::Format,
-                    "load_tensors",
+                    op,
                     format!(
                         "{} stores {name:?} as {other:?}; tapegrad reads F32, F64, I64 and BOOL",
                         path.display()
@@ -548,5 +568,5 @@ pub fn load_tensors(path: impl AsRef<Path>) -> Result<Vec<(String, DynTensor)>> 
         };
         out.push((name.to_string(), tensor));
     }
-    Ok(out)
+    Ok((out, metadata))
 }

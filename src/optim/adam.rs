@@ -1,8 +1,10 @@
 //! Adam and AdamW: one implementation, two places for the weight decay.
 
-use super::{check_params, check_range, clear_grads, update_in_place, Optimizer};
+use super::checkpoint::{StateReader, StateWriter};
+use super::{check_params, check_range, clear_grads, update_in_place, Optimizer, SharedLr};
 use crate::element::Float;
 use crate::error::{or_panic, Result};
+use crate::nn::DynTensor;
 use crate::Tensor;
 
 /// The moment estimates of one parameter (created on its first step, as in PyTorch).
@@ -29,7 +31,7 @@ struct AdamCore<T: Float> {
     name: &'static str,
     params: Vec<Tensor<T>>,
     state: Vec<Option<Moments<T>>>,
-    lr: T,
+    lr: SharedLr,
     beta1: T,
     beta2: T,
     eps: T,
@@ -53,7 +55,7 @@ impl<T: Float> AdamCore<T> {
             name,
             state: vec![None; params.len()],
             params,
-            lr,
+            lr: SharedLr::new(lr.to_f64().unwrap_or(f64::NAN)),
             beta1: constant(0.9),
             beta2: constant(0.999),
             eps: constant(1e-8),
@@ -70,7 +72,7 @@ impl<T: Float> AdamCore<T> {
         let f = |v: T| v.to_f64().unwrap_or(f64::NAN);
         let t = |v: f64| T::from(v).unwrap_or_else(T::nan);
         let (lr, beta1, beta2, wd) = (
-            f(self.lr),
+            self.lr.get(),
             f(self.beta1),
             f(self.beta2),
             f(self.weight_decay),
@@ -133,6 +135,81 @@ impl<T: Float> AdamCore<T> {
 
     fn zero_grad(&mut self) {
         clear_grads(&self.params);
+    }
+
+    fn state_dict(&self) -> Vec<(String, DynTensor)> {
+        let mut w = StateWriter::new(&self.params);
+        w.hyper("lr", self.lr.get());
+        w.pair("betas", [self.beta1, self.beta2]);
+        w.hyper("eps", self.eps);
+        w.hyper("weight_decay", self.weight_decay);
+        w.flag("amsgrad", self.amsgrad);
+        w.flag("maximize", self.maximize);
+        w.flag("decoupled_weight_decay", self.decay == Decay::Decoupled);
+        for (i, slot) in self.state.iter().enumerate() {
+            if let Some(m) = slot {
+                w.step(i, m.step);
+                w.state(i, "exp_avg", &m.exp_avg);
+                w.state(i, "exp_avg_sq", &m.exp_avg_sq);
+                if !m.max_exp_avg_sq.is_empty() {
+                    w.state(i, "max_exp_avg_sq", &m.max_exp_avg_sq);
+                }
+            }
+        }
+        w.finish()
+    }
+
+    fn load_state_dict(&mut self, state: &[(String, DynTensor)]) -> Result<()> {
+        let r = StateReader::new(self.name, state, &self.params, &["betas"])?;
+        if r.flag("decoupled_weight_decay")? != (self.decay == Decay::Decoupled) {
+            return Err(r.error(format!(
+                "the checkpoint is for {}, not {}",
+                if self.decay == Decay::Decoupled {
+                    "Adam"
+                } else {
+                    "AdamW"
+                },
+                self.name
+            )));
+        }
+        let lr: f64 = r.hyper("lr")?;
+        super::check_lr(self.name, lr)?;
+        let [beta1, beta2] = r.pair("betas")?;
+        let (eps, weight_decay) = (r.hyper("eps")?, r.hyper("weight_decay")?);
+        let (amsgrad, maximize) = (r.flag("amsgrad")?, r.flag("maximize")?);
+        let mut moments = Vec::with_capacity(self.params.len());
+        for i in 0..self.params.len() {
+            let step = r.step(i)?;
+            let exp_avg = r.state(i, "exp_avg")?;
+            let exp_avg_sq = r.state(i, "exp_avg_sq")?;
+            let max_exp_avg_sq = r.state(i, "max_exp_avg_sq")?;
+            moments.push(match (step, exp_avg, exp_avg_sq) {
+                (None, None, None) => None,
+                (Some(_), Some(_), Some(_)) if amsgrad && max_exp_avg_sq.is_none() => {
+                    return Err(r.error(format!(
+                        "amsgrad is on but parameter {i} has no max_exp_avg_sq"
+                    )))
+                }
+                (Some(step), Some(exp_avg), Some(exp_avg_sq)) => Some(Moments {
+                    step,
+                    exp_avg,
+                    exp_avg_sq,
+                    max_exp_avg_sq: max_exp_avg_sq.unwrap_or_default(),
+                }),
+                _ => {
+                    return Err(r.error(format!(
+                        "parameter {i} has only part of its state (step, exp_avg, exp_avg_sq)"
+                    )))
+                }
+            });
+        }
+        r.no_other_names()?;
+        // Everything checked: now change.
+        self.lr.set(lr);
+        (self.beta1, self.beta2, self.eps, self.weight_decay) = (beta1, beta2, eps, weight_decay);
+        (self.amsgrad, self.maximize) = (amsgrad, maximize);
+        self.state = moments;
+        Ok(())
     }
 }
 
@@ -368,7 +445,7 @@ macro_rules! adam_builders {
             /// assert_eq!(Adam::new(vec![w], 0.5).lr(), 0.5);
             /// ```
             pub fn lr(&self) -> T {
-                self.0.lr
+                self.0.lr.get_as()
             }
 
             /// Changes the learning rate for the following steps (for a schedule). Panics
@@ -398,7 +475,7 @@ macro_rules! adam_builders {
             #[doc = concat!("[`", stringify!($ty), "::set_lr`] returning an error (and keeping the old rate) instead of panicking.")]
             pub fn try_set_lr(&mut self, lr: T) -> Result<()> {
                 super::check_lr(self.0.name, lr)?;
-                self.0.lr = lr;
+                self.0.lr.set(lr.to_f64().unwrap_or(f64::NAN));
                 Ok(())
             }
 
@@ -427,6 +504,15 @@ macro_rules! adam_builders {
             }
             fn try_set_lr(&mut self, lr: T) -> Result<()> {
                 $ty::try_set_lr(self, lr)
+            }
+            fn shared_lr(&self) -> Option<SharedLr> {
+                Some(self.0.lr.clone())
+            }
+            fn state_dict(&self) -> Result<Vec<(String, DynTensor)>> {
+                Ok(self.0.state_dict())
+            }
+            fn load_state_dict(&mut self, state: &[(String, DynTensor)]) -> Result<()> {
+                self.0.load_state_dict(state)
             }
         }
     };

@@ -25,14 +25,64 @@
 //! ```
 
 mod adam;
+mod checkpoint;
+pub mod lr_scheduler;
 mod sgd;
 
 pub use adam::{Adam, AdamW};
+pub use checkpoint::{load, save};
 pub use sgd::Sgd;
 
 use crate::element::Float;
 use crate::error::{Error, ErrorKind, Result};
+use crate::nn::DynTensor;
 use crate::Tensor;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// An optimizer's learning rate as a shared handle: the optimizer reads it at each step,
+/// and a scheduler made from the optimizer holds a clone and writes it, so the two need no
+/// borrow of each other (PyTorch's schedulers write `optimizer.param_groups[i]["lr"]`).
+/// Stored as an `f64`, as PyTorch keeps it as a Python float.
+///
+/// ```
+/// use tapegrad::optim::{Optimizer, Sgd};
+/// use tapegrad::Tensor;
+/// let sgd = Sgd::new(vec![Tensor::<f32>::ones(&[1]).requires_grad_(true)], 0.5);
+/// let lr = sgd.shared_lr().unwrap();
+/// assert_eq!(lr.get(), 0.5);
+/// ```
+#[derive(Debug, Clone)]
+pub struct SharedLr(Arc<AtomicU64>);
+
+impl SharedLr {
+    pub(crate) fn new(lr: f64) -> Self {
+        SharedLr(Arc::new(AtomicU64::new(lr.to_bits())))
+    }
+
+    /// The current learning rate.
+    ///
+    /// ```
+    /// use tapegrad::optim::{Optimizer, Sgd};
+    /// use tapegrad::Tensor;
+    /// let mut sgd = Sgd::new(vec![Tensor::<f64>::ones(&[1]).requires_grad_(true)], 0.5);
+    /// let lr = sgd.shared_lr().unwrap();
+    /// sgd.set_lr(0.25);
+    /// assert_eq!(lr.get(), 0.25); // the same cell
+    /// ```
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+
+    /// The rate as the optimizer's float type.
+    pub(crate) fn get_as<T: Float>(&self) -> T {
+        T::from(self.get()).unwrap_or_else(T::nan)
+    }
+
+    pub(crate) fn set(&self, lr: f64) {
+        self.0.store(lr.to_bits(), Ordering::Relaxed);
+    }
+}
 
 /// Updates parameters from their gradients, like a `torch.optim.Optimizer`. Object safe,
 /// so a training loop can take `&mut dyn Optimizer`.
@@ -98,6 +148,61 @@ pub trait Optimizer<T: Float = f32> {
     fn set_lr(&mut self, lr: T) {
         crate::error::or_panic(self.try_set_lr(lr))
     }
+
+    /// The learning rate's shared handle, which schedulers
+    /// ([`lr_scheduler`]) drive. `None` by default: an optimizer of your own that returns
+    /// one can be scheduled too.
+    ///
+    /// ```
+    /// use tapegrad::optim::{Adam, Optimizer};
+    /// use tapegrad::Tensor;
+    /// let adam = Adam::new(vec![Tensor::<f32>::ones(&[1]).requires_grad_(true)], 1e-3);
+    /// assert!(adam.shared_lr().is_some());
+    /// ```
+    fn shared_lr(&self) -> Option<SharedLr> {
+        None
+    }
+
+    /// Everything a checkpoint needs to resume (hyperparameters, per-parameter state such
+    /// as Adam's moments), as named tensors with PyTorch-like names
+    /// (`param_groups.0.lr`, `state.3.exp_avg`); [`save`] writes it. By default an error:
+    /// the optimizer cannot be checkpointed.
+    ///
+    /// ```
+    /// use tapegrad::optim::{Optimizer, Sgd};
+    /// use tapegrad::Tensor;
+    /// let sgd = Sgd::new(vec![Tensor::<f32>::ones(&[1]).requires_grad_(true)], 0.5);
+    /// let names: Vec<String> = sgd.state_dict().unwrap().into_iter().map(|(n, _)| n).collect();
+    /// assert!(names.contains(&"param_groups.0.lr".to_string()));
+    /// ```
+    fn state_dict(&self) -> Result<Vec<(String, DynTensor)>> {
+        Err(Error::new(
+            ErrorKind::Value,
+            "state_dict",
+            "this optimizer does not implement state_dict",
+        ))
+    }
+
+    /// Restores what [`Optimizer::state_dict`] gave; an error (and the optimizer unchanged)
+    /// for a state made for another optimizer or other parameters. By default an error.
+    ///
+    /// ```
+    /// use tapegrad::optim::{Optimizer, Sgd};
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[1]).requires_grad_(true);
+    /// let saved = Sgd::new(vec![w.clone()], 0.5).state_dict().unwrap();
+    /// let mut sgd = Sgd::new(vec![w], 0.1);
+    /// sgd.load_state_dict(&saved).unwrap();
+    /// assert_eq!(sgd.lr(), 0.5);
+    /// ```
+    fn load_state_dict(&mut self, state: &[(String, DynTensor)]) -> Result<()> {
+        let _ = state;
+        Err(Error::new(
+            ErrorKind::Value,
+            "load_state_dict",
+            "this optimizer does not implement load_state_dict",
+        ))
+    }
 }
 
 impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
@@ -112,6 +217,15 @@ impl<T: Float, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
     }
     fn try_set_lr(&mut self, lr: T) -> Result<()> {
         (**self).try_set_lr(lr)
+    }
+    fn shared_lr(&self) -> Option<SharedLr> {
+        (**self).shared_lr()
+    }
+    fn state_dict(&self) -> Result<Vec<(String, DynTensor)>> {
+        (**self).state_dict()
+    }
+    fn load_state_dict(&mut self, state: &[(String, DynTensor)]) -> Result<()> {
+        (**self).load_state_dict(state)
     }
 }
 

@@ -1,8 +1,10 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
 
-use super::{check_params, check_range, clear_grads, update_in_place, Optimizer};
+use super::checkpoint::{StateReader, StateWriter};
+use super::{check_params, check_range, clear_grads, update_in_place, Optimizer, SharedLr};
 use crate::element::Float;
 use crate::error::{or_panic, Result};
+use crate::nn::DynTensor;
 use crate::Tensor;
 
 /// Stochastic gradient descent, like `torch.optim.SGD`. PyTorch's algorithm box, for each
@@ -30,7 +32,7 @@ use crate::Tensor;
 pub struct Sgd<T: Float = f32> {
     params: Vec<Tensor<T>>,
     momentum_buffers: Vec<Option<Vec<T>>>,
-    lr: T,
+    lr: SharedLr,
     momentum: T,
     dampening: T,
     nesterov: bool,
@@ -68,7 +70,7 @@ impl<T: Float> Sgd<T> {
         Ok(Sgd {
             momentum_buffers: vec![None; params.len()],
             params,
-            lr,
+            lr: SharedLr::new(lr.to_f64().unwrap_or(f64::NAN)),
             momentum: T::zero(),
             dampening: T::zero(),
             nesterov: false,
@@ -191,7 +193,7 @@ impl<T: Float> Sgd<T> {
     /// assert_eq!(Sgd::new(vec![w], 0.25).lr(), 0.25);
     /// ```
     pub fn lr(&self) -> T {
-        self.lr
+        self.lr.get_as()
     }
 
     /// Changes the learning rate for the following steps (for a schedule). Panics with
@@ -221,7 +223,7 @@ impl<T: Float> Sgd<T> {
     /// ```
     pub fn try_set_lr(&mut self, lr: T) -> Result<()> {
         super::check_lr("Sgd", lr)?;
-        self.lr = lr;
+        self.lr.set(lr.to_f64().unwrap_or(f64::NAN));
         Ok(())
     }
 
@@ -241,7 +243,7 @@ impl<T: Float> Sgd<T> {
 impl<T: Float> Optimizer<T> for Sgd<T> {
     #[track_caller]
     fn step(&mut self) {
-        let (lr, mu, wd) = (self.lr, self.momentum, self.weight_decay);
+        let (lr, mu, wd) = (self.lr.get_as::<T>(), self.momentum, self.weight_decay);
         let one_minus_dampening = T::one() - self.dampening;
         for (param, buffer) in self.params.iter().zip(&mut self.momentum_buffers) {
             let Some(grad) = param.grad() else { continue };
@@ -284,5 +286,44 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     }
     fn try_set_lr(&mut self, lr: T) -> Result<()> {
         Sgd::try_set_lr(self, lr)
+    }
+    fn shared_lr(&self) -> Option<SharedLr> {
+        Some(self.lr.clone())
+    }
+    fn state_dict(&self) -> Result<Vec<(String, DynTensor)>> {
+        let mut w = StateWriter::new(&self.params);
+        w.hyper("lr", self.lr.get());
+        w.hyper("momentum", self.momentum);
+        w.hyper("dampening", self.dampening);
+        w.hyper("weight_decay", self.weight_decay);
+        w.flag("nesterov", self.nesterov);
+        w.flag("maximize", self.maximize);
+        for (i, buffer) in self.momentum_buffers.iter().enumerate() {
+            if let Some(b) = buffer {
+                w.state(i, "momentum_buffer", b);
+            }
+        }
+        Ok(w.finish())
+    }
+    fn load_state_dict(&mut self, state: &[(String, DynTensor)]) -> Result<()> {
+        let r = StateReader::new("Sgd", state, &self.params, &["momentum", "nesterov"])?;
+        let lr: f64 = r.hyper("lr")?;
+        super::check_lr("Sgd", lr)?;
+        let (momentum, dampening, weight_decay): (T, T, T) = (
+            r.hyper("momentum")?,
+            r.hyper("dampening")?,
+            r.hyper("weight_decay")?,
+        );
+        let (nesterov, maximize) = (r.flag("nesterov")?, r.flag("maximize")?);
+        let buffers = (0..self.params.len())
+            .map(|i| r.state(i, "momentum_buffer"))
+            .collect::<Result<Vec<_>>>()?;
+        r.no_other_names()?;
+        // Everything checked: now change.
+        self.lr.set(lr);
+        (self.momentum, self.dampening, self.weight_decay) = (momentum, dampening, weight_decay);
+        (self.nesterov, self.maximize) = (nesterov, maximize);
+        self.momentum_buffers = buffers;
+        Ok(())
     }
 }
