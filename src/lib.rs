@@ -69,6 +69,7 @@
 
 mod array;
 pub mod autograd;
+pub mod data;
 mod device;
 mod dim;
 mod element;

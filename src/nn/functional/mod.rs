@@ -130,6 +130,46 @@ impl ClassTargets for Tensor<i64> {
     }
 }
 
+/// Float class indices (as a [`TensorDataset`](crate::data::TensorDataset) of one float
+/// type holds its labels): each must be a whole number `>= 0`.
+///
+/// ```
+/// use tapegrad::nn::functional::cross_entropy;
+/// use tapegrad::Tensor;
+/// let logits: Tensor = Tensor::zeros(&[2, 3]);
+/// let labels: Tensor = Tensor::from_vec(vec![0.0, 2.0], &[2]);
+/// assert!((cross_entropy(&logits, &labels).item() - 3f32.ln()).abs() < 1e-6);
+/// ```
+impl<T: Float> ClassTargets for Tensor<T> {
+    fn class_indices(&self) -> Result<Vec<usize>> {
+        if self.ndim() > 1 {
+            return Err(Error::shape(
+                "cross_entropy",
+                format!(
+                    "targets must be 0-D or 1-D class indices, got shape {:?}",
+                    self.shape()
+                ),
+            ));
+        }
+        self.to_vec()
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                c.to_usize()
+                    .filter(|&u| T::from(u) == Some(c))
+                    .ok_or_else(|| {
+                        Error::index(
+                            "cross_entropy",
+                            format!(
+                                "target[{i}] = {c:?} is not a class index (a whole number >= 0)"
+                            ),
+                        )
+                    })
+            })
+            .collect()
+    }
+}
+
 /// Class indices as one-hot rows: `[.., classes]` with a 1 at each index
 /// (`F.one_hot(t, classes)`). An error for an index outside `0..classes`.
 ///
