@@ -365,3 +365,43 @@ fn dropout_zeroes_about_p_and_keeps_the_mean() {
     y.sum().backward();
     assert_eq!(x.grad().unwrap().to_vec(), y.to_vec());
 }
+
+#[test]
+fn max_pool_ties_nan_and_infinity_follow_pytorch() {
+    // import torch, torch.nn.functional as F; nan, inf = float("nan"), float("inf")
+    // x = torch.tensor([[[[1., 3., nan, 2., -inf, -inf], [3., 0., 5., nan, -inf, -inf]]]], requires_grad=True)
+    // F.max_pool2d(x, 2, 2, 0).backward(torch.tensor([[[[10., 20., 30.]]]]))  -> values [3, nan, -inf]
+    //   x.grad == [[0, 10, 0, 0, 30, 0], [0, 0, 0, 20, 0, 0]]
+    // F.max_pool2d(x, 2, 1, 0).backward(torch.arange(1., 6.).reshape(1, 1, 1, 5))  -> [3, nan, nan, nan, -inf]
+    //   x.grad == [[0, 1, 2, 0, 5, 0], [0, 0, 0, 7, 0, 0]]
+    let (nan, inf) = (f64::NAN, f64::INFINITY);
+    let values = vec![1., 3., nan, 2., -inf, -inf, 3., 0., 5., nan, -inf, -inf];
+    let bits = |v: Vec<f64>| {
+        v.iter()
+            .map(|x| if x.is_nan() { u64::MAX } else { x.to_bits() })
+            .collect::<Vec<_>>()
+    };
+    for (stride, grad, value, expected) in [
+        (
+            2,
+            vec![10., 20., 30.],
+            vec![3., nan, -inf],
+            vec![0., 10., 0., 0., 30., 0., 0., 0., 0., 20., 0., 0.],
+        ),
+        (
+            1,
+            vec![1., 2., 3., 4., 5.],
+            vec![3., nan, nan, nan, -inf],
+            vec![0., 1., 2., 0., 5., 0., 0., 0., 0., 7., 0., 0.],
+        ),
+    ] {
+        let x = Tensor::from_vec(values.clone(), &[1, 1, 2, 6]).requires_grad_(true);
+        let y = F::max_pool2d(&x, 2, stride, 0);
+        assert_eq!(bits(y.to_vec()), bits(value), "stride {stride}");
+        let n = grad.len();
+        (&y * &Tensor::from_vec(grad, &[1, 1, 1, n]))
+            .sum()
+            .backward(); // d/dy = grad
+        assert_eq!(x.grad().unwrap().to_vec(), expected, "stride {stride}");
+    }
+}

@@ -2,9 +2,11 @@
 //!
 //! Convolution is im2col + GEMM: each sample's (and group's) input windows are laid out
 //! as the columns of a `[C/g · kh · kw, OH · OW]` matrix, which the weight `[O/g, C/g · kh ·
-//! kw]` multiplies in one product. A 1x1 kernel with stride 1 and no padding needs no
-//! copy: the input already is that matrix. Work is split across threads by samples, each
-//! thread with its own column buffer; the weight gradient sums one partial per thread.
+//! kw]` multiplies. The columns of several samples sit side by side (`[K, n · P]`, up to a
+//! memory budget), so each product is wide enough for the GEMM's tiles even when one
+//! sample's plane is small (LeNet's second layer: P = 64). Work is split across threads by
+//! samples, each thread with its own buffers; the weight gradient sums one partial per
+//! thread.
 //! (BENCHMARKS.md compares this with a direct loop nest and with PyTorch.)
 //!
 //! Pooling walks each output's window; max-pooling's backward finds the window's maximum
@@ -15,6 +17,7 @@ use super::matmul::{gemm_slices, num_threads, Operand};
 use super::select::{contiguous, dense};
 use super::Array;
 use crate::element::Float;
+use std::cell::RefCell;
 
 /// A 2-D window's geometry, for convolution and pooling: kernel size, stride, zero
 /// padding on both sides, and dilation (spacing of the kernel's taps), per spatial dim.
@@ -66,10 +69,6 @@ impl ConvSizes {
     fn p(&self) -> usize {
         self.oh * self.ow
     }
-    /// True if the column matrix is the input itself.
-    fn is_pointwise(&self, win: &Window) -> bool {
-        win.kernel == [1, 1] && win.stride == [1, 1] && win.padding == [0, 0]
-    }
     /// Multiply-adds of the whole convolution (for deciding on threads).
     fn work(&self, win: &Window) -> usize {
         self.n * self.o * self.p() * self.k(win)
@@ -78,6 +77,41 @@ impl ConvSizes {
 
 /// Below this many multiply-adds a convolution runs on one thread.
 const PARALLEL_WORK: usize = 1 << 20;
+
+/// At most this many elements in one thread's column matrix (4 MiB of f32): samples go
+/// through in sub-batches that fit.
+const COLUMN_BUDGET: usize = 1 << 20;
+
+thread_local! {
+    /// Each thread's two scratch buffers (columns, and the gradient or product rows), kept
+    /// between calls: allocating and zeroing them per call (a fresh `mmap` for the
+    /// column matrix) cost as much as the im2col itself. Sized by `COLUMN_BUDGET`.
+    static SCRATCH: RefCell<(Vec<u64>, Vec<u64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Runs `f` with this thread's scratch buffers as `a` and `b` elements of `T`. Their
+/// contents are stale: `f` must write before it reads.
+fn with_scratch<T: Float, R>(a: usize, b: usize, f: impl FnOnce(&mut [T], &mut [T]) -> R) -> R {
+    // `T` is f32 or f64 (Float is sealed): 8-byte words hold it aligned.
+    let words = |n: usize| (n * std::mem::size_of::<T>()).div_ceil(8);
+    let view = |v: &mut Vec<u64>, n: usize| -> &mut [T] {
+        if v.len() < words(n) {
+            v.resize(words(n), 0);
+        }
+        // SAFETY: the buffer holds at least `n` elements of `T`, is aligned for it (8-byte
+        // words, `T` at most 8 bytes), every bit pattern is a valid f32/f64, and the slice
+        // borrows `v` mutably for its lifetime.
+        unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut T, n) }
+    };
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffers) => {
+            let (x, y) = &mut *buffers;
+            f(view(x, a), view(y, b))
+        }
+        // Re-entered on this thread (a kernel inside a kernel): plain buffers.
+        Err(_) => f(&mut vec![T::zero(); a], &mut vec![T::zero(); b]),
+    })
+}
 
 /// Samples `0..n` in one contiguous chunk per thread (one chunk if the work is small).
 fn sample_chunks(n: usize, work: usize) -> usize {
@@ -89,17 +123,52 @@ fn sample_chunks(n: usize, work: usize) -> usize {
     }
 }
 
-/// Writes one group's input windows (`x`: `C/g` planes of `h · w`) as the rows of `col`
-/// (`[C/g · kh · kw, oh · ow]`), zeros where a window reaches into the padding.
-fn im2col<T: Float>(x: &[T], s: &ConvSizes, win: &Window, col: &mut [T]) {
+/// `dst.copy_from_slice(src)` for the short runs of im2col (a window row: often 8 to 32
+/// elements), as fixed-size moves: a `memcpy` call per run cost more than the copy.
+#[inline(always)]
+fn copy_small<T: Copy>(dst: &mut [T], src: &[T]) {
+    debug_assert_eq!(dst.len(), src.len());
+    let n = dst.len();
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 <= n {
+            let chunk: &[T; 8] = src[at..at + 8].try_into().expect("8 elements");
+            dst[at..at + 8].copy_from_slice(chunk);
+            at += 8;
+        }
+        if at < n {
+            // The tail as one more block of 8 that overlaps the last one.
+            let chunk: &[T; 8] = src[n - 8..n].try_into().expect("8 elements");
+            dst[n - 8..n].copy_from_slice(chunk);
+        }
+    } else {
+        for (d, &v) in dst.iter_mut().zip(src) {
+            *d = v;
+        }
+    }
+}
+
+/// `dst.fill(0)` for short runs, without a `memset` call for the usual empty one.
+#[inline(always)]
+fn zero_small<T: Float>(dst: &mut [T]) {
+    for d in dst {
+        *d = T::zero();
+    }
+}
+
+/// Writes one sample's group input windows (`x`: `C/g` planes of `h · w`) into the
+/// column matrix whose rows (`C/g · kh · kw` of them) start `ld` apart: this sample's
+/// `oh · ow` columns of each row, zeros where a window reaches into the padding.
+fn im2col<T: Float>(x: &[T], s: &ConvSizes, win: &Window, col: &mut [T], ld: usize) {
     let (h, w, oh, ow) = (s.h, s.w, s.oh, s.ow);
     let [s0, s1] = win.stride;
     let [p0, p1] = win.padding;
-    let mut rows = col.chunks_exact_mut(oh * ow);
+    let mut row_index = 0;
     for plane in x.chunks_exact(h * w).take(s.cg()) {
         for i in 0..win.kernel[0] {
             for j in 0..win.kernel[1] {
-                let row = rows.next().expect("col holds C/g · kh · kw rows");
+                let row = &mut col[row_index * ld..row_index * ld + oh * ow];
+                row_index += 1;
                 let (di, dj) = (i * win.dilation[0], j * win.dilation[1]);
                 for (y, out) in row.chunks_exact_mut(ow).enumerate() {
                     let ih = y * s0 + di;
@@ -112,10 +181,10 @@ fn im2col<T: Float>(x: &[T], s: &ConvSizes, win: &Window, col: &mut [T]) {
                         // Columns x with 0 <= x + dj - p1 < w form one run.
                         let lo = p1.saturating_sub(dj).min(ow);
                         let hi = (w + p1).saturating_sub(dj).min(ow).max(lo);
-                        out[..lo].fill(T::zero());
-                        out[hi..].fill(T::zero());
+                        zero_small(&mut out[..lo]);
+                        zero_small(&mut out[hi..]);
                         if lo < hi {
-                            out[lo..hi].copy_from_slice(&src[lo + dj - p1..hi + dj - p1]);
+                            copy_small(&mut out[lo..hi], &src[lo + dj - p1..hi + dj - p1]);
                         }
                     } else {
                         for (x, o) in out.iter_mut().enumerate() {
@@ -133,17 +202,18 @@ fn im2col<T: Float>(x: &[T], s: &ConvSizes, win: &Window, col: &mut [T]) {
     }
 }
 
-/// The adjoint of [`im2col`]: adds each row of `col` back onto the input positions its
-/// windows read (`x` must start zeroed or hold what it should be added to).
-fn col2im<T: Float>(col: &[T], s: &ConvSizes, win: &Window, x: &mut [T]) {
+/// The adjoint of [`im2col`]: adds this sample's columns of each row of `col` (rows `ld`
+/// apart) back onto the input positions its windows read.
+fn col2im<T: Float>(col: &[T], ld: usize, s: &ConvSizes, win: &Window, x: &mut [T]) {
     let (h, w, oh, ow) = (s.h, s.w, s.oh, s.ow);
     let [s0, s1] = win.stride;
     let [p0, p1] = win.padding;
-    let mut rows = col.chunks_exact(oh * ow);
+    let mut row_index = 0;
     for plane in x.chunks_exact_mut(h * w).take(s.cg()) {
         for i in 0..win.kernel[0] {
             for j in 0..win.kernel[1] {
-                let row = rows.next().expect("col holds C/g · kh · kw rows");
+                let row = &col[row_index * ld..row_index * ld + oh * ow];
+                row_index += 1;
                 let (di, dj) = (i * win.dilation[0], j * win.dilation[1]);
                 for (y, src) in row.chunks_exact(ow).enumerate() {
                     let ih = y * s0 + di;
@@ -151,10 +221,21 @@ fn col2im<T: Float>(col: &[T], s: &ConvSizes, win: &Window, x: &mut [T]) {
                         continue;
                     }
                     let dst = &mut plane[(ih - p0) * w..(ih - p0 + 1) * w];
-                    for (x, &v) in src.iter().enumerate() {
-                        let iw = x * s1 + dj;
-                        if iw >= p1 && iw - p1 < w {
-                            dst[iw - p1] = dst[iw - p1] + v;
+                    if s1 == 1 {
+                        let lo = p1.saturating_sub(dj).min(ow);
+                        let hi = (w + p1).saturating_sub(dj).min(ow).max(lo);
+                        if lo < hi {
+                            let d = &mut dst[lo + dj - p1..hi + dj - p1];
+                            for (d, &v) in d.iter_mut().zip(&src[lo..hi]) {
+                                *d = *d + v;
+                            }
+                        }
+                    } else {
+                        for (x, &v) in src.iter().enumerate() {
+                            let iw = x * s1 + dj;
+                            if iw >= p1 && iw - p1 < w {
+                                dst[iw - p1] = dst[iw - p1] + v;
+                            }
                         }
                     }
                 }
@@ -187,8 +268,47 @@ fn for_sample_chunks<T: Float>(
     });
 }
 
+/// How many samples go into one column matrix: as many as fit the budget, at least one.
+fn sub_batch(s: &ConvSizes, win: &Window) -> usize {
+    (COLUMN_BUDGET / (s.k(win) * s.p()).max(1)).max(1)
+}
+
+/// The samples `first..first + count` of group `g` as one column matrix
+/// `[C/g · kh · kw, count · oh · ow]` (sample `i`'s windows in columns `i·P..(i+1)·P`).
+fn batch_columns<T: Float>(
+    xs: &[T],
+    s: &ConvSizes,
+    win: &Window,
+    (first, count, g): (usize, usize, usize),
+    col: &mut [T],
+) {
+    let (plane, p) = (s.h * s.w, s.p());
+    for i in 0..count {
+        let x = &xs[((first + i) * s.c + g * s.cg()) * plane..][..s.cg() * plane];
+        im2col(x, s, win, &mut col[i * p..], count * p);
+    }
+}
+
+/// Group `g`'s slice of `per_sample`-strided data for samples `first..first + count`,
+/// gathered as one matrix `[rows, count · p]` (the output gradient's `[O/g, count · P]`).
+fn gather_rows<T: Float>(
+    data: &[T],
+    (per_sample, offset, rows, p): (usize, usize, usize, usize),
+    (first, count): (usize, usize),
+    out: &mut [T],
+) {
+    let ld = count * p;
+    for i in 0..count {
+        let src = &data[(first + i) * per_sample + offset..][..rows * p];
+        for (r, row) in src.chunks_exact(p).enumerate() {
+            out[r * ld + i * p..r * ld + (i + 1) * p].copy_from_slice(row);
+        }
+    }
+}
+
 /// `conv2d(x, w) (+ b)`: `x` `[N, C, H, W]`, `w` `[O, C/g, kh, kw]`, `b` `[O]`, into an
-/// output `[N, O, OH, OW]` (the caller checked the shapes).
+/// output `[N, O, OH, OW]` (the caller checked the shapes). Per sub-batch and group, one
+/// product `w_g [O/g, K] · cols [K, n · P]`, then each sample's block moved into place.
 pub(crate) fn conv2d<T: Float>(
     x: &Array<T>,
     w: &Array<T>,
@@ -200,46 +320,50 @@ pub(crate) fn conv2d<T: Float>(
     let b = b.map(|b| contiguous(b).to_vec());
     let (xs, ws) = (dense(&x), dense(&w));
     let (xs, ws): (&[T], &[T]) = (&xs, &ws);
-    let (k, p, og, cg) = (s.k(win), s.p(), s.og(), s.cg());
+    let (k, p, og) = (s.k(win), s.p(), s.og());
     let chunk = sample_chunks(s.n, s.work(win));
-    let pointwise = s.is_pointwise(win);
+    let sub = sub_batch(s, win);
     Array::build(&[s.n, s.o, s.oh, s.ow], |out| {
         for_sample_chunks(out, s.o * p, chunk, |first, part| {
-            let mut col = vec![T::zero(); if pointwise { 0 } else { k * p }];
-            for (i, y) in part.chunks_exact_mut(s.o * p).enumerate() {
-                let sample = &xs[(first + i) * s.c * s.h * s.w..][..s.c * s.h * s.w];
-                for (g, y) in y.chunks_exact_mut(og * p).enumerate() {
-                    let xg = &sample[g * cg * s.h * s.w..][..cg * s.h * s.w];
-                    let columns = if pointwise {
-                        xg
-                    } else {
-                        im2col(xg, s, win, &mut col);
-                        &col
-                    };
-                    let weight = Operand {
-                        data: &ws[g * og * k..(g + 1) * og * k],
-                        rs: k,
-                        cs: 1,
-                    };
-                    let columns = Operand {
-                        data: columns,
-                        rs: p,
-                        cs: 1,
-                    };
-                    gemm_slices(og, p, k, &weight, &columns, y, false);
-                }
-                if let Some(b) = &b {
-                    for (plane, &bias) in y.chunks_exact_mut(p).zip(b) {
-                        plane.iter_mut().for_each(|v| *v = *v + bias);
+            let samples = part.len() / (s.o * p).max(1);
+            let most = sub.min(samples);
+            with_scratch::<T, _>(k * most * p, og * most * p, |col, product| {
+                for start in (0..samples).step_by(most.max(1)) {
+                    let count = most.min(samples - start);
+                    for g in 0..s.groups {
+                        let col = &mut col[..k * count * p];
+                        batch_columns(xs, s, win, (first + start, count, g), col);
+                        let weight = Operand {
+                            data: &ws[g * og * k..(g + 1) * og * k],
+                            rs: k,
+                            cs: 1,
+                        };
+                        let columns = Operand {
+                            data: col,
+                            rs: count * p,
+                            cs: 1,
+                        };
+                        let product = &mut product[..og * count * p];
+                        gemm_slices(og, count * p, k, &weight, &columns, product, false);
+                        for i in 0..count {
+                            let y = &mut part[((start + i) * s.o + g * og) * p..][..og * p];
+                            for (o, plane) in y.chunks_exact_mut(p).enumerate() {
+                                let bias = b.as_ref().map_or(T::zero(), |b| b[g * og + o]);
+                                let src = &product[o * count * p + i * p..][..p];
+                                for (d, &v) in plane.iter_mut().zip(src) {
+                                    *d = v + bias;
+                                }
+                            }
+                        }
                     }
                 }
-            }
+            });
         });
     })
 }
 
 /// The gradient of `conv2d` with respect to its input, `[N, C, H, W]`, from the output's
-/// gradient `g` `[N, O, OH, OW]` and the weight: for each sample and group, `wᵀ g` as
+/// gradient `g` `[N, O, OH, OW]` and the weight: per sub-batch and group, `w_gᵀ g` as
 /// columns, added back onto the windows they came from.
 pub(crate) fn conv2d_input_grad<T: Float>(
     g: &Array<T>,
@@ -252,39 +376,51 @@ pub(crate) fn conv2d_input_grad<T: Float>(
     let (gs, ws): (&[T], &[T]) = (&gs, &ws);
     let (k, p, og, cg) = (s.k(win), s.p(), s.og(), s.cg());
     let chunk = sample_chunks(s.n, s.work(win));
-    let pointwise = s.is_pointwise(win);
+    let sub = sub_batch(s, win);
     let plane = s.h * s.w;
     Array::build(&[s.n, s.c, s.h, s.w], |out| {
         for_sample_chunks(out, s.c * plane, chunk, |first, part| {
-            let mut col = vec![T::zero(); if pointwise { 0 } else { k * p }];
-            for (i, dx) in part.chunks_exact_mut(s.c * plane).enumerate() {
-                let gn = &gs[(first + i) * s.o * p..][..s.o * p];
-                for (grp, dx) in dx.chunks_exact_mut(cg * plane).enumerate() {
-                    let weight_t = Operand {
-                        data: &ws[grp * og * k..(grp + 1) * og * k],
-                        rs: 1,
-                        cs: k,
-                    };
-                    let grad = Operand {
-                        data: &gn[grp * og * p..(grp + 1) * og * p],
-                        rs: p,
-                        cs: 1,
-                    };
-                    if pointwise {
-                        gemm_slices(k, p, og, &weight_t, &grad, dx, false);
-                    } else {
-                        gemm_slices(k, p, og, &weight_t, &grad, &mut col, false);
-                        dx.fill(T::zero());
-                        col2im(&col, s, win, dx);
+            part.fill(T::zero());
+            let samples = part.len() / (s.c * plane).max(1);
+            let most = sub.min(samples);
+            with_scratch::<T, _>(k * most * p, og * most * p, |col, grads| {
+                for start in (0..samples).step_by(most.max(1)) {
+                    let count = most.min(samples - start);
+                    for grp in 0..s.groups {
+                        let grads = &mut grads[..og * count * p];
+                        gather_rows(
+                            gs,
+                            (s.o * p, grp * og * p, og, p),
+                            (first + start, count),
+                            grads,
+                        );
+                        let weight_t = Operand {
+                            data: &ws[grp * og * k..(grp + 1) * og * k],
+                            rs: 1,
+                            cs: k,
+                        };
+                        let grad = Operand {
+                            data: grads,
+                            rs: count * p,
+                            cs: 1,
+                        };
+                        let col = &mut col[..k * count * p];
+                        gemm_slices(k, count * p, og, &weight_t, &grad, col, false);
+                        for i in 0..count {
+                            let dx =
+                                &mut part[((start + i) * s.c + grp * cg) * plane..][..cg * plane];
+                            col2im(&col[i * p..], count * p, s, win, dx);
+                        }
                     }
                 }
-            }
+            });
         });
     })
 }
 
 /// The gradient of `conv2d` with respect to its weight, `[O, C/g, kh, kw]`, from the
-/// input `x` and the output's gradient `g`: `Σ_n g_n colsᵀ`, one partial sum per thread.
+/// input `x` and the output's gradient `g`: `Σ g colsᵀ` over sub-batches, one partial
+/// sum per thread.
 pub(crate) fn conv2d_weight_grad<T: Float>(
     x: &Array<T>,
     g: &Array<T>,
@@ -296,35 +432,38 @@ pub(crate) fn conv2d_weight_grad<T: Float>(
     let (xs, gs): (&[T], &[T]) = (&xs, &gs);
     let (k, p, og, cg) = (s.k(win), s.p(), s.og(), s.cg());
     let chunk = sample_chunks(s.n, s.work(win));
-    let pointwise = s.is_pointwise(win);
+    let sub = sub_batch(s, win);
     let numel = s.o * k;
-    let partial = |first: usize, count: usize, dw: &mut [T]| {
-        let mut col = vec![T::zero(); if pointwise { 0 } else { k * p }];
+    let partial = |first: usize, samples: usize, dw: &mut [T]| {
         dw.fill(T::zero());
-        for sample in first..first + count {
-            let xn = &xs[sample * s.c * s.h * s.w..][..s.c * s.h * s.w];
-            let gn = &gs[sample * s.o * p..][..s.o * p];
-            for (grp, dw) in dw.chunks_exact_mut(og * k).enumerate() {
-                let xg = &xn[grp * cg * s.h * s.w..][..cg * s.h * s.w];
-                let columns = if pointwise {
-                    xg
-                } else {
-                    im2col(xg, s, win, &mut col);
-                    &col
-                };
-                let grad = Operand {
-                    data: &gn[grp * og * p..(grp + 1) * og * p],
-                    rs: p,
-                    cs: 1,
-                };
-                let columns_t = Operand {
-                    data: columns,
-                    rs: 1,
-                    cs: p,
-                };
-                gemm_slices(og, k, p, &grad, &columns_t, dw, true);
+        let most = sub.min(samples);
+        with_scratch::<T, _>(k * most * p, og * most * p, |col, grads| {
+            for start in (0..samples).step_by(most.max(1)) {
+                let count = most.min(samples - start);
+                for (grp, dw) in dw.chunks_exact_mut(og * k).enumerate() {
+                    let col = &mut col[..k * count * p];
+                    batch_columns(xs, s, win, (first + start, count, grp), col);
+                    let grads = &mut grads[..og * count * p];
+                    gather_rows(
+                        gs,
+                        (s.o * p, grp * og * p, og, p),
+                        (first + start, count),
+                        grads,
+                    );
+                    let grad = Operand {
+                        data: grads,
+                        rs: count * p,
+                        cs: 1,
+                    };
+                    let columns_t = Operand {
+                        data: col,
+                        rs: 1,
+                        cs: count * p,
+                    };
+                    gemm_slices(og, k, count * p, &grad, &columns_t, dw, true);
+                }
             }
-        }
+        });
     };
     Array::build(&[s.o, cg, win.kernel[0], win.kernel[1]], |out| {
         if chunk >= s.n {
@@ -367,32 +506,99 @@ fn window_range(win: &Window, d: usize, i: usize, size: usize) -> (usize, usize,
     )
 }
 
-/// For each output of a max-pool, the flat index (within its plane) of the window's
-/// maximum: PyTorch's rule, where a larger value or any NaN takes the place, so ties go
-/// to the first and a NaN wins.
-fn max_positions<T: Float>(
-    plane: &[T],
-    s: &PoolSizes,
-    win: &Window,
-    mut visit: impl FnMut(usize, usize),
-) {
-    for oy in 0..s.oh {
-        let (h0, h1, _) = window_range(win, 0, oy, s.h);
-        for ox in 0..s.ow {
-            let (w0, w1, _) = window_range(win, 1, ox, s.w);
-            let mut best = h0 * s.w + w0;
-            let mut max = T::neg_infinity();
-            for y in h0..h1 {
-                for x in w0..w1 {
-                    let v = plane[y * s.w + x];
-                    if v > max || v.is_nan() {
-                        max = v;
-                        best = y * s.w + x;
-                    }
+/// Each window's input rows (or columns) along spatial dim `d`, clipped to the input.
+fn window_ranges(win: &Window, d: usize, outputs: usize, size: usize) -> Vec<(usize, usize)> {
+    (0..outputs)
+        .map(|i| {
+            let (start, end, _) = window_range(win, d, i, size);
+            (start, end)
+        })
+        .collect()
+}
+
+/// Where each window's maximum is: `best[o]` is the flat index (within the plane) of
+/// output `o`'s. PyTorch's rule: a larger value or any NaN takes the place, scanning rows
+/// then columns, so ties go to the first and a NaN wins.
+struct MaxWindows {
+    rows: Vec<(usize, usize)>,
+    cols: Vec<(usize, usize)>,
+    /// Kernel 2, stride 2, no padding (every CNN's pool): a fixed four-way comparison.
+    two_by_two: bool,
+}
+
+impl MaxWindows {
+    fn new(s: &PoolSizes, win: &Window) -> Self {
+        MaxWindows {
+            rows: window_ranges(win, 0, s.oh, s.h),
+            cols: window_ranges(win, 1, s.ow, s.w),
+            two_by_two: win.kernel == [2, 2] && win.stride == [2, 2] && win.padding == [0, 0],
+        }
+    }
+
+    fn find<T: Float>(&self, plane: &[T], w: usize, best: &mut [usize]) {
+        let ow = self.cols.len();
+        if self.two_by_two {
+            for (oy, out) in best.chunks_exact_mut(ow).enumerate() {
+                let r0 = 2 * oy * w;
+                let (top, bottom) = (&plane[r0..r0 + w], &plane[r0 + w..r0 + 2 * w]);
+                let offsets = [0, 1, w, w + 1];
+                for (ox, ((b, t), u)) in out
+                    .iter_mut()
+                    .zip(top.chunks_exact(2))
+                    .zip(bottom.chunks_exact(2))
+                    .enumerate()
+                {
+                    // Branch-free, as the comparisons are coin flips on real data: the
+                    // first element equal to the maximum (ties go to the first), or, if
+                    // any element is NaN, the last NaN, which is where PyTorch's scan
+                    // (`v > max || isnan(v)`, from -inf) ends.
+                    let v = [t[0], t[1], u[0], u[1]];
+                    let nan = v.map(|x| x.is_nan());
+                    let upper = if v[1] > v[0] { v[1] } else { v[0] };
+                    let lower = if v[3] > v[2] { v[3] } else { v[2] };
+                    let max = if lower > upper { lower } else { upper };
+                    let eq = v.map(|x| x == max);
+                    let first_max =
+                        usize::from(!eq[0]) * (1 + usize::from(!eq[1]) * (1 + usize::from(!eq[2])));
+                    let last_nan = 3 - usize::from(!nan[3])
+                        * (1 + usize::from(!nan[2]) * (1 + usize::from(!nan[1])));
+                    let any_nan = nan[0] | nan[1] | nan[2] | nan[3];
+                    let k = if any_nan { last_nan } else { first_max };
+                    *b = r0 + 2 * ox + offsets[k];
                 }
             }
-            visit(oy * s.ow + ox, best);
+            return;
         }
+        for (out, &(h0, h1)) in best.chunks_exact_mut(ow).zip(&self.rows) {
+            for (b, &(w0, w1)) in out.iter_mut().zip(&self.cols) {
+                let mut at = h0 * w + w0;
+                let mut max = T::neg_infinity();
+                for y in h0..h1 {
+                    for (x, &v) in plane[y * w + w0..y * w + w1].iter().enumerate() {
+                        if v > max || v.is_nan() {
+                            max = v;
+                            at = y * w + w0 + x;
+                        }
+                    }
+                }
+                *b = at;
+            }
+        }
+    }
+}
+
+/// Calls `visit(plane index, argmax positions)` for each plane of `xs`.
+fn for_each_max_plane<T: Float>(
+    xs: &[T],
+    s: &PoolSizes,
+    win: &Window,
+    mut visit: impl FnMut(usize, &[T], &[usize]),
+) {
+    let windows = MaxWindows::new(s, win);
+    let mut best = vec![0usize; s.oh * s.ow];
+    for (i, plane) in xs.chunks_exact(s.h * s.w).enumerate() {
+        windows.find(plane, s.w, &mut best);
+        visit(i, plane, &best);
     }
 }
 
@@ -406,12 +612,12 @@ pub(crate) fn max_pool2d<T: Float>(
     let x = contiguous(x);
     let xs = dense(&x);
     Array::build(shape, |out| {
-        for (plane, y) in xs
-            .chunks_exact(s.h * s.w)
-            .zip(out.chunks_exact_mut(s.oh * s.ow))
-        {
-            max_positions(plane, s, win, |o, at| y[o] = plane[at]);
-        }
+        let p = s.oh * s.ow;
+        for_each_max_plane(&xs, s, win, |i, plane, best| {
+            for (y, &at) in out[i * p..(i + 1) * p].iter_mut().zip(best) {
+                *y = plane[at];
+            }
+        });
     })
 }
 
@@ -427,13 +633,13 @@ pub(crate) fn max_pool2d_grad<T: Float>(
     let (xs, gs) = (dense(&x), dense(&g));
     Array::build(x.shape(), |out| {
         out.fill(T::zero());
-        for ((plane, gp), dx) in xs
-            .chunks_exact(s.h * s.w)
-            .zip(gs.chunks_exact(s.oh * s.ow))
-            .zip(out.chunks_exact_mut(s.h * s.w))
-        {
-            max_positions(plane, s, win, |o, at| dx[at] = dx[at] + gp[o]);
-        }
+        let (p, plane_len) = (s.oh * s.ow, s.h * s.w);
+        for_each_max_plane(&xs, s, win, |i, _, best| {
+            let dx = &mut out[i * plane_len..(i + 1) * plane_len];
+            for (&at, &g) in best.iter().zip(&gs[i * p..(i + 1) * p]) {
+                dx[at] = dx[at] + g;
+            }
+        });
     })
 }
 
@@ -449,13 +655,13 @@ pub(crate) fn max_pool2d_select<T: Float>(
     let (x, v) = (contiguous(x), contiguous(v));
     let (xs, vs) = (dense(&x), dense(&v));
     Array::build(shape, |out| {
-        for ((plane, vp), y) in xs
-            .chunks_exact(s.h * s.w)
-            .zip(vs.chunks_exact(s.h * s.w))
-            .zip(out.chunks_exact_mut(s.oh * s.ow))
-        {
-            max_positions(plane, s, win, |o, at| y[o] = vp[at]);
-        }
+        let (p, plane_len) = (s.oh * s.ow, s.h * s.w);
+        for_each_max_plane(&xs, s, win, |i, _, best| {
+            let vp = &vs[i * plane_len..(i + 1) * plane_len];
+            for (y, &at) in out[i * p..(i + 1) * p].iter_mut().zip(best) {
+                *y = vp[at];
+            }
+        });
     })
 }
 
