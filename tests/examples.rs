@@ -32,6 +32,10 @@ mod custom_module;
 #[allow(dead_code)]
 mod classifier;
 
+#[path = "../examples/digits_cnn.rs"]
+#[allow(dead_code)]
+mod digits_cnn;
+
 #[path = "support/generator.rs"]
 mod generator;
 use generator::take_turn;
@@ -162,4 +166,18 @@ fn one_newton_step_lands_on_the_normal_equations_solution() {
     // The penalised training lowers the loss.
     let [(loss_before, _), (loss_after, penalty_after)] = out.penalty;
     assert!(loss_after < loss_before && penalty_after.is_finite());
+}
+
+#[test]
+fn the_digits_cnn_reaches_98_percent_on_held_out_images() {
+    let _turn = take_turn();
+    let svg = std::env::temp_dir().join(format!("tapegrad-digits-{}.svg", std::process::id()));
+    let report = digits_cnn::run(false, Some(&svg));
+    let accuracy = *report.test_accuracy.last().unwrap();
+    assert!(accuracy >= 0.98, "test accuracy {accuracy}");
+    assert_eq!(report.train_loss.len(), digits_cnn::EPOCHS);
+    assert!(report.train_loss.last() < report.train_loss.first());
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert!(picture.starts_with("<svg") && picture.contains("test accuracy"));
+    std::fs::remove_file(&svg).ok();
 }
