@@ -405,3 +405,34 @@ fn max_pool_ties_nan_and_infinity_follow_pytorch() {
         assert_eq!(x.grad().unwrap().to_vec(), expected, "stride {stride}");
     }
 }
+
+#[test]
+fn threaded_conv_and_pool_equal_one_sample_at_a_time() {
+    // Large enough that the kernels split the batch across threads (on a machine with
+    // more than one core); each sample alone is below that size and runs on one thread.
+    tapegrad::manual_seed(11);
+    let x = Tensor::<f64>::randn(&[12, 8, 20, 20]).requires_grad_(true);
+    let w = Tensor::<f64>::randn(&[16, 8, 3, 3]).requires_grad_(true);
+    let b = Tensor::<f64>::randn(&[16]).requires_grad_(true);
+    let y = F::conv2d(&x, &w, Some(&b), 1, 1, 1, 1);
+    let pooled = F::max_pool2d(&y, 2, 2, 0);
+    (&pooled * &pooled).sum().backward();
+    let (dx, dw) = (x.grad().unwrap().to_vec(), w.grad().unwrap().to_vec());
+
+    let (mut ys, mut dxs, mut dw_sum) = (Vec::new(), Vec::new(), vec![0.0; dw.len()]);
+    for i in 0..12 {
+        let xi = x.detach().narrow(0, i, 1).contiguous().requires_grad_(true);
+        let wi = w.detach().requires_grad_(true);
+        let yi = F::conv2d(&xi, &wi, Some(&b.detach()), 1, 1, 1, 1);
+        let pi = F::max_pool2d(&yi, 2, 2, 0);
+        (&pi * &pi).sum().backward();
+        ys.extend(pi.to_vec());
+        dxs.extend(xi.grad().unwrap().to_vec());
+        for (s, g) in dw_sum.iter_mut().zip(wi.grad().unwrap().to_vec()) {
+            *s += g;
+        }
+    }
+    assert_close(&pooled.to_vec(), &ys, 1e-12, "forward");
+    assert_close(&dx, &dxs, 1e-12, "input gradient");
+    assert_close(&dw, &dw_sum, 1e-11, "weight gradient");
+}

@@ -124,31 +124,6 @@ fn sample_chunks(n: usize, work: usize) -> usize {
     }
 }
 
-/// `dst.copy_from_slice(src)` for the short runs of im2col (a window row: often 8 to 32
-/// elements), as fixed-size moves: a `memcpy` call per run cost more than the copy.
-#[inline(always)]
-fn copy_small<T: Copy>(dst: &mut [T], src: &[T]) {
-    debug_assert_eq!(dst.len(), src.len());
-    let n = dst.len();
-    if n >= 8 {
-        let mut at = 0;
-        while at + 8 <= n {
-            let chunk: &[T; 8] = src[at..at + 8].try_into().expect("8 elements");
-            dst[at..at + 8].copy_from_slice(chunk);
-            at += 8;
-        }
-        if at < n {
-            // The tail as one more block of 8 that overlaps the last one.
-            let chunk: &[T; 8] = src[n - 8..n].try_into().expect("8 elements");
-            dst[n - 8..n].copy_from_slice(chunk);
-        }
-    } else {
-        for (d, &v) in dst.iter_mut().zip(src) {
-            *d = v;
-        }
-    }
-}
-
 /// `dst.fill(0)` for short runs, without a `memset` call for the usual empty one.
 #[inline(always)]
 fn zero_small<T: Float>(dst: &mut [T]) {
@@ -167,40 +142,116 @@ fn im2col<T: Float>(x: &[T], s: &ConvSizes, win: &Window, col: &mut [T], ld: usi
     let mut row_index = 0;
     for plane in x.chunks_exact(h * w).take(s.cg()) {
         for i in 0..win.kernel[0] {
+            let di = i * win.dilation[0];
+            let (y0, y1) = valid_range(s0, di, p0, h, oh);
             for j in 0..win.kernel[1] {
                 let row = &mut col[row_index * ld..row_index * ld + oh * ow];
                 row_index += 1;
-                let (di, dj) = (i * win.dilation[0], j * win.dilation[1]);
-                for (y, out) in row.chunks_exact_mut(ow).enumerate() {
-                    let ih = y * s0 + di;
-                    if ih < p0 || ih - p0 >= h {
-                        out.fill(T::zero());
-                        continue;
+                let dj = j * win.dilation[1];
+                let (x0, x1) = valid_range(s1, dj, p1, w, ow);
+                if y0 > 0 {
+                    row[..y0 * ow].fill(T::zero());
+                }
+                if y1 < oh {
+                    row[y1 * ow..].fill(T::zero());
+                }
+                if x0 > 0 || x1 < ow {
+                    for out in row[y0 * ow..y1 * ow].chunks_exact_mut(ow) {
+                        zero_small(&mut out[..x0]);
+                        zero_small(&mut out[x1..]);
                     }
-                    let src = &plane[(ih - p0) * w..(ih - p0 + 1) * w];
-                    if s1 == 1 {
-                        // Columns x with 0 <= x + dj - p1 < w form one run.
-                        let lo = p1.saturating_sub(dj).min(ow);
-                        let hi = (w + p1).saturating_sub(dj).min(ow).max(lo);
-                        zero_small(&mut out[..lo]);
-                        zero_small(&mut out[hi..]);
-                        if lo < hi {
-                            copy_small(&mut out[lo..hi], &src[lo + dj - p1..hi + dj - p1]);
-                        }
-                    } else {
-                        for (x, o) in out.iter_mut().enumerate() {
-                            let iw = x * s1 + dj;
-                            *o = if iw >= p1 && iw - p1 < w {
-                                src[iw - p1]
-                            } else {
-                                T::zero()
-                            };
+                }
+                if x0 == x1 || y0 == y1 {
+                    continue;
+                }
+                // Input row of output row y0, shifted to its first valid column.
+                let start = (y0 * s0 + di - p0) * w + x0 * s1 + dj - p1;
+                if s1 == 1 {
+                    copy_block(
+                        &mut row[y0 * ow + x0..],
+                        ow,
+                        &plane[start..],
+                        s0 * w,
+                        (y1 - y0, x1 - x0),
+                    );
+                } else {
+                    for (y, out) in row[y0 * ow..y1 * ow].chunks_exact_mut(ow).enumerate() {
+                        let from = start + y * s0 * w;
+                        for (x, o) in out[x0..x1].iter_mut().enumerate() {
+                            *o = plane[from + x * s1];
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// Copies a block of `rows` runs of `len` elements: run `r` from `src[r · src_stride..]`
+/// to `dst[r · dst_stride..]`, eight elements per move (im2col's runs are a window row,
+/// often 8 to 32 elements, too short for a `memcpy` call to pay).
+fn copy_block<T: Copy>(
+    dst: &mut [T],
+    dst_stride: usize,
+    src: &[T],
+    src_stride: usize,
+    (rows, len): (usize, usize),
+) {
+    if rows == 0 || len == 0 {
+        return;
+    }
+    assert!(
+        (rows - 1) * dst_stride + len <= dst.len() && (rows - 1) * src_stride + len <= src.len(),
+        "copy_block: a run outside its buffer"
+    );
+    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
+    for r in 0..rows {
+        // SAFETY: the assert above puts every run, `r · stride .. r · stride + len`, inside
+        // its slice (r < rows); `dst` and `src` are distinct borrows, so they do not overlap.
+        unsafe {
+            let (dr, sr) = (d.add(r * dst_stride), s.add(r * src_stride));
+            if len >= 8 {
+                let mut k = 0;
+                while k + 8 <= len {
+                    let block = std::ptr::read_unaligned(sr.add(k) as *const [T; 8]);
+                    std::ptr::write_unaligned(dr.add(k) as *mut [T; 8], block);
+                    k += 8;
+                }
+                if k < len {
+                    // The tail as one more block of 8, overlapping the last one.
+                    let block = std::ptr::read_unaligned(sr.add(len - 8) as *const [T; 8]);
+                    std::ptr::write_unaligned(dr.add(len - 8) as *mut [T; 8], block);
+                }
+            } else {
+                for k in 0..len {
+                    *dr.add(k) = *sr.add(k);
+                }
+            }
+        }
+    }
+}
+
+/// The outputs `o` in `0..outputs` whose tap reads inside the input along one dim:
+/// `0 <= o·stride + offset - pad < size`, as the range `(first, end)`.
+fn valid_range(
+    stride: usize,
+    offset: usize,
+    pad: usize,
+    size: usize,
+    outputs: usize,
+) -> (usize, usize) {
+    let first = if offset >= pad {
+        0
+    } else {
+        (pad - offset).div_ceil(stride)
+    }
+    .min(outputs);
+    let end = if size + pad > offset {
+        ((size + pad - offset - 1) / stride + 1).min(outputs)
+    } else {
+        0
+    };
+    (first, end.max(first))
 }
 
 /// The adjoint of [`im2col`]: adds this sample's columns of each row of `col` (rows `ld`
@@ -212,31 +263,28 @@ fn col2im<T: Float>(col: &[T], ld: usize, s: &ConvSizes, win: &Window, x: &mut [
     let mut row_index = 0;
     for plane in x.chunks_exact_mut(h * w).take(s.cg()) {
         for i in 0..win.kernel[0] {
+            let di = i * win.dilation[0];
+            let (y0, y1) = valid_range(s0, di, p0, h, oh);
             for j in 0..win.kernel[1] {
                 let row = &col[row_index * ld..row_index * ld + oh * ow];
                 row_index += 1;
-                let (di, dj) = (i * win.dilation[0], j * win.dilation[1]);
-                for (y, src) in row.chunks_exact(ow).enumerate() {
-                    let ih = y * s0 + di;
-                    if ih < p0 || ih - p0 >= h {
-                        continue;
-                    }
-                    let dst = &mut plane[(ih - p0) * w..(ih - p0 + 1) * w];
+                let dj = j * win.dilation[1];
+                let (x0, x1) = valid_range(s1, dj, p1, w, ow);
+                if x0 == x1 {
+                    continue;
+                }
+                for y in y0..y1 {
+                    let src = &row[y * ow + x0..y * ow + x1];
+                    let start = (y * s0 + di - p0) * w + dj - p1;
                     if s1 == 1 {
-                        let lo = p1.saturating_sub(dj).min(ow);
-                        let hi = (w + p1).saturating_sub(dj).min(ow).max(lo);
-                        if lo < hi {
-                            let d = &mut dst[lo + dj - p1..hi + dj - p1];
-                            for (d, &v) in d.iter_mut().zip(&src[lo..hi]) {
-                                *d = *d + v;
-                            }
+                        let dst = &mut plane[start + x0..start + x1];
+                        for (d, &v) in dst.iter_mut().zip(src) {
+                            *d = *d + v;
                         }
                     } else {
                         for (x, &v) in src.iter().enumerate() {
-                            let iw = x * s1 + dj;
-                            if iw >= p1 && iw - p1 < w {
-                                dst[iw - p1] = dst[iw - p1] + v;
-                            }
+                            let at = start + (x0 + x) * s1;
+                            plane[at] = plane[at] + v;
                         }
                     }
                 }
@@ -588,18 +636,32 @@ impl MaxWindows {
     }
 }
 
-/// Calls `visit(plane index, argmax positions)` for each plane of `xs`.
+/// Calls `visit(k, plane, argmax positions)` for planes `first + k` of `xs`, `k` in
+/// `0..count`.
 fn for_each_max_plane<T: Float>(
     xs: &[T],
     s: &PoolSizes,
     win: &Window,
+    (first, count): (usize, usize),
     mut visit: impl FnMut(usize, &[T], &[usize]),
 ) {
     let windows = MaxWindows::new(s, win);
     let mut best = vec![0usize; s.oh * s.ow];
-    for (i, plane) in xs.chunks_exact(s.h * s.w).enumerate() {
+    let plane_len = s.h * s.w;
+    for k in 0..count {
+        let plane = &xs[(first + k) * plane_len..(first + k + 1) * plane_len];
         windows.find(plane, s.w, &mut best);
-        visit(i, plane, &best);
+        visit(k, plane, &best);
+    }
+}
+
+/// Planes per thread for a pooling over `xs` (all of them below a size worth splitting).
+fn plane_chunks(planes: usize, elements: usize) -> usize {
+    let threads = num_threads();
+    if threads < 2 || planes < 2 || elements < (1 << 16) {
+        planes.max(1)
+    } else {
+        planes.div_ceil(threads.min(planes))
     }
 }
 
@@ -612,12 +674,18 @@ pub(crate) fn max_pool2d<T: Float>(
 ) -> Array<T> {
     let x = contiguous(x);
     let xs = dense(&x);
+    let xs: &[T] = &xs;
+    let p = s.oh * s.ow;
     Array::build(shape, |out| {
-        let p = s.oh * s.ow;
-        for_each_max_plane(&xs, s, win, |i, plane, best| {
-            for (y, &at) in out[i * p..(i + 1) * p].iter_mut().zip(best) {
-                *y = plane[at];
-            }
+        let planes = out.len() / p.max(1);
+        let chunk = plane_chunks(planes, xs.len());
+        for_sample_chunks(out, p, chunk, |first, part| {
+            let count = part.len() / p;
+            for_each_max_plane(xs, s, win, (first, count), |k, plane, best| {
+                for (y, &at) in part[k * p..(k + 1) * p].iter_mut().zip(best) {
+                    *y = plane[at];
+                }
+            });
         });
     })
 }
@@ -632,14 +700,21 @@ pub(crate) fn max_pool2d_grad<T: Float>(
 ) -> Array<T> {
     let (x, g) = (contiguous(x), contiguous(g));
     let (xs, gs) = (dense(&x), dense(&g));
+    let (xs, gs): (&[T], &[T]) = (&xs, &gs);
+    let (p, plane_len) = (s.oh * s.ow, s.h * s.w);
     Array::build(x.shape(), |out| {
-        out.fill(T::zero());
-        let (p, plane_len) = (s.oh * s.ow, s.h * s.w);
-        for_each_max_plane(&xs, s, win, |i, _, best| {
-            let dx = &mut out[i * plane_len..(i + 1) * plane_len];
-            for (&at, &g) in best.iter().zip(&gs[i * p..(i + 1) * p]) {
-                dx[at] = dx[at] + g;
-            }
+        let planes = out.len() / plane_len.max(1);
+        let chunk = plane_chunks(planes, xs.len());
+        for_sample_chunks(out, plane_len, chunk, |first, part| {
+            part.fill(T::zero());
+            let count = part.len() / plane_len;
+            for_each_max_plane(xs, s, win, (first, count), |k, _, best| {
+                let dx = &mut part[k * plane_len..(k + 1) * plane_len];
+                let grads = &gs[(first + k) * p..(first + k + 1) * p];
+                for (&at, &g) in best.iter().zip(grads) {
+                    dx[at] = dx[at] + g;
+                }
+            });
         });
     })
 }
@@ -657,7 +732,8 @@ pub(crate) fn max_pool2d_select<T: Float>(
     let (xs, vs) = (dense(&x), dense(&v));
     Array::build(shape, |out| {
         let (p, plane_len) = (s.oh * s.ow, s.h * s.w);
-        for_each_max_plane(&xs, s, win, |i, _, best| {
+        let planes = xs.len() / plane_len.max(1);
+        for_each_max_plane(&xs, s, win, (0, planes), |i, _, best| {
             let vp = &vs[i * plane_len..(i + 1) * plane_len];
             for (y, &at) in out[i * p..(i + 1) * p].iter_mut().zip(best) {
                 *y = vp[at];
