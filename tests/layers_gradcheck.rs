@@ -165,6 +165,16 @@ proptest! {
     }
 
     #[test]
+    fn dropout_gradient_matches_finite_differences(
+        (n, p, seed, strided) in (1usize..20, 0.0f64..0.9, any::<u64>(), any::<bool>()),
+    ) {
+        tapegrad::manual_seed(seed);
+        let x = input(&[n, 3], strided);
+        // The same mask at every evaluation: reseed before each draw.
+        check(|v| { tapegrad::manual_seed(seed); F::dropout(&v[0], p, true) }, &[x])?;
+    }
+
+    #[test]
     fn embedding_gradient_matches_finite_differences(
         (rows, dim, len, seed) in (1usize..6, 1usize..4, 1usize..8, any::<u64>()),
     ) {
