@@ -4,7 +4,7 @@
 //! optimizer unchanged.
 
 use tapegrad::nn::{self, functional::mse_loss, Linear, Module, Relu, Sequential};
-use tapegrad::optim::lr_scheduler::StepLr;
+use tapegrad::optim::lr_scheduler::{ExponentialLr, LrScheduler, StepLr};
 use tapegrad::optim::{self, Adam, AdamW, Optimizer, Sgd};
 use tapegrad::{ErrorKind, Tensor};
 
@@ -78,15 +78,19 @@ fn resuming_from_a_checkpoint_continues_bit_for_bit() {
         let d = dir(name);
         nn::save(&first, d.join("model.safetensors")).unwrap();
         optim::save(&*opt, d.join("optim.safetensors")).unwrap();
+        let state = sched.state_dict();
+        let named: Vec<(&str, nn::DynTensor)> =
+            state.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+        nn::save_tensors(&named, d.join("schedule.safetensors")).unwrap();
 
         let resumed = model();
         nn::load(&resumed, d.join("model.safetensors")).unwrap();
         let mut opt = make(resumed.parameters());
         optim::load(&mut *opt, d.join("optim.safetensors")).unwrap();
-        // The schedule picks up from the restored rate: 5 epochs in, the last cut at 4, so
-        // a new StepLr of 4 is one epoch along.
         let mut sched = StepLr::new(&*opt, 4, 0.5);
-        sched.step();
+        sched
+            .load_state_dict(&nn::load_tensors(d.join("schedule.safetensors")).unwrap())
+            .unwrap();
         let (x, y) = data();
         for _ in 0..7 {
             let loss = mse_loss(&resumed.forward(&x), &y);
@@ -167,4 +171,26 @@ fn a_checkpoint_for_other_parameters_or_another_optimizer_is_refused() {
     }
     assert_eq!(m1.parameters()[0].to_vec(), m2.parameters()[0].to_vec());
     std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn a_schedule_state_for_another_schedule_or_settings_is_refused() {
+    let m = model();
+    let opt = Sgd::new(m.parameters(), 0.1);
+    let mut step = StepLr::new(&opt, 3, 0.5);
+    for _ in 0..4 {
+        step.step();
+    }
+    let state = step.state_dict();
+    let mut other_kind = ExponentialLr::new(&opt, 0.5);
+    assert!(other_kind.load_state_dict(&state).is_err());
+    let mut other_size = StepLr::new(&opt, 4, 0.5);
+    let e = other_size.load_state_dict(&state).unwrap_err();
+    assert!(e.to_string().contains("step_size"), "{e}");
+    assert_eq!(other_size.get_last_lr(), opt.lr());
+    let mut same = StepLr::new(&opt, 3, 0.5);
+    same.load_state_dict(&state).unwrap();
+    step.step();
+    same.step();
+    assert_eq!(same.get_last_lr(), step.get_last_lr());
 }

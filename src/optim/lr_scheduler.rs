@@ -25,6 +25,8 @@
 use super::{Optimizer, SharedLr};
 use crate::element::Float;
 use crate::error::{or_panic, Error, ErrorKind, Result};
+use crate::nn::DynTensor;
+use crate::Tensor;
 use std::f64::consts::PI;
 use std::marker::PhantomData;
 
@@ -46,6 +48,13 @@ pub trait LrScheduler<T: Float = f32> {
     fn step(&mut self);
     /// The learning rate the last `step` (or the constructor) set.
     fn get_last_lr(&self) -> T;
+    /// The schedule's position and settings under PyTorch's names (`last_epoch`,
+    /// `_step_count`, `_last_lr`, `base_lrs`, and its hyperparameters), to save beside
+    /// the optimizer's checkpoint (`nn::save_tensors`).
+    fn state_dict(&self) -> Vec<(String, DynTensor)>;
+    /// Resumes from [`state_dict`](LrScheduler::state_dict): an error, changing nothing,
+    /// for the state of another kind of schedule or of other settings.
+    fn load_state_dict(&mut self, state: &[(String, DynTensor)]) -> Result<()>;
 }
 
 /// The state every scheduler shares: the handle, the base rate and the epoch counter.
@@ -91,6 +100,117 @@ impl<T: Float> Schedule<T> {
     fn last(&self) -> T {
         T::from(self.last_lr).unwrap_or_else(T::nan)
     }
+
+    /// The position (`last_epoch`, `_step_count`, `_last_lr`, `base_lrs`) and the settings
+    /// `hyper` as named tensors; `counters` is per-schedule mutable state (f64).
+    fn state(
+        &self,
+        hyper: &[(&str, Vec<f64>)],
+        counters: &[(&str, f64)],
+    ) -> Vec<(String, DynTensor)> {
+        let mut out = vec![
+            (
+                "last_epoch".to_string(),
+                DynTensor::from(Tensor::<i64>::scalar(self.last_epoch)),
+            ),
+            (
+                "_step_count".to_string(),
+                DynTensor::from(Tensor::<i64>::scalar(self.step_count as i64)),
+            ),
+            (
+                "_last_lr".to_string(),
+                DynTensor::from(Tensor::from_vec(vec![self.last_lr], &[1])),
+            ),
+            (
+                "base_lrs".to_string(),
+                DynTensor::from(Tensor::from_vec(vec![self.base_lr], &[1])),
+            ),
+        ];
+        for (name, values) in hyper {
+            let n = values.len();
+            out.push((
+                name.to_string(),
+                DynTensor::from(Tensor::from_vec(values.clone(), &[n])),
+            ));
+        }
+        for (name, value) in counters {
+            out.push((
+                name.to_string(),
+                DynTensor::from(Tensor::<f64>::scalar(*value)),
+            ));
+        }
+        out
+    }
+
+    /// Reads a state written by [`Schedule::state`] for the same settings `hyper`; returns
+    /// the counters' values in `counters`' order. Nothing changes on an error.
+    fn load(
+        &mut self,
+        name: &'static str,
+        state: &[(String, DynTensor)],
+        hyper: &[(&str, Vec<f64>)],
+        counters: &[&str],
+    ) -> Result<Vec<f64>> {
+        let error = |m: String| Error::new(ErrorKind::Format, name, m);
+        let find = |key: &str| -> Result<&DynTensor> {
+            state
+                .iter()
+                .find(|(n, _)| n == key)
+                .map(|(_, t)| t)
+                .ok_or_else(|| error(format!("the state has no {key:?}: it is not a {name}'s")))
+        };
+        let floats = |key: &str| -> Result<Vec<f64>> {
+            find(key)?
+                .to_tensor::<f64>()
+                .map(|t| t.to_vec())
+                .ok_or_else(|| error(format!("{key:?} must be f64")))
+        };
+        let int = |key: &str| -> Result<i64> {
+            match find(key)?.to_tensor::<i64>().map(|t| t.to_vec()).as_deref() {
+                Some(&[v]) => Ok(v),
+                _ => Err(error(format!("{key:?} must be one i64"))),
+            }
+        };
+        let expected = 4 + hyper.len() + counters.len();
+        if state.len() != expected {
+            return Err(error(format!(
+                "the state has {} entries, a {name}'s has {expected}",
+                state.len()
+            )));
+        }
+        for (key, values) in hyper {
+            let saved = floats(key)?;
+            if saved
+                .iter()
+                .map(|v| v.to_bits())
+                .ne(values.iter().map(|v| v.to_bits()))
+            {
+                return Err(error(format!(
+                    "the state is for {key} = {saved:?}, this schedule has {values:?}"
+                )));
+            }
+        }
+        let (epoch, steps) = (int("last_epoch")?, int("_step_count")?);
+        let (last, base) = (floats("_last_lr")?, floats("base_lrs")?);
+        let (&[last], &[base]) = (last.as_slice(), base.as_slice()) else {
+            return Err(error(
+                "one learning rate per state: the optimizer has one group".into(),
+            ));
+        };
+        let values = counters
+            .iter()
+            .map(|key| match floats(key)?.as_slice() {
+                &[v] => Ok(v),
+                _ => Err(error(format!("{key:?} must be one number"))),
+            })
+            .collect::<Result<Vec<f64>>>()?;
+        if steps < 0 {
+            return Err(error(format!("_step_count {steps} is negative")));
+        }
+        (self.last_epoch, self.step_count, self.last_lr, self.base_lr) =
+            (epoch, steps as u64, last, base);
+        Ok(values)
+    }
 }
 
 fn check(name: &'static str, ok: bool, message: String) -> Result<()> {
@@ -127,6 +247,15 @@ macro_rules! scheduler_impls {
             }
             fn get_last_lr(&self) -> T {
                 $name::get_last_lr(self)
+            }
+            fn state_dict(&self) -> Vec<(String, DynTensor)> {
+                self.schedule.state(&self.hyper(), &[])
+            }
+            fn load_state_dict(&mut self, state: &[(String, DynTensor)]) -> Result<()> {
+                let hyper = self.hyper();
+                self.schedule
+                    .load(stringify!($name), state, &hyper, &[])
+                    .map(|_| ())
             }
         }
     };
@@ -180,6 +309,14 @@ impl<T: Float> StepLr<T> {
         };
         s.step();
         Ok(s)
+    }
+
+    /// The settings a saved state must match.
+    fn hyper(&self) -> Vec<(&'static str, Vec<f64>)> {
+        vec![
+            ("step_size", vec![self.step_size as f64]),
+            ("gamma", vec![self.gamma]),
+        ]
     }
 
     fn next(&self, s: &Schedule<T>, lr: f64) -> f64 {
@@ -241,6 +378,17 @@ impl<T: Float> MultiStepLr<T> {
         Ok(s)
     }
 
+    /// The settings a saved state must match.
+    fn hyper(&self) -> Vec<(&'static str, Vec<f64>)> {
+        vec![
+            (
+                "milestones",
+                self.milestones.iter().map(|&m| m as f64).collect(),
+            ),
+            ("gamma", vec![self.gamma]),
+        ]
+    }
+
     fn next(&self, s: &Schedule<T>, lr: f64) -> f64 {
         let hits = self
             .milestones
@@ -297,6 +445,11 @@ impl<T: Float> ExponentialLr<T> {
         };
         s.step();
         Ok(s)
+    }
+
+    /// The settings a saved state must match.
+    fn hyper(&self) -> Vec<(&'static str, Vec<f64>)> {
+        vec![("gamma", vec![self.gamma])]
     }
 
     fn next(&self, s: &Schedule<T>, lr: f64) -> f64 {
@@ -363,6 +516,14 @@ impl<T: Float> CosineAnnealingLr<T> {
         };
         s.step();
         Ok(s)
+    }
+
+    /// The settings a saved state must match.
+    fn hyper(&self) -> Vec<(&'static str, Vec<f64>)> {
+        vec![
+            ("T_max", vec![self.t_max as f64]),
+            ("eta_min", vec![self.eta_min]),
+        ]
     }
 
     fn next(&self, s: &Schedule<T>, lr: f64) -> f64 {
@@ -451,6 +612,15 @@ impl<T: Float> LinearLr<T> {
         };
         s.step();
         Ok(s)
+    }
+
+    /// The settings a saved state must match.
+    fn hyper(&self) -> Vec<(&'static str, Vec<f64>)> {
+        vec![
+            ("start_factor", vec![self.start_factor]),
+            ("end_factor", vec![self.end_factor]),
+            ("total_iters", vec![self.total_iters as f64]),
+        ]
     }
 
     fn next(&self, s: &Schedule<T>, lr: f64) -> f64 {
@@ -576,6 +746,16 @@ impl<T: Float> OneCycleLr<T> {
         self.schedule.last()
     }
 
+    /// The settings a saved state must match.
+    fn hyper(&self) -> Vec<(&'static str, Vec<f64>)> {
+        vec![
+            ("total_steps", vec![self.total_steps as f64]),
+            ("max_lr", vec![self.phases[0].2]),
+            ("initial_lr", vec![self.phases[0].1]),
+            ("min_lr", vec![self.phases[1].2]),
+        ]
+    }
+
     fn next(&self, s: &Schedule<T>, _lr: f64) -> f64 {
         let step = s.last_epoch as f64;
         let mut start_step = 0.0;
@@ -597,6 +777,15 @@ impl<T: Float> LrScheduler<T> for OneCycleLr<T> {
     }
     fn get_last_lr(&self) -> T {
         OneCycleLr::get_last_lr(self)
+    }
+    fn state_dict(&self) -> Vec<(String, DynTensor)> {
+        self.schedule.state(&self.hyper(), &[])
+    }
+    fn load_state_dict(&mut self, state: &[(String, DynTensor)]) -> Result<()> {
+        let hyper = self.hyper();
+        self.schedule
+            .load("OneCycleLr", state, &hyper, &[])
+            .map(|_| ())
     }
 }
 
@@ -793,5 +982,58 @@ impl<T: Float> ReduceLrOnPlateau<T> {
     /// The learning rate after the last step.
     pub fn get_last_lr(&self) -> T {
         self.schedule.last()
+    }
+
+    fn hyper(&self) -> Vec<(&'static str, Vec<f64>)> {
+        vec![
+            ("mode_max", vec![f64::from(u8::from(self.maximize))]),
+            ("factor", vec![self.factor]),
+            ("patience", vec![self.patience as f64]),
+            ("threshold", vec![self.threshold]),
+            ("threshold_rel", vec![f64::from(u8::from(self.relative))]),
+            ("cooldown", vec![self.cooldown as f64]),
+            ("min_lrs", vec![self.min_lr]),
+            ("eps", vec![self.eps]),
+        ]
+    }
+
+    /// Its position (best metric, epochs without improvement, cooldown) and settings, as
+    /// [`LrScheduler::state_dict`].
+    ///
+    /// ```
+    /// use tapegrad::optim::lr_scheduler::ReduceLrOnPlateau;
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let opt = Sgd::new(vec![Tensor::<f64>::ones(&[1]).requires_grad_(true)], 1.0);
+    /// let mut a = ReduceLrOnPlateau::new(&opt).patience(1);
+    /// a.step(0.5);
+    /// let mut b = ReduceLrOnPlateau::new(&opt).patience(1);
+    /// b.load_state_dict(&a.state_dict())?;
+    /// assert!(ReduceLrOnPlateau::new(&opt).load_state_dict(&a.state_dict()).is_err()); // patience 10
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn state_dict(&self) -> Vec<(String, DynTensor)> {
+        let counters = [
+            ("best", self.best),
+            ("num_bad_epochs", self.num_bad_epochs as f64),
+            ("cooldown_counter", self.cooldown_counter as f64),
+        ];
+        self.schedule.state(&self.hyper(), &counters)
+    }
+
+    /// Resumes from [`state_dict`](Self::state_dict); an error, changing nothing, for
+    /// another schedule's state or other settings.
+    pub fn load_state_dict(&mut self, state: &[(String, DynTensor)]) -> Result<()> {
+        let hyper = self.hyper();
+        let v = self.schedule.load(
+            "ReduceLrOnPlateau",
+            state,
+            &hyper,
+            &["best", "num_bad_epochs", "cooldown_counter"],
+        )?;
+        self.best = v[0];
+        self.num_bad_epochs = v[1] as usize;
+        self.cooldown_counter = v[2] as usize;
+        Ok(())
     }
 }
