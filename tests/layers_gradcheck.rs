@@ -2,11 +2,14 @@
 //! input and its parameters over random shapes and settings, with strided (transposed)
 //! inputs among them; conv, pooling and the norms pass `gradgradcheck` too.
 
+#[path = "support/generator.rs"]
+mod generator;
 #[path = "support/gradcheck_props.rs"]
 mod gradcheck_props;
 #[path = "support/proptest_config.rs"]
 mod proptest_config;
 
+use generator::take_turn;
 use gradcheck_props::{check, check2};
 use proptest::prelude::*;
 use proptest_config::config;
@@ -123,11 +126,13 @@ proptest! {
 
     #[test]
     fn conv2d_gradients_match_finite_differences(case in conv_case()) {
+        let _turn = take_turn(); // tests seed and draw from the shared generator
         check(|v| case.conv(v), &case.inputs())?;
     }
 
     #[test]
     fn conv1d_gradients_match_finite_differences(case in conv_case()) {
+        let _turn = take_turn(); // tests seed and draw from the shared generator
         tapegrad::manual_seed(case.seed);
         let c = case.cg * case.groups;
         let o = case.og * case.groups;
@@ -143,6 +148,7 @@ proptest! {
         (k, stride, pad) in (1usize..4, 1usize..3).prop_flat_map(|(k, s)| (Just(k), Just(s), 0..=k / 2)),
         (n, c, dh, dw, seed) in (1usize..3, 1usize..3, 0usize..4, 0usize..4, any::<u64>()),
     ) {
+        let _turn = take_turn(); // tests seed and draw from the shared generator
         tapegrad::manual_seed(seed);
         let min = k.saturating_sub(2 * pad).max(1);
         let shape = [n, c, min + dh, min + dw];
@@ -154,6 +160,7 @@ proptest! {
     fn norm_gradients_match_finite_differences(
         (n, c, h, seed, strided) in (2usize..5, 1usize..4, 1usize..4, any::<u64>(), any::<bool>()),
     ) {
+        let _turn = take_turn(); // tests seed and draw from the shared generator
         tapegrad::manual_seed(seed);
         let x = input(&[n, c, h, 3], strided);
         let (w, b) = (Tensor::randn(&[c]), Tensor::randn(&[c]));
@@ -168,6 +175,7 @@ proptest! {
     fn dropout_gradient_matches_finite_differences(
         (n, p, seed, strided) in (1usize..20, 0.0f64..0.9, any::<u64>(), any::<bool>()),
     ) {
+        let _turn = take_turn(); // tests seed and draw from the shared generator
         tapegrad::manual_seed(seed);
         let x = input(&[n, 3], strided);
         // The same mask at every evaluation: reseed before each draw.
@@ -178,6 +186,7 @@ proptest! {
     fn embedding_gradient_matches_finite_differences(
         (rows, dim, len, seed) in (1usize..6, 1usize..4, 1usize..8, any::<u64>()),
     ) {
+        let _turn = take_turn(); // tests seed and draw from the shared generator
         tapegrad::manual_seed(seed);
         let ids = Tensor::randint(0, rows as i64, &[len]);
         check(|v| F::embedding(&ids, &v[0]), &[Tensor::randn(&[rows, dim])])?;
@@ -189,6 +198,7 @@ proptest! {
 
     #[test]
     fn conv2d_second_derivatives_match_finite_differences(case in conv_case()) {
+        let _turn = take_turn(); // tests seed and draw from the shared generator
         check2(|v| case.conv(v).tanh(), &case.inputs())?;
     }
 
@@ -196,6 +206,7 @@ proptest! {
     fn pooling_and_norm_second_derivatives_match_finite_differences(
         (n, c, seed) in (2usize..4, 1usize..3, any::<u64>()),
     ) {
+        let _turn = take_turn(); // tests seed and draw from the shared generator
         tapegrad::manual_seed(seed);
         let shape = [n, c, 4, 5];
         check2(|v| F::max_pool2d(&v[0].exp(), 2, 1, 1), &[distinct(&shape)])?; // exp keeps values distinct

@@ -8,7 +8,9 @@
 //!
 //! - `elementwise.rs`: unary maps, broadcasting binary ops, in-place updates;
 //! - `reduce.rs`: sums, means, max/argmax along a dim, and sum-to-shape (undoing broadcast);
-//! - `matmul.rs`: batched matmul through the `gemm` crate, with a loop for tiny products.
+//! - `matmul.rs`: batched matmul through the `gemm` crate, with a loop for tiny products;
+//! - `conv.rs`: convolution as im2col + GEMM, and its two gradients;
+//! - `pooling.rs`: max and average pooling, and their gradients.
 
 pub(crate) mod conv;
 mod elementwise;
@@ -16,6 +18,7 @@ pub(crate) mod index;
 mod layout;
 mod matmul;
 mod pool;
+pub(crate) mod pooling;
 mod reduce;
 pub(crate) mod scan;
 pub(crate) mod select;

@@ -7,6 +7,12 @@ use std::path::Path;
 
 /// The contents of an IDX file of unsigned bytes (the format MNIST comes in): its dims and
 /// its values in row-major order.
+///
+/// ```
+/// use tapegrad::data::Idx;
+/// let idx = Idx { shape: vec![2, 2], data: vec![0, 255, 7, 8] };
+/// assert_eq!(idx.shape.iter().product::<usize>(), idx.data.len());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Idx {
     /// The dims from the header (`[60000, 28, 28]` for MNIST's training images).
@@ -100,7 +106,19 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<Idx> {
 /// MNIST from the four IDX files in a directory (decompressed, with their usual names:
 /// `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`,
 /// `t10k-labels-idx1-ubyte`). Images are `[N, 1, 28, 28]` scaled to `[0, 1]` (PyTorch's
-/// `ToTensor()`), labels `[N]` class indices.
+/// `ToTensor()`), labels `[N]` class indices. [`Mnist::load`] reads them; with the real
+/// files, the usual loop is:
+///
+/// ```no_run
+/// use tapegrad::data::{DataLoader, Mnist, TensorDataset};
+/// let mnist: Mnist = Mnist::load("data/mnist")?;
+/// let labels = mnist.train_labels.to_dtype::<f32>(); // one dataset holds one float type
+/// let train = TensorDataset::new(vec![mnist.train_images, labels]);
+/// for batch in &DataLoader::new(&train, 64).shuffle(true) {
+///     assert_eq!(batch[0].shape()[1..], [1, 28, 28]);
+/// }
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Mnist<T: Float = f32> {
     /// `[60000, 1, 28, 28]` for the full set.

@@ -49,6 +49,13 @@ pub struct TensorDataset<T: Float = f32> {
 impl<T: Float> TensorDataset<T> {
     /// A dataset of `tensors`, which must share their first dim. Panics with
     /// [`TensorDataset::try_new`]'s error.
+    ///
+    /// ```
+    /// use tapegrad::data::TensorDataset;
+    /// use tapegrad::Tensor;
+    /// let (x, y): (Tensor, Tensor) = (Tensor::zeros(&[10, 4]), Tensor::zeros(&[10]));
+    /// assert_eq!(TensorDataset::new(vec![x, y]).tensors().len(), 2);
+    /// ```
     #[track_caller]
     pub fn new(tensors: Vec<Tensor<T>>) -> Self {
         or_panic(TensorDataset::try_new(tensors))
@@ -75,6 +82,12 @@ impl<T: Float> TensorDataset<T> {
     }
 
     /// The number of samples.
+    ///
+    /// ```
+    /// use tapegrad::data::TensorDataset;
+    /// use tapegrad::Tensor;
+    /// assert_eq!(TensorDataset::new(vec![Tensor::<f32>::zeros(&[7, 2])]).len(), 7);
+    /// ```
     pub fn len(&self) -> usize {
         self.tensors[0].shape()[0]
     }
@@ -91,6 +104,13 @@ impl<T: Float> TensorDataset<T> {
     }
 
     /// Sample `index`: row `index` of each tensor. Panics if out of range.
+    ///
+    /// ```
+    /// use tapegrad::data::TensorDataset;
+    /// use tapegrad::Tensor;
+    /// let d = TensorDataset::new(vec![Tensor::<f32>::arange(0.0, 6.0, 1.0).reshape(&[3, 2])]);
+    /// assert_eq!(d.get(1)[0].to_vec(), vec![2.0, 3.0]);
+    /// ```
     #[track_caller]
     pub fn get(&self, index: usize) -> Vec<Tensor<T>> {
         assert!(
@@ -208,6 +228,13 @@ impl<'a, T: Float> DataLoader<'a, T> {
     }
 
     /// The number of batches in an epoch.
+    ///
+    /// ```
+    /// use tapegrad::data::{DataLoader, TensorDataset};
+    /// use tapegrad::Tensor;
+    /// let d = TensorDataset::new(vec![Tensor::<f32>::zeros(&[10])]);
+    /// assert_eq!(DataLoader::new(&d, 4).len(), 3);
+    /// ```
     pub fn len(&self) -> usize {
         let n = self.dataset.len();
         if self.drop_last {
@@ -230,6 +257,13 @@ impl<'a, T: Float> DataLoader<'a, T> {
     }
 
     /// Starts an epoch: its batches, each a `Vec` with one tensor per dataset tensor.
+    ///
+    /// ```
+    /// use tapegrad::data::{DataLoader, TensorDataset};
+    /// use tapegrad::Tensor;
+    /// let d = TensorDataset::new(vec![Tensor::<f32>::zeros(&[5, 3])]);
+    /// assert_eq!(DataLoader::new(&d, 2).iter().map(|b| b[0].shape()[0]).sum::<usize>(), 5);
+    /// ```
     pub fn iter(&self) -> Batches<'a, T> {
         let epoch = self.epoch.fetch_add(1, Ordering::Relaxed);
         let mut order: Vec<i64> = (0..self.dataset.len() as i64).collect();

@@ -4,7 +4,8 @@
 
 use super::grad::sum_to;
 use super::{InputGrads, OpDef, Rule, Saves, Value, View};
-use crate::array::conv::{self, ConvSizes, PoolSizes, Window};
+use crate::array::conv::{self, ConvSizes, Window};
+use crate::array::pooling::{self, PoolSizes};
 use crate::array::Array;
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
@@ -417,8 +418,8 @@ impl<T: Element> OpDef<T> for Pool2d {
     {
         let (s, shape) = pool_sizes(self.kind, &self.window, x[0].shape())?;
         Ok(match self.kind {
-            PoolKind::Max => conv::max_pool2d(x[0], &s, &self.window, &shape),
-            PoolKind::Avg => conv::avg_pool2d(x[0], &s, &self.window, &shape),
+            PoolKind::Max => pooling::max_pool2d(x[0], &s, &self.window, &shape),
+            PoolKind::Avg => pooling::avg_pool2d(x[0], &s, &self.window, &shape),
         })
     }
     /// Max: `g` routed to each window's maximum. Avg: `g` spread evenly over the window.
@@ -474,7 +475,7 @@ impl<T: Element> OpDef<T> for MaxPool2dGrad {
     {
         OpDef::<T>::output_shape(self, &[x[0].shape(), x[1].shape()])?;
         let (s, _) = pool_sizes(PoolKind::Max, &self.window, x[0].shape())?;
-        Ok(conv::max_pool2d_grad(x[0], x[1], &s, &self.window))
+        Ok(pooling::max_pool2d_grad(x[0], x[1], &s, &self.window))
     }
     fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gg: &V) -> InputGrads<V>
     where
@@ -519,7 +520,7 @@ impl<T: Element> OpDef<T> for MaxPool2dSelect {
     {
         let shape = OpDef::<T>::output_shape(self, &[x[0].shape(), x[1].shape()])?;
         let (s, _) = pool_sizes(PoolKind::Max, &self.window, x[0].shape())?;
-        Ok(conv::max_pool2d_select(
+        Ok(pooling::max_pool2d_select(
             x[0],
             x[1],
             &s,
@@ -580,7 +581,12 @@ impl<T: Element> OpDef<T> for AvgPool2dGrad {
     {
         OpDef::<T>::output_shape(self, &[x[0].shape()])?;
         let (s, _) = pool_sizes(PoolKind::Avg, &self.window, &self.input)?;
-        Ok(conv::avg_pool2d_grad(x[0], &s, &self.window, &self.input))
+        Ok(pooling::avg_pool2d_grad(
+            x[0],
+            &s,
+            &self.window,
+            &self.input,
+        ))
     }
     fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gg: &V) -> InputGrads<V>
     where

@@ -109,25 +109,38 @@ impl ClassTargets for Vec<usize> {
 
 impl ClassTargets for Tensor<i64> {
     fn class_indices(&self) -> Result<Vec<usize>> {
-        if self.ndim() > 1 {
-            return Err(Error::shape(
-                "cross_entropy",
-                format!(
-                    "targets must be 0-D or 1-D class indices, got shape {:?}",
-                    self.shape()
-                ),
-            ));
-        }
-        self.to_vec()
-            .into_iter()
-            .enumerate()
-            .map(|(i, c)| {
-                usize::try_from(c).map_err(|_| {
-                    Error::index("cross_entropy", format!("target[{i}] = {c} is negative"))
-                })
-            })
-            .collect()
+        indices_of(self, |c| usize::try_from(c).ok())
     }
+}
+
+/// The class indices in a 0-D or 1-D tensor, each converted by `index` (`None`: not a
+/// class index, an error naming its position).
+fn indices_of<T: crate::Element>(
+    targets: &Tensor<T>,
+    index: impl Fn(T) -> Option<usize>,
+) -> Result<Vec<usize>> {
+    if targets.ndim() > 1 {
+        return Err(Error::shape(
+            "cross_entropy",
+            format!(
+                "targets must be 0-D or 1-D class indices, got shape {:?}",
+                targets.shape()
+            ),
+        ));
+    }
+    targets
+        .to_vec()
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            index(c).ok_or_else(|| {
+                Error::index(
+                    "cross_entropy",
+                    format!("target[{i}] = {c:?} is not a class index (a whole number >= 0)"),
+                )
+            })
+        })
+        .collect()
 }
 
 /// Float class indices (as a [`TensorDataset`](crate::data::TensorDataset) of one float
@@ -142,31 +155,7 @@ impl ClassTargets for Tensor<i64> {
 /// ```
 impl<T: Float> ClassTargets for Tensor<T> {
     fn class_indices(&self) -> Result<Vec<usize>> {
-        if self.ndim() > 1 {
-            return Err(Error::shape(
-                "cross_entropy",
-                format!(
-                    "targets must be 0-D or 1-D class indices, got shape {:?}",
-                    self.shape()
-                ),
-            ));
-        }
-        self.to_vec()
-            .into_iter()
-            .enumerate()
-            .map(|(i, c)| {
-                c.to_usize()
-                    .filter(|&u| T::from(u) == Some(c))
-                    .ok_or_else(|| {
-                        Error::index(
-                            "cross_entropy",
-                            format!(
-                                "target[{i}] = {c:?} is not a class index (a whole number >= 0)"
-                            ),
-                        )
-                    })
-            })
-            .collect()
+        indices_of(self, |c| c.to_usize().filter(|&u| T::from(u) == Some(c)))
     }
 }
 
