@@ -162,3 +162,33 @@ fn create_graph_loop_of_20000_steps_holds_memory_flat() {
         || train(20_000),
     );
 }
+
+#[test]
+fn cnn_training_loop_holds_memory_flat() {
+    use std::cell::RefCell;
+    use tapegrad::nn::{BatchNorm2d, Conv2d, Dropout, Flatten, MaxPool2d};
+    use tapegrad::optim::lr_scheduler::CosineAnnealingLr;
+    manual_seed(0);
+    // Conv (its scratch buffers), batch norm (running statistics), dropout (fresh masks),
+    // pooling, and a schedule: every piece issue 11 added to a training step.
+    let model: Sequential = Sequential::new()
+        .add(Conv2d::new(1, 8, 3).padding(1))
+        .add(BatchNorm2d::new(8))
+        .add(Relu)
+        .add(MaxPool2d::new(2))
+        .add(Dropout::new(0.2))
+        .add(Flatten::new())
+        .add(Linear::new(8 * 4 * 4, 10));
+    let x: Tensor = Tensor::randn(&[16, 1, 8, 8]);
+    let classes: Vec<usize> = (0..16).map(|i| i % 10).collect();
+    let adam = Adam::new(model.parameters(), 1e-3);
+    let schedule = RefCell::new(CosineAnnealingLr::new(&adam, 100, 0.0));
+    let adam = RefCell::new(adam);
+    let run = |steps: usize| {
+        for _ in 0..steps {
+            train_model(&model, &mut *adam.borrow_mut(), &x, &classes, 1);
+            schedule.borrow_mut().step();
+        }
+    };
+    holds_flat("2,000 CNN steps", 512 * 1024, || run(200), || run(2_000));
+}
