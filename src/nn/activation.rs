@@ -120,14 +120,17 @@ pub struct Softmax {
 }
 
 impl Softmax {
-    /// Softmax along `dim` (negative counts from the end).
+    /// Softmax along `dim`: a `usize` or a negative integer counting from the end.
     ///
     /// ```
     /// use tapegrad::nn::Softmax;
     /// assert_eq!(Softmax::new(-1), Softmax::new(-1));
+    /// let _ = Softmax::new(1usize);
     /// ```
-    pub fn new(dim: i64) -> Self {
-        Softmax { dim }
+    pub fn new(dim: impl crate::Dim) -> Self {
+        Softmax {
+            dim: dim.signed_index(),
+        }
     }
 }
 
