@@ -436,3 +436,29 @@ fn threaded_conv_and_pool_equal_one_sample_at_a_time() {
     assert_close(&dx, &dxs, 1e-12, "input gradient");
     assert_close(&dw, &dw_sum, 1e-11, "weight gradient");
 }
+
+#[test]
+fn a_sequential_names_the_child_that_failed() {
+    let model: Sequential<f32> = Sequential::new()
+        .add(Conv2d::new(1, 4, 3))
+        .add(Relu)
+        .add(MaxPool2d::new(2))
+        .add(Flatten::new())
+        .add(Linear::new(4 * 3 * 3, 10));
+    // An 8x8 input gives 4@3x3 after the pool, as the Linear expects; 10x10 gives 4@4x4.
+    assert_eq!(model.forward(&Tensor::zeros(&[2, 1, 8, 8])).shape(), &[2, 10]);
+    let e = model.try_forward(&Tensor::zeros(&[2, 1, 10, 10])).unwrap_err().to_string();
+    assert!(e.starts_with("Sequential: [4] (Linear): "), "{e}");
+    assert!(e.contains("[2, 64]"), "{e}");
+    let e = model.try_forward(&Tensor::zeros(&[2, 3, 8, 8])).unwrap_err().to_string();
+    assert!(e.starts_with("Sequential: [0] (Conv2d): Conv2d: "), "{e}");
+    // Through the trait object too, and the plain forward panics with the same text.
+    let boxed: Box<dyn Module<f32>> = Box::new(model);
+    assert!(boxed.try_forward(&Tensor::zeros(&[2, 3, 8, 8])).is_err());
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        boxed.forward(&Tensor::zeros(&[2, 3, 8, 8]))
+    }))
+    .unwrap_err();
+    let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(text.contains("Sequential: [0] (Conv2d)"), "{text}");
+}

@@ -139,6 +139,9 @@ impl<T: Float> Module<T> for Softmax {
     fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
         or_panic(super::functional::try_softmax(x, self.dim))
     }
+    fn try_forward(&self, x: &Tensor<T>) -> crate::Result<Tensor<T>> {
+        super::functional::try_softmax(x, self.dim)
+    }
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
         Vec::new()
     }

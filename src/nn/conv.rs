@@ -212,6 +212,9 @@ macro_rules! conv_layer {
             fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
                 or_panic(self.try_forward(x))
             }
+            fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+                Self::try_forward(self, x)
+            }
             fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
                 self.core.named_parameters()
             }

@@ -76,6 +76,9 @@ impl<T: Float> Module<T> for Dropout {
         let p = T::from(self.p).unwrap_or_else(T::nan);
         or_panic(try_dropout(x, p, self.mode.get()))
     }
+    fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        try_dropout(x, T::from(self.p).unwrap_or_else(T::nan), self.mode.get())
+    }
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
         Vec::new()
     }
@@ -181,7 +184,10 @@ impl<T: Float> Module<T> for Embedding<T> {
     /// can sit first in a `Sequential`); a fractional or out-of-range index panics.
     #[track_caller]
     fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
-        let indices: Result<Vec<i64>> = x
+        or_panic(Module::try_forward(self, x))
+    }
+    fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        let indices: Vec<i64> = x
             .to_vec()
             .into_iter()
             .map(|v| {
@@ -194,9 +200,8 @@ impl<T: Float> Module<T> for Embedding<T> {
                         )
                     })
             })
-            .collect();
-        let indices = or_panic(indices);
-        Embedding::forward(self, &Tensor::from_vec(indices, x.shape()))
+            .collect::<Result<_>>()?;
+        Embedding::try_forward(self, &Tensor::from_vec(indices, x.shape()))
     }
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
         vec![("weight".to_string(), self.weight.clone())]

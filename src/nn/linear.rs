@@ -203,6 +203,9 @@ impl<T: Float> Module<T> for Linear<T> {
     fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
         or_panic(self.try_forward(x))
     }
+    fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        Self::try_forward(self, x)
+    }
 
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
         let mut named = vec![("weight".to_string(), self.weight.clone())];

@@ -33,6 +33,21 @@ pub trait Module<T: Float = f32>: Send + Sync {
     /// Runs the module on `x`, recording the ops on the tape like any tensor math.
     fn forward(&self, x: &Tensor<T>) -> Tensor<T>;
 
+    /// [`forward`](Module::forward) returning an error (an input that does not fit)
+    /// instead of panicking. Every layer of tapegrad returns its error here, and
+    /// [`Sequential`](crate::nn::Sequential) adds which child failed. By default it calls
+    /// `forward`, so a module of your own that can fail should override it.
+    ///
+    /// ```
+    /// use tapegrad::nn::{Linear, Module};
+    /// use tapegrad::Tensor;
+    /// let layer: Box<dyn Module> = Box::new(Linear::new(4, 2));
+    /// assert!(layer.try_forward(&Tensor::ones(&[3, 5])).is_err());
+    /// ```
+    fn try_forward(&self, x: &Tensor<T>) -> crate::Result<Tensor<T>> {
+        Ok(self.forward(x))
+    }
+
     /// Every parameter with its `state_dict` name, in a fixed order (the order optimizers
     /// and files see them in).
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)>;
@@ -156,6 +171,9 @@ impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
     fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
         (**self).forward(x)
     }
+    fn try_forward(&self, x: &Tensor<T>) -> crate::Result<Tensor<T>> {
+        (**self).try_forward(x)
+    }
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
         (**self).named_parameters()
     }
@@ -176,6 +194,9 @@ impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
 impl<T: Float, M: Module<T> + ?Sized> Module<T> for &M {
     fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
         (**self).forward(x)
+    }
+    fn try_forward(&self, x: &Tensor<T>) -> crate::Result<Tensor<T>> {
+        (**self).try_forward(x)
     }
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
         (**self).named_parameters()

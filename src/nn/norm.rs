@@ -261,6 +261,9 @@ macro_rules! batch_norm_layer {
             fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
                 or_panic(self.try_forward(x))
             }
+            fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+                Self::try_forward(self, x)
+            }
             fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
                 self.core.named_parameters()
             }
@@ -411,6 +414,9 @@ impl<T: Float> Module<T> for LayerNorm<T> {
     #[track_caller]
     fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
         or_panic(self.try_forward(x))
+    }
+    fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        Self::try_forward(self, x)
     }
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
         let mut named = Vec::new();

@@ -79,6 +79,9 @@ macro_rules! pool_layer {
             fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
                 or_panic(self.try_forward(x))
             }
+            fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+                Self::try_forward(self, x)
+            }
             fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
                 Vec::new()
             }
@@ -164,6 +167,10 @@ impl<T: Float> Module<T> for Flatten {
             x.try_flatten(self.start_dim, self.end_dim)
                 .map_err(|e| Error::new(e.kind(), "Flatten", e.message())),
         )
+    }
+    fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        x.try_flatten(self.start_dim, self.end_dim)
+            .map_err(|e| Error::new(e.kind(), "Flatten", e.message()))
     }
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
         Vec::new()

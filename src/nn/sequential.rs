@@ -3,6 +3,7 @@
 use super::module::Mode;
 use super::{Module, Params};
 use crate::element::Float;
+use crate::error::{or_panic, Error, Result};
 use crate::Tensor;
 use std::fmt;
 
@@ -20,6 +21,8 @@ use std::fmt;
 /// ```
 pub struct Sequential<T: Float = f32> {
     children: Vec<Box<dyn Module<T>>>,
+    /// Each child's type name (`Linear`, `Conv2d`), for errors.
+    names: Vec<&'static str>,
     mode: Mode,
 }
 
@@ -27,6 +30,7 @@ impl<T: Float> Default for Sequential<T> {
     fn default() -> Self {
         Sequential {
             children: Vec::new(),
+            names: Vec::new(),
             mode: Mode::default(),
         }
     }
@@ -52,9 +56,41 @@ impl<T: Float> Sequential<T> {
     /// assert_eq!(mlp.len(), 3);
     /// ```
     #[allow(clippy::should_implement_trait)] // API.md fixes the name, after PyTorch's `add_module`
-    pub fn add(mut self, module: impl Module<T> + 'static) -> Self {
+    pub fn add<M: Module<T> + 'static>(mut self, module: M) -> Self {
         self.children.push(Box::new(module));
+        self.names.push(short_type_name::<M>());
         self
+    }
+
+    /// [`Module::forward`] returning an error that names the child that failed, by index
+    /// and type, before the child's own message.
+    ///
+    /// ```
+    /// use tapegrad::nn::{Linear, Relu, Sequential};
+    /// use tapegrad::Tensor;
+    /// let mlp: Sequential = Sequential::new().add(Linear::new(4, 8)).add(Relu).add(Linear::new(7, 2));
+    /// let e = mlp.try_forward(&Tensor::ones(&[3, 4])).unwrap_err();
+    /// assert!(e.to_string().starts_with("Sequential: [2] (Linear): "), "{e}");
+    /// ```
+    #[track_caller]
+    pub fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        let _site = crate::autograd::anomaly::enter(std::panic::Location::caller());
+        let named = |i: usize, e: Error| {
+            Error::new(
+                e.kind(),
+                "Sequential",
+                format!("[{i}] ({}): {e}", self.names[i]),
+            )
+        };
+        let mut children = self.children.iter().enumerate();
+        let Some((_, first)) = children.next() else {
+            return Ok(x.clone());
+        };
+        let mut h = first.try_forward(x).map_err(|e| named(0, e))?;
+        for (i, child) in children {
+            h = child.try_forward(&h).map_err(|e| named(i, e))?;
+        }
+        Ok(h)
     }
 
     /// The number of children.
@@ -96,12 +132,12 @@ impl<T: Float> Module<T> for Sequential<T> {
     /// line that called this `forward`.
     #[track_caller]
     fn forward(&self, x: &Tensor<T>) -> Tensor<T> {
-        let _site = crate::autograd::anomaly::enter(std::panic::Location::caller());
-        let mut children = self.children.iter();
-        let Some(first) = children.next() else {
-            return x.clone();
-        };
-        children.fold(first.forward(x), |h, m| m.forward(&h))
+        or_panic(Sequential::try_forward(self, x))
+    }
+
+    #[track_caller]
+    fn try_forward(&self, x: &Tensor<T>) -> Result<Tensor<T>> {
+        Sequential::try_forward(self, x)
     }
 
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
@@ -144,4 +180,12 @@ impl<T: Float> fmt::Debug for Sequential<T> {
             .field("parameters", &names)
             .finish()
     }
+}
+
+/// `M`'s name without its path and generic arguments: `Linear` for
+/// `tapegrad::nn::linear::Linear<f32>`.
+fn short_type_name<M>() -> &'static str {
+    let full = std::any::type_name::<M>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
 }
