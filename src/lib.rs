@@ -83,6 +83,7 @@ mod rng;
 pub mod shape;
 mod tensor;
 
+pub use array::matmul::{get_num_threads, set_num_threads};
 pub use autograd::{no_grad, no_grad_guard, NoGradGuard};
 pub use device::Device;
 pub use dim::{Dim, IndexItem, IndexOp, Rhs, ShapeArg, TensorIndex, TensorIndexItem};

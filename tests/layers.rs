@@ -446,11 +446,20 @@ fn a_sequential_names_the_child_that_failed() {
         .add(Flatten::new())
         .add(Linear::new(4 * 3 * 3, 10));
     // An 8x8 input gives 4@3x3 after the pool, as the Linear expects; 10x10 gives 4@4x4.
-    assert_eq!(model.forward(&Tensor::zeros(&[2, 1, 8, 8])).shape(), &[2, 10]);
-    let e = model.try_forward(&Tensor::zeros(&[2, 1, 10, 10])).unwrap_err().to_string();
+    assert_eq!(
+        model.forward(&Tensor::zeros(&[2, 1, 8, 8])).shape(),
+        &[2, 10]
+    );
+    let e = model
+        .try_forward(&Tensor::zeros(&[2, 1, 10, 10]))
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("Sequential: [4] (Linear): "), "{e}");
     assert!(e.contains("[2, 64]"), "{e}");
-    let e = model.try_forward(&Tensor::zeros(&[2, 3, 8, 8])).unwrap_err().to_string();
+    let e = model
+        .try_forward(&Tensor::zeros(&[2, 3, 8, 8]))
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("Sequential: [0] (Conv2d): Conv2d: "), "{e}");
     // Through the trait object too, and the plain forward panics with the same text.
     let boxed: Box<dyn Module<f32>> = Box::new(model);
@@ -461,4 +470,21 @@ fn a_sequential_names_the_child_that_failed() {
     .unwrap_err();
     let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(text.contains("Sequential: [0] (Conv2d)"), "{text}");
+}
+
+#[test]
+fn set_num_threads_changes_the_split_not_the_forward() {
+    tapegrad::manual_seed(12);
+    let x = Tensor::<f64>::randn(&[16, 4, 16, 16]);
+    let w = Tensor::<f64>::randn(&[8, 4, 3, 3]);
+    let before = tapegrad::get_num_threads();
+    tapegrad::set_num_threads(1);
+    assert_eq!(tapegrad::get_num_threads(), 1);
+    let one = F::conv2d(&x, &w, None, 1, 1, 1, 1).to_vec();
+    tapegrad::set_num_threads(3);
+    let three = F::conv2d(&x, &w, None, 1, 1, 1, 1).to_vec();
+    tapegrad::set_num_threads(0);
+    assert_eq!(tapegrad::get_num_threads(), before);
+    // Each output element is one GEMM dot product whatever the split: the same bits.
+    assert_eq!(one, three);
 }

@@ -9,6 +9,7 @@ use super::Array;
 use crate::element::{DType, Float};
 use crate::error::Result;
 use crate::shape::{matmul_shape, numel, shape_of, Shape};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// Below this many multiply-adds a plain loop beats the GEMM's setup (measured: benches/kernels.rs).
@@ -16,17 +17,50 @@ const SMALL_PRODUCT: usize = 16 * 1024;
 /// Above this many multiply-adds a second thread pays for itself.
 const PARALLEL_PRODUCT: usize = 192 * 192 * 192;
 
-/// Threads for large matmuls, read once: `TAPEGRAD_NUM_THREADS`, else `RAYON_NUM_THREADS`,
-/// else the machine's parallelism. Reading it per call would cost more than a small matmul.
+/// Threads set by [`set_num_threads`] (0: not set).
+static THREADS_SET: AtomicUsize = AtomicUsize::new(0);
+
+/// Threads for large kernels (matmul, conv, pooling): [`set_num_threads`]'s value if
+/// called, else `TAPEGRAD_NUM_THREADS`, else `RAYON_NUM_THREADS`, else the machine's
+/// parallelism. The environment is read once: reading it per call would cost more than a
+/// small matmul.
 pub(crate) fn num_threads() -> usize {
-    static THREADS: OnceLock<usize> = OnceLock::new();
-    *THREADS.get_or_init(|| {
-        ["TAPEGRAD_NUM_THREADS", "RAYON_NUM_THREADS"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok()?.parse::<usize>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-    })
+    static FROM_ENV: OnceLock<usize> = OnceLock::new();
+    match THREADS_SET.load(Ordering::Relaxed) {
+        0 => *FROM_ENV.get_or_init(|| {
+            ["TAPEGRAD_NUM_THREADS", "RAYON_NUM_THREADS"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok()?.parse::<usize>().ok())
+                .filter(|&n| n > 0)
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        }),
+        n => n,
+    }
+}
+
+/// Sets how many threads tapegrad's large kernels split their work into, like
+/// `torch.set_num_threads(n)`, overriding `TAPEGRAD_NUM_THREADS` and `RAYON_NUM_THREADS`
+/// (0 goes back to them). Float results can change in their last bits where the split
+/// changes a sum's order: a conv's weight gradient adds one partial sum per thread.
+///
+/// ```
+/// tapegrad::set_num_threads(1);
+/// assert_eq!(tapegrad::get_num_threads(), 1);
+/// tapegrad::set_num_threads(0); // back to the environment's count
+/// assert!(tapegrad::get_num_threads() >= 1);
+/// ```
+pub fn set_num_threads(n: usize) {
+    THREADS_SET.store(n, Ordering::Relaxed);
+}
+
+/// The number of threads large kernels use now (see [`set_num_threads`]), like
+/// `torch.get_num_threads()`.
+///
+/// ```
+/// assert!(tapegrad::get_num_threads() >= 1);
+/// ```
+pub fn get_num_threads() -> usize {
+    num_threads()
 }
 
 /// Batched matmul with broadcasting of the batch dims; both operands have at least 2 dims.

@@ -16,7 +16,7 @@ pub(crate) mod conv;
 mod elementwise;
 pub(crate) mod index;
 mod layout;
-mod matmul;
+pub(crate) mod matmul;
 mod pool;
 pub(crate) mod pooling;
 mod reduce;
