@@ -14,8 +14,9 @@
 //!         w.grad.zero_()
 //! ```
 //!
-//! Run: `cargo run --release --example 04_autograd` (also writes `target/lecture_loss.dot`,
-//! the graph of one step's loss; render it with `dot -Tpng`).
+//! Run: `cargo run --release --example 04_autograd` (also writes `tapegrad_lecture_loss.dot`
+//! in the system's temporary directory, the graph of one step's loss, and prints where;
+//! render it with `dot -Tpng`).
 
 #[path = "support/progress.rs"]
 #[allow(dead_code)]
@@ -36,13 +37,17 @@ pub fn run(verbose: bool) -> Outcome {
         let y_pred = x.mm(&w);
         let loss = (0.5 * (&y_pred - &y).pow(2.0)).sum();
         if verbose && t == 0 {
-            let path = std::path::Path::new("target").join("lecture_loss.dot");
-            if std::fs::write(&path, loss.to_dot()).is_ok() {
-                println!(
-                    "graph of the loss written to {}:\n{}",
+            // The system's temporary directory always exists (`target/` need not, with
+            // CARGO_TARGET_DIR set elsewhere).
+            let path = std::env::temp_dir().join("tapegrad_lecture_loss.dot");
+            match std::fs::write(&path, loss.to_dot()) {
+                Ok(()) => println!(
+                    "graph of the loss written to {} (render: dot -Tpng {} -o loss.png):\n{}",
+                    path.display(),
                     path.display(),
                     loss.to_dot()
-                );
+                ),
+                Err(e) => println!("could not write {}: {e}", path.display()),
             }
         }
         loss.backward();
