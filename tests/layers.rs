@@ -488,3 +488,20 @@ fn set_num_threads_changes_the_split_not_the_forward() {
     // Each output element is one GEMM dot product whatever the split: the same bits.
     assert_eq!(one, three);
 }
+
+#[test]
+fn absurd_conv_and_pool_settings_are_errors_not_overflows() {
+    let x = Tensor::<f32>::zeros(&[1, 1, 4, 4]);
+    let w = Tensor::<f32>::zeros(&[1, 1, 3, 3]);
+    assert!(F::try_conv2d(&x, &w, None, 1, usize::MAX / 2 + 1, 1, 1).is_err());
+    assert!(F::try_conv2d(&x, &w, None, 1, 0, usize::MAX, 1).is_err());
+    assert!(F::try_conv2d(&x, &w, None, 0, 0, 1, 1).is_err());
+    assert!(F::try_conv2d(&x, &w, None, 1, 0, 1, 0).is_err());
+    let x1 = Tensor::<f32>::zeros(&[1, 1, 4]);
+    let w1 = Tensor::<f32>::zeros(&[1, 1, 3]);
+    assert!(F::try_conv1d(&x1, &w1, None, 1, usize::MAX, 1, 1).is_err());
+    assert!(F::try_conv1d(&x1, &w1, None, 1, 0, usize::MAX, 1).is_err());
+    assert!(F::try_max_pool2d(&x, 0, 1, 0).is_err());
+    assert!(F::try_max_pool2d(&x, 2, 0, 0).is_err());
+    assert!(F::try_avg_pool2d(&x, usize::MAX, 1, 0).is_err());
+}

@@ -29,8 +29,11 @@ impl Window {
     /// The output size along spatial dim `d` for an input of `size` there, or `None` if
     /// the (dilated) kernel is larger than the padded input.
     pub(crate) fn out_size(&self, d: usize, size: usize) -> Option<usize> {
-        let span = self.dilation[d] * (self.kernel[d].max(1) - 1) + 1;
-        let padded = size + 2 * self.padding[d];
+        // Checked: a padding or dilation near usize::MAX is a bad argument, not a wrap.
+        let span = self.dilation[d]
+            .checked_mul(self.kernel[d].max(1) - 1)?
+            .checked_add(1)?;
+        let padded = size.checked_add(self.padding[d].checked_mul(2)?)?;
         (padded >= span && self.stride[d] > 0).then(|| (padded - span) / self.stride[d] + 1)
     }
 }

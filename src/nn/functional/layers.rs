@@ -307,7 +307,11 @@ fn conv1d_checked<T: Float>(
             ),
         ));
     }
-    if dilation * k.max(1).saturating_sub(1) + 1 > len + 2 * padding {
+    let span = dilation
+        .checked_mul(k.max(1) - 1)
+        .and_then(|s| s.checked_add(1));
+    let padded = padding.checked_mul(2).and_then(|p| p.checked_add(len));
+    if !matches!((span, padded), (Some(s), Some(p)) if s <= p) {
         return Err(Error::shape(
             "conv1d",
             format!(
