@@ -499,3 +499,30 @@ mod safetensors_fuzz {
         }
     }
 }
+
+#[test]
+fn an_op_result_the_allocator_refuses_is_out_of_memory_not_an_abort() {
+    // Inputs that exist (a broadcast view costs nothing), a result that passes the element
+    // count check but cannot exist: 2^23 x 2^23 f32 is 256 TiB, more than x86-64's 128 TiB
+    // of user address space, so even an overcommitting allocator refuses it.
+    let column = Tensor::<f32>::zeros(&[1]).broadcast_to(&[1 << 23, 1]);
+    let row = Tensor::<f32>::zeros(&[1]).broadcast_to(&[1, 1 << 23]);
+    for (what, result) in [
+        ("matmul", column.try_mm(&row)),
+        ("add", column.try_add(&row)),
+        ("mul", column.try_mul(&row)),
+    ] {
+        match result {
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::OutOfMemory, "{what}: {e}");
+                assert_eq!(e.op(), what);
+            }
+            Ok(t) => panic!("{what}: a result of shape {:?} was made", t.shape()),
+        }
+    }
+    // The process goes on: a normal op still works.
+    assert_eq!(
+        (Tensor::<f32>::ones(&[2]) + Tensor::ones(&[2])).to_vec(),
+        vec![2.0, 2.0]
+    );
+}

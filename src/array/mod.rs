@@ -77,6 +77,61 @@ fn new_storage<T: Element>(data: Vec<T>) -> Arc<Storage<T>> {
     })
 }
 
+/// A kernel's output buffer the allocator refused: the panic payload [`reserve`] raises,
+/// which `Op::eval` turns into `ErrorKind::OutOfMemory` (kernels build their outputs
+/// without a `Result`, and a failed allocation must not abort the process).
+#[derive(Debug)]
+pub(crate) struct AllocFailure {
+    pub bytes: usize,
+}
+
+/// An empty vector with room for `n` elements; if the allocator refuses, a panic with an
+/// [`AllocFailure`] payload (never the abort of `Vec::with_capacity`).
+fn reserve<T>(n: usize) -> Vec<T> {
+    let mut data = Vec::new();
+    if data.try_reserve_exact(n).is_err() {
+        quiet_alloc_failures();
+        std::panic::panic_any(AllocFailure {
+            bytes: n.saturating_mul(std::mem::size_of::<T>()),
+        });
+    }
+    data
+}
+
+/// Keeps the panic hook from printing an [`AllocFailure`] (it becomes an `Err`, not a
+/// crash): installed once, in front of whatever hook is set, which still sees every other
+/// panic.
+fn quiet_alloc_failures() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<AllocFailure>().is_none() {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs a kernel, turning an [`AllocFailure`] raised inside it into an
+/// `ErrorKind::OutOfMemory` error for `op` (any other panic goes on unwinding).
+pub(crate) fn catching_alloc_failure<R>(
+    op: &'static str,
+    kernel: impl FnOnce() -> crate::error::Result<R>,
+) -> crate::error::Result<R> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(kernel)) {
+        Ok(result) => result,
+        Err(payload) => match payload.downcast::<AllocFailure>() {
+            Ok(failure) => Err(crate::error::Error::new(
+                crate::error::ErrorKind::OutOfMemory,
+                op,
+                format!("cannot allocate {} bytes for the result", failure.bytes),
+            )),
+            Err(other) => std::panic::resume_unwind(other),
+        },
+    }
+}
+
 impl<T: Element> Array<T> {
     /// Wraps `data` as a contiguous array; the caller guarantees `data.len() == numel(shape)`.
     pub(crate) fn from_vec(data: Vec<T>, shape: &[usize]) -> Self {
@@ -105,7 +160,8 @@ impl<T: Element> Array<T> {
                 storage
             }
             None => {
-                let mut data = vec![T::default(); n];
+                let mut data = reserve::<T>(n);
+                data.resize(n, T::default());
                 fill(&mut data);
                 new_storage(data)
             }
@@ -142,7 +198,7 @@ impl<T: Element> Array<T> {
                 storage
             }
             None => {
-                let mut data: Vec<T> = Vec::with_capacity(n);
+                let mut data: Vec<T> = reserve(n);
                 fill(&mut data.spare_capacity_mut()[..n]);
                 // SAFETY: `fill` wrote each of the first `n` elements (the caller's promise),
                 // and the capacity is at least `n`.

@@ -365,9 +365,10 @@ macro_rules! op_list {
             /// Computes the op on arrays: the one forward, for tensors and the graph.
             #[inline]
             pub(crate) fn eval(&self, x: &[&Array<T>]) -> Result<Array<T>> {
-                match self {
+                // A result the allocator refuses is an error, not an abort (see `reserve`).
+                crate::array::catching_alloc_failure(self.name(), || match self {
                     $(Op::$variant(op) => op.forward(x),)*
-                }
+                })
             }
 
             /// The chain rule: gradients of the inputs given the output's gradient `g`.
