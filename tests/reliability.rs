@@ -526,3 +526,35 @@ fn an_op_result_the_allocator_refuses_is_out_of_memory_not_an_abort() {
         vec![2.0, 2.0]
     );
 }
+
+#[test]
+fn a_save_clears_the_temporary_files_of_killed_saves() {
+    use tapegrad::nn::{self, Linear};
+    if !std::path::Path::new("/proc/self").exists() {
+        return; // where no /proc tells which processes run, nothing is removed
+    }
+    let dir = scratch_dir("stale-tmp");
+    // A process that has ended: its pid names no running process (a killed save's).
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let stale = dir.join(format!(".model.safetensors.{dead}-0-00000000deadbeef.tmp"));
+    std::fs::write(&stale, vec![0u8; 1024]).unwrap();
+    // A live process's temporary file (this one's: a concurrent save) and another file's
+    // are left alone.
+    let ours = dir.join(format!(
+        ".model.safetensors.{}-999-0000000000000001.tmp",
+        std::process::id()
+    ));
+    std::fs::write(&ours, b"in progress").unwrap();
+    let other = dir.join(format!(".other.safetensors.{dead}-0-0000000000000002.tmp"));
+    std::fs::write(&other, b"not ours").unwrap();
+    let layer: Linear = Linear::new(2, 2);
+    nn::save(&layer, dir.join("model.safetensors")).unwrap();
+    assert!(!stale.exists(), "the dead process's temporary file is gone");
+    assert!(ours.exists() && other.exists());
+    let mut left = temporary_files(&dir);
+    left.sort();
+    assert_eq!(left.len(), 2, "{left:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -92,7 +92,8 @@ fn io_error(op: &'static str, path: &Path, what: &str, e: std::io::Error) -> Err
 ///
 /// The write is atomic: the bytes go to a temporary file in the same directory, which is
 /// flushed to disk and then renamed over `path`. A crash leaves either the old file or the
-/// new one, never half of one.
+/// new one, never half of one./// A temporary file left by a save whose process was killed is removed by the next save
+/// to the same path (on Linux, where `/proc` tells that the process is gone).
 ///
 /// ```
 /// use tapegrad::nn::{self, Linear, Module};
@@ -132,6 +133,7 @@ pub fn save<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>)
 /// `create_new` is all the `tempfile` crate would do here, without its dependencies.)
 fn create_temporary(dir: &Path, file_name: &str) -> Result<(PathBuf, fs::File)> {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    remove_stale_temporaries(dir, file_name);
     let mut last_error = None;
     for _ in 0..16 {
         let unique = format!(
@@ -158,6 +160,36 @@ fn create_temporary(dir: &Path, file_name: &str) -> Result<(PathBuf, fs::File)> 
         "cannot create a temporary file in",
         last_error.unwrap_or_else(|| std::io::Error::other("no free name")),
     ))
+}
+
+/// Removes the temporary files an earlier save of `file_name` left in `dir` when its
+/// process was killed mid-write: `.{file_name}.{pid}-...tmp` whose process no longer runs.
+/// Only where `/proc` tells which processes run (Linux); a file of a live process (a
+/// concurrent save) is never touched. Best effort: a file that cannot be removed stays.
+fn remove_stale_temporaries(dir: &Path, file_name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{file_name}.");
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|n| n.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Reads the file at `path`, which must be a regular file (a directory, a FIFO or a
