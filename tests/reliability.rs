@@ -558,3 +558,38 @@ fn a_save_clears_the_temporary_files_of_killed_saves() {
     assert_eq!(left.len(), 2, "{left:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn bce_with_logits_gives_pytorchs_values_at_infinite_logits() {
+    // import torch, torch.nn.functional as F; inf = float("inf")
+    // x = torch.tensor([inf, -inf, inf, -inf, inf, -inf, 0., float("nan")], dtype=torch.float64, requires_grad=True)
+    // t = torch.tensor([1., 0., 0., 1., 0.5, 0.5, 1., 1.], dtype=torch.float64)
+    // l = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    //   -> [nan, nan, inf, nan, inf, nan, 0.6931471805599453, nan]
+    // l.sum().backward(); x.grad -> [0, 0, 1, -1, 0.5, -0.5, -0.5, nan]
+    use tapegrad::nn::functional::{binary_cross_entropy_with_logits_with, Reduction};
+    let inf = f64::INFINITY;
+    let x = Tensor::from_vec(vec![inf, -inf, inf, -inf, inf, -inf, 0.0, f64::NAN], &[8])
+        .requires_grad_(true);
+    let t = Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0, 0.5, 0.5, 1.0, 1.0], &[8]);
+    let l = binary_cross_entropy_with_logits_with(&x, &t, Reduction::None);
+    let show = |v: Vec<f64>| v.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>();
+    assert_eq!(
+        show(l.to_vec()),
+        [
+            "NaN",
+            "NaN",
+            "inf",
+            "NaN",
+            "inf",
+            "NaN",
+            "0.6931471805599453",
+            "NaN"
+        ]
+    );
+    l.sum().backward();
+    assert_eq!(
+        show(x.grad().unwrap().to_vec()),
+        ["0.0", "0.0", "1.0", "-1.0", "0.5", "-0.5", "-0.5", "NaN"]
+    );
+}

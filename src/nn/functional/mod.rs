@@ -368,6 +368,9 @@ fallible_fn! {
     /// Binary cross-entropy on logits with the given reduction.
     binary_cross_entropy_with_logits_with / try_binary_cross_entropy_with_logits_with<T>(input: &Tensor<T>, target: &Tensor<T>, reduction: Reduction) -> Tensor<T> {
         same_shape("binary_cross_entropy_with_logits", input, target)?;
-        Ok(reduction.apply(input.softplus() - input * target))
+        // PyTorch's formula, (1 - t)·x - log σ(x), so infinite logits give its values
+        // (0·∞ is NaN where PyTorch's is, and ∞ where PyTorch's is).
+        let one_minus_target = Tensor::apply(crate::ops::ScalarSub(T::one()).into(), &[target])?;
+        Ok(reduction.apply(one_minus_target.try_mul(input)? - input.log_sigmoid()))
     }
 }
