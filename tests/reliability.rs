@@ -8,6 +8,16 @@ use tapegrad::{ErrorKind, Tensor};
 
 const HUGE: usize = (1 << 63) + 3;
 
+/// The fuzz suites' case count: `default` in CI (the whole file stays well inside its
+/// 60 s budget), or `TAPEGRAD_FUZZ_CASES` for a longer run
+/// (`TAPEGRAD_FUZZ_CASES=100000 cargo test --release --test reliability`).
+pub fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("TAPEGRAD_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 #[test]
 fn element_counts_that_overflow_are_errors_not_wrong_tensors() {
     let six = Tensor::<f32>::arange(0.0, 6.0, 1.0);
@@ -357,6 +367,7 @@ mod shapes_fuzz {
     //! Shapes with huge and overflowing dims through the `try_` ops that take a shape:
     //! each must return `Err` or a tensor whose element count is the true product.
 
+    use super::fuzz_cases;
     use super::proptest_config::config;
     use proptest::prelude::*;
     use tapegrad::shape::MAX_NUMEL;
@@ -387,7 +398,7 @@ mod shapes_fuzz {
     }
 
     proptest! {
-        #![proptest_config(config(512))]
+        #![proptest_config(config(fuzz_cases(512)))]
 
         #[test]
         fn from_vec_and_reshape_are_err_or_exact(s in shape(), have in 0usize..30) {
@@ -445,6 +456,7 @@ mod safetensors_fuzz {
     //! PyTorch-written files with random bytes changed, or cut short: loading returns `Ok`
     //! or `Err`, never panics, and an `Err` leaves the model as it was.
 
+    use super::fuzz_cases;
     use super::proptest_config::config;
     use proptest::prelude::*;
     use tapegrad::nn::{self, Linear, Module, Relu, Sequential};
@@ -462,7 +474,7 @@ mod safetensors_fuzz {
     }
 
     proptest! {
-        #![proptest_config(config(256))]
+        #![proptest_config(config(fuzz_cases(256)))]
 
         #[test]
         fn mutated_files_load_or_fail_cleanly(
@@ -592,4 +604,41 @@ fn bce_with_logits_gives_pytorchs_values_at_infinite_logits() {
         show(x.grad().unwrap().to_vec()),
         ["0.0", "0.0", "1.0", "-1.0", "0.5", "-0.5", "-0.5", "NaN"]
     );
+}
+
+#[test]
+#[cfg(unix)] // symlinks as Unix makes them
+fn save_refuses_a_read_only_target_and_plants_do_not_redirect_it() {
+    use std::os::unix::fs::symlink;
+    use tapegrad::nn::{self, Linear};
+    let dir = scratch_dir("readonly");
+    let layer: Linear = Linear::new(2, 2);
+    // A read-only model file stays as it was (a rename would replace it silently).
+    let locked = dir.join("locked.safetensors");
+    std::fs::write(&locked, b"keep me").unwrap();
+    let mut permissions = std::fs::metadata(&locked).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&locked, permissions).unwrap();
+    let e = nn::save(&layer, &locked).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io);
+    assert!(e.to_string().contains("read-only"), "{e}");
+    assert_eq!(std::fs::read(&locked).unwrap(), b"keep me");
+    assert!(temporary_files(&dir).is_empty());
+    // A symlink planted at the old predictable temporary name, pointing at a file to
+    // protect: the save writes its own exclusive file, and the victim is untouched.
+    let victim = dir.join("victim");
+    std::fs::write(&victim, b"victim").unwrap();
+    let target = dir.join("model.safetensors");
+    symlink(
+        &victim,
+        dir.join(format!(".model.safetensors.{}.tmp", std::process::id())),
+    )
+    .unwrap();
+    nn::save(&layer, &target).unwrap();
+    assert_eq!(std::fs::read(&victim).unwrap(), b"victim");
+    nn::load(&Linear::<f32>::new(2, 2), &target).unwrap();
+    // A directory at the target's name is refused too.
+    let e = nn::save(&layer, &dir).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    std::fs::remove_dir_all(&dir).ok();
 }
