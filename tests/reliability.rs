@@ -642,3 +642,23 @@ fn save_refuses_a_read_only_target_and_plants_do_not_redirect_it() {
     assert_eq!(e.kind(), ErrorKind::Io, "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_session_fetching_a_result_the_allocator_refuses_returns_out_of_memory() {
+    use tapegrad::graph::{Graph, Session};
+    // The reproducer: a run fetching a [2^18, 2^18] f32 result (256 GiB) aborted.
+    let g = Graph::<f32>::new();
+    let a = g.placeholder("a", &[1 << 18, 1]);
+    let b = g.placeholder("b", &[1, 1 << 18]);
+    let outer = a.matmul(&b);
+    let column = Tensor::<f32>::zeros(&[1]).broadcast_to(&[1 << 18, 1]);
+    let row = Tensor::<f32>::zeros(&[1]).broadcast_to(&[1, 1 << 18]);
+    let sess = Session::new(&g);
+    let e = sess
+        .run(&[&outer], &[(&a, &column), (&b, &row)])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::OutOfMemory, "{e}");
+    // The session still runs a fetch that fits.
+    let sum = sess.run(&[&a.sum()], &[(&a, &column)]).unwrap();
+    assert_eq!(sum[0].item(), 0.0);
+}
