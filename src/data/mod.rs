@@ -169,6 +169,14 @@ impl<'a, T: Float> DataLoader<'a, T> {
     /// Batches of `batch_size` in order, the last one short. Shuffling's seed is drawn
     /// from the global generator ([`manual_seed`](crate::manual_seed)) unless set. Panics
     /// for a zero batch size.
+    ///
+    /// ```
+    /// use tapegrad::data::{DataLoader, TensorDataset};
+    /// use tapegrad::Tensor;
+    /// let d = TensorDataset::new(vec![Tensor::<f32>::zeros(&[5, 2])]);
+    /// let first = DataLoader::new(&d, 2).iter().next().unwrap();
+    /// assert_eq!(first[0].shape(), &[2, 2]);
+    /// ```
     #[track_caller]
     pub fn new(dataset: &'a TensorDataset<T>, batch_size: usize) -> Self {
         assert!(batch_size > 0, "DataLoader: batch_size must be positive");
@@ -291,7 +299,18 @@ impl<'a, T: Float> IntoIterator for &DataLoader<'a, T> {
     }
 }
 
-/// One epoch's batches (from [`DataLoader::iter`]).
+/// One epoch's batches (from [`DataLoader::iter`]); it knows how many are left.
+///
+/// ```
+/// use tapegrad::data::{DataLoader, TensorDataset};
+/// use tapegrad::Tensor;
+/// let d = TensorDataset::new(vec![Tensor::<f32>::zeros(&[5])]);
+/// let loader = DataLoader::new(&d, 2);
+/// let mut batches = loader.iter();
+/// assert_eq!(batches.len(), 3);
+/// batches.next();
+/// assert_eq!(batches.len(), 2);
+/// ```
 #[derive(Debug)]
 pub struct Batches<'a, T: Float> {
     dataset: &'a TensorDataset<T>,
