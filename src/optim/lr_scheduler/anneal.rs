@@ -29,6 +29,24 @@ pub struct CosineAnnealingLr<T: Float = f32> {
 
 impl<T: Float> CosineAnnealingLr<T> {
     /// A schedule over `t_max` epochs down to `eta_min`.
+    ///
+    /// ```
+    /// use tapegrad::optim::lr_scheduler::CosineAnnealingLr;
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let opt = Sgd::new(vec![Tensor::<f64>::ones(&[1]).requires_grad_(true)], 1.0);
+    /// let s = CosineAnnealingLr::new(&opt, 10, 0.0);
+    /// assert_eq!(s.get_last_lr(), 1.0);
+    /// ```
+    ///
+    /// ```
+    /// use tapegrad::optim::lr_scheduler::LinearLr;
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let opt = Sgd::new(vec![Tensor::<f64>::ones(&[1]).requires_grad_(true)], 1.0);
+    /// let s = LinearLr::new(&opt, 0.5, 1.0, 4);
+    /// assert_eq!(s.get_last_lr(), 0.5);
+    /// ```
     #[track_caller]
     pub fn new(optimizer: &(impl Optimizer<T> + ?Sized), t_max: usize, eta_min: T) -> Self {
         or_panic(CosineAnnealingLr::try_new(optimizer, t_max, eta_min))
@@ -208,6 +226,15 @@ pub struct OneCycleLr<T: Float = f32> {
 
 impl<T: Float> OneCycleLr<T> {
     /// A 1cycle schedule peaking at `max_lr`, over `total_steps` steps.
+    ///
+    /// ```
+    /// use tapegrad::optim::lr_scheduler::OneCycleLr;
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let opt = Sgd::new(vec![Tensor::<f64>::ones(&[1]).requires_grad_(true)], 1.0);
+    /// let s = OneCycleLr::new(&opt, 0.5, 100);
+    /// assert!((s.get_last_lr() - 0.02).abs() < 1e-15);
+    /// ```
     #[track_caller]
     pub fn new(optimizer: &(impl Optimizer<T> + ?Sized), max_lr: T, total_steps: usize) -> Self {
         or_panic(OneCycleLr::try_new(optimizer, max_lr, total_steps))

@@ -39,6 +39,15 @@ pub struct ReduceLrOnPlateau<T: Float = f32> {
 
 impl<T: Float> ReduceLrOnPlateau<T> {
     /// A plateau schedule with PyTorch's defaults; the builders change them.
+    ///
+    /// ```
+    /// use tapegrad::optim::lr_scheduler::ReduceLrOnPlateau;
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let opt = Sgd::new(vec![Tensor::<f64>::ones(&[1]).requires_grad_(true)], 1.0);
+    /// let s = ReduceLrOnPlateau::new(&opt);
+    /// assert_eq!(s.get_last_lr(), 1.0);
+    /// ```
     #[track_caller]
     pub fn new(optimizer: &(impl Optimizer<T> + ?Sized)) -> Self {
         or_panic(ReduceLrOnPlateau::try_new(optimizer))

@@ -26,6 +26,15 @@ pub struct StepLr<T: Float = f32> {
 
 impl<T: Float> StepLr<T> {
     /// A schedule over `optimizer`'s learning rate; panics with [`StepLr::try_new`]'s error.
+    ///
+    /// ```
+    /// use tapegrad::optim::lr_scheduler::StepLr;
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let opt = Sgd::new(vec![Tensor::<f64>::ones(&[1]).requires_grad_(true)], 1.0);
+    /// let s = StepLr::new(&opt, 5, 0.1);
+    /// assert_eq!(s.get_last_lr(), 1.0);
+    /// ```
     #[track_caller]
     pub fn new(optimizer: &(impl Optimizer<T> + ?Sized), step_size: usize, gamma: T) -> Self {
         or_panic(StepLr::try_new(optimizer, step_size, gamma))
@@ -96,6 +105,15 @@ pub struct MultiStepLr<T: Float = f32> {
 impl<T: Float> MultiStepLr<T> {
     /// A schedule with the given milestones (any order; a repeated one counts twice, as in
     /// PyTorch's `Counter`).
+    ///
+    /// ```
+    /// use tapegrad::optim::lr_scheduler::MultiStepLr;
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let opt = Sgd::new(vec![Tensor::<f64>::ones(&[1]).requires_grad_(true)], 1.0);
+    /// let s = MultiStepLr::new(&opt, &[5, 8], 0.1);
+    /// assert_eq!(s.get_last_lr(), 1.0);
+    /// ```
     pub fn new(optimizer: &(impl Optimizer<T> + ?Sized), milestones: &[usize], gamma: T) -> Self {
         or_panic(MultiStepLr::try_new(optimizer, milestones, gamma))
     }
@@ -170,6 +188,15 @@ pub struct ExponentialLr<T: Float = f32> {
 
 impl<T: Float> ExponentialLr<T> {
     /// A schedule decaying by `gamma` per epoch.
+    ///
+    /// ```
+    /// use tapegrad::optim::lr_scheduler::ExponentialLr;
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let opt = Sgd::new(vec![Tensor::<f64>::ones(&[1]).requires_grad_(true)], 1.0);
+    /// let s = ExponentialLr::new(&opt, 0.9);
+    /// assert_eq!(s.get_last_lr(), 1.0);
+    /// ```
     pub fn new(optimizer: &(impl Optimizer<T> + ?Sized), gamma: T) -> Self {
         or_panic(ExponentialLr::try_new(optimizer, gamma))
     }
