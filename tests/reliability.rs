@@ -662,3 +662,69 @@ fn a_session_fetching_a_result_the_allocator_refuses_returns_out_of_memory() {
     let sum = sess.run(&[&a.sum()], &[(&a, &column)]).unwrap();
     assert_eq!(sum[0].item(), 0.0);
 }
+
+/// Runs the test `name` of this binary again in a child process whose address space is
+/// capped at `gib` GiB (`ulimit -v`), and asserts that it passed. Inside the child,
+/// `TAPEGRAD_LIMITED_CHILD` is set. The cap makes "the allocator refuses" the same on
+/// every machine: without it, an overcommitting 64 GiB machine would grant the issue's
+/// 16 GiB reproducers and spend a minute filling them.
+#[cfg(target_os = "linux")]
+fn in_a_child_capped_at(gib: u64, name: &str) -> bool {
+    if std::env::var_os("TAPEGRAD_LIMITED_CHILD").is_some() {
+        return true;
+    }
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {} && exec \"$0\" --exact {name} --test-threads=1",
+            gib << 20
+        ))
+        .arg(std::env::current_exe().unwrap())
+        .env("TAPEGRAD_LIMITED_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "the capped child failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn the_issues_huge_results_are_out_of_memory_in_a_capped_process() {
+    if !in_a_child_capped_at(
+        4,
+        "the_issues_huge_results_are_out_of_memory_in_a_capped_process",
+    ) {
+        return;
+    }
+    // The issue's reproducers, as written there: each aborted the process.
+    // A [2^16, 2^16] f32 matmul result: 16 GiB.
+    let e = Tensor::<f32>::zeros(&[1 << 16, 1])
+        .try_mm(&Tensor::zeros(&[1, 1 << 16]))
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.op()),
+        (ErrorKind::OutOfMemory, "matmul"),
+        "{e}"
+    );
+    // A broadcast add to [2^16, 2^16].
+    let e = Tensor::<f32>::zeros(&[1 << 16, 1])
+        .try_add(&Tensor::zeros(&[1 << 16]))
+        .unwrap_err();
+    assert_eq!((e.kind(), e.op()), (ErrorKind::OutOfMemory, "add"), "{e}");
+    // 3e9 f32 values: 12 GiB.
+    let e = Tensor::<f32>::try_arange(0.0, 3e9, 1.0).unwrap_err();
+    assert_eq!(
+        (e.kind(), e.op()),
+        (ErrorKind::OutOfMemory, "arange"),
+        "{e}"
+    );
+    // The process goes on, and an op that fits still runs.
+    let a = Tensor::<f32>::ones(&[256, 1]).mm(&Tensor::ones(&[1, 256]));
+    assert_eq!(a.sum().item(), 65536.0);
+}
