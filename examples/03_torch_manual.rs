@@ -1,17 +1,21 @@
-//! Lecture step 4.1: the same network with PyTorch tensors on a device, gradient still
-//! written by hand.
+//! Lecture section 4, slide "세상 단순한 인공 신경망 (1)": the same network with PyTorch
+//! tensors on a device, the gradient still written by hand.
 //!
-//! The slide:
+//! The slide's code, as printed:
 //! ```python
+//! import torch
 //! device = torch.device('cpu')
-//! x = torch.randn(N, D_in, device=device); y = torch.randn(N, D_out, device=device)
-//! w = torch.randn(D_in, D_out, device=device)
+//! N, Din, Dout = 64, 4, 2
+//! x = torch.randn(N, Din, device=device)
+//! y = torch.randn(N, Dout, device=device)
+//! w = torch.randn(Din, Dout, device=device)
+//! lr = 1e-6
 //! for t in range(500):
 //!     y_pred = x.mm(w)
-//!     loss = (0.5 * (y_pred - y).pow(2)).sum()
-//!     grad_y_pred = y_pred - y
+//!     loss = 0.5*(y_pred - y).pow(2).sum()
+//!     grad_y_pred = (y_pred - y)
 //!     grad_w = x.t().mm(grad_y_pred)
-//!     w -= learning_rate * grad_w
+//!     w -= lr * grad_w
 //! ```
 //! `Device::Cpu` stands where `torch.device('cpu')` does; `.to_device` is `.to(device)`.
 //!
@@ -25,12 +29,12 @@ use progress::{print_outcome, Outcome, Progress};
 use tapegrad::{manual_seed, Device, Tensor};
 
 pub fn run(verbose: bool) -> Outcome {
-    let (n, d_in, d_out, learning_rate, steps) = (64, 4, 2, 1e-6f32, 500);
+    let (n, din, dout, lr, steps) = (64, 4, 2, 1e-6f32, 500);
     let device = Device::Cpu;
     manual_seed(0);
-    let x: Tensor = Tensor::randn(&[n, d_in]).to_device(device);
-    let y: Tensor = Tensor::randn(&[n, d_out]).to_device(device);
-    let w: Tensor = Tensor::randn(&[d_in, d_out]).to_device(device);
+    let x: Tensor = Tensor::randn(&[n, din]).to_device(device);
+    let y: Tensor = Tensor::randn(&[n, dout]).to_device(device);
+    let w: Tensor = Tensor::randn(&[din, dout]).to_device(device);
 
     let mut progress = Progress::new(steps, 100, verbose);
     for t in 0..steps {
@@ -38,7 +42,7 @@ pub fn run(verbose: bool) -> Outcome {
         let grad_y_pred = &y_pred - &y;
         let loss_value = (0.5 * grad_y_pred.pow(2.0)).sum().item();
         let grad_w = x.t().mm(&grad_y_pred);
-        w.sub_(&(learning_rate * grad_w));
+        w.sub_(&(lr * grad_w));
         progress.record(t, loss_value);
     }
     let outcome = progress.finish();

@@ -1,16 +1,21 @@
-//! Lecture step 4.2: autograd. PyTorch records the forward pass and `backward()` computes
-//! the gradient; the update runs under `no_grad` and the gradient is zeroed by hand.
+//! Lecture section 4, slide "세상 단순한 인공 신경망 (2)": autograd. PyTorch records the
+//! forward pass and `backward()` computes the gradient; the update runs under `no_grad`
+//! and the gradient is zeroed by hand.
 //!
-//! The slide:
+//! The slide's code, as printed:
 //! ```python
-//! x = torch.randn(N, D_in); y = torch.randn(N, D_out)
-//! w = torch.randn(D_in, D_out, requires_grad=True)
+//! import torch
+//! N, Din, Dout = 64, 4, 2
+//! x = torch.randn(N, Din, device=device)
+//! y = torch.randn(N, Dout, device=device)
+//! w = torch.randn(Din, Dout, device=device, requires_grad=True)
+//! lr = 1e-6
 //! for t in range(500):
 //!     y_pred = x.mm(w)
-//!     loss = (0.5 * (y_pred - y).pow(2)).sum()
+//!     loss = 0.5*(y_pred - y).pow(2).sum()
 //!     loss.backward()
 //!     with torch.no_grad():
-//!         w -= learning_rate * w.grad
+//!         w -= lr * w.grad
 //!         w.grad.zero_()
 //! ```
 //!
@@ -26,11 +31,11 @@ use progress::{print_outcome, Outcome, Progress};
 use tapegrad::{manual_seed, no_grad, Tensor};
 
 pub fn run(verbose: bool) -> Outcome {
-    let (n, d_in, d_out, learning_rate, steps) = (64, 4, 2, 1e-6f32, 500);
+    let (n, din, dout, lr, steps) = (64, 4, 2, 1e-6f32, 500);
     manual_seed(0);
-    let x: Tensor = Tensor::randn(&[n, d_in]);
-    let y: Tensor = Tensor::randn(&[n, d_out]);
-    let w: Tensor = Tensor::randn(&[d_in, d_out]).requires_grad_(true);
+    let x: Tensor = Tensor::randn(&[n, din]);
+    let y: Tensor = Tensor::randn(&[n, dout]);
+    let w: Tensor = Tensor::randn(&[din, dout]).requires_grad_(true);
 
     let mut progress = Progress::new(steps, 100, verbose);
     for t in 0..steps {
@@ -54,7 +59,7 @@ pub fn run(verbose: bool) -> Outcome {
         let loss_value = loss.item();
         no_grad(|| {
             let grad = w.grad().expect("backward reached w");
-            w.sub_(&(learning_rate * grad)); // w -= learning_rate * w.grad
+            w.sub_(&(lr * grad)); // w -= lr * w.grad
         });
         w.zero_grad(); // w.grad.zero_()
         progress.record(t, loss_value);

@@ -1,19 +1,28 @@
-//! Lecture step 4.4: `optim`. The hand-written update becomes `optimizer.step()`: Adam as
-//! on the slide, and SGD with momentum beside it, each from the same start.
+//! Lecture section 4, slide "세상 단순한 인공 신경망 (4)": `optim`. The hand-written update
+//! becomes `optimizer.step()`: Adam as on the slide, and SGD (the slide's other named
+//! optimizer) with momentum beside it, each from the same start.
 //!
-//! The slide:
+//! The slide's code, as printed:
 //! ```python
-//! model = torch.nn.Sequential(torch.nn.Linear(D_in, D_out))
-//! optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+//! import torch
+//! N, Din, Dout = 64, 4, 2
+//! x = torch.randn(N, Din, device=device)
+//! y = torch.randn(N, Dout, device=device)
+//! model = torch.nn.Sequential(torch.nn.Linear(Din, Dout))
+//! lr = 1e-6
+//! optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 //! for t in range(500):
-//!     y_pred = x.mm(w)        # the slide's mistake: there is no w any more; model(x) is meant
+//!     y_pred = x.mm(w)
 //!     loss = torch.nn.functional.mse_loss(y_pred, y)
-//!     optimizer.zero_grad()
 //!     loss.backward()
 //!     optimizer.step()
+//!     optimizer.zero_grad()
 //! ```
-//! The slide's `lr=1e-4` moves each weight by at most about 1e-4 per step (Adam's step is
-//! close to lr), 0.05 in 500 steps: too little to see. Both optimizers use 1e-2 here.
+//! Two things differ here, on purpose:
+//! - `y_pred = x.mm(w)` is a slip on the slide: there is no `w` any more (it would raise a
+//!   `NameError`); `model(x)` is meant, and is what this example runs.
+//! - Adam moves each weight by about `lr` per step, so the slide's `lr = 1e-6` moves it by
+//!   at most 5e-4 in 500 steps, too little to see. Both optimizers use 1e-2 here.
 //!
 //! Run: `cargo run --release --example 06_optim`
 
@@ -32,20 +41,20 @@ fn train(
     make: impl FnOnce(Vec<Tensor>) -> Box<dyn Optimizer>,
     verbose: bool,
 ) -> Outcome {
-    let (n, d_in, d_out, steps) = (64, 4, 2, 500);
+    let (n, din, dout, steps) = (64, 4, 2, 500);
     manual_seed(0);
-    let x: Tensor = Tensor::randn(&[n, d_in]);
-    let y: Tensor = Tensor::randn(&[n, d_out]);
-    let model: Sequential = Sequential::new().add(Linear::new(d_in, d_out));
+    let x: Tensor = Tensor::randn(&[n, din]);
+    let y: Tensor = Tensor::randn(&[n, dout]);
+    let model: Sequential = Sequential::new().add(Linear::new(din, dout));
     let mut optimizer = make(model.parameters());
 
     let mut progress = Progress::new(steps, 100, verbose).labelled(name);
     for t in 0..steps {
         let y_pred = model.forward(&x); // model(x), not the slide's x.mm(w)
         let loss = mse_loss(&y_pred, &y);
-        optimizer.zero_grad();
         loss.backward();
         optimizer.step();
+        optimizer.zero_grad(); // the slide's order: backward, step, zero_grad
         let loss_value = loss.item();
         progress.record(t, loss_value);
     }

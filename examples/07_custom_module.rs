@@ -1,24 +1,31 @@
-//! Lecture step 4.5: a module of your own. A struct, its `forward`, and one place that
-//! names its parameters: the same three things a PyTorch `nn.Module` subclass has.
+//! Lecture section 4, slide "세상 단순한 인공 신경망 (5)": a module of your own. A struct, its
+//! `forward`, and one place that names its parameters: the same three things a PyTorch
+//! `nn.Module` subclass has.
 //!
-//! The slide:
+//! The slide's code, as printed:
 //! ```python
+//! import torch
 //! class MyOneLayerNet(torch.nn.Module):
-//!     def __init__(self, D_in, D_out):
-//!         super().__init__()
-//!         self.linear = torch.nn.Linear(D_in, D_out)
+//!     def __init__(self, Din, Dout):
+//!         super(MyOneLayerNet, self).__init__()
+//!         self.linear = torch.nn.Linear(Din, Dout)
 //!     def forward(self, x):
-//!         return self.linear(x)
-//!
-//! model = MyOneLayerNet(D_in, D_out)
-//! optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+//!         y_pred = self.linear(x)
+//!         return y_pred
+//! N, Din, Dout = 64, 4, 2
+//! x = torch.randn(N, Din, device=device)
+//! y = torch.randn(N, Dout, device=device)
+//! model = MyOneLayerNet(Din, Dout)
+//! optimizer = torch.optim.Adam(model.parameters(), lr=1e-6)
 //! for t in range(500):
 //!     y_pred = model(x)
 //!     loss = torch.nn.functional.mse_loss(y_pred, y)
-//!     optimizer.zero_grad()
 //!     loss.backward()
 //!     optimizer.step()
+//!     optimizer.zero_grad()
 //! ```
+//! As in `06_optim`, the rate is 1e-2 rather than the slide's 1e-6, which Adam would turn
+//! into at most 5e-4 of movement per weight in 500 steps.
 //! PyTorch finds `self.linear` by watching attribute assignment; Rust has no such hook, so
 //! `named_parameters` lists it, under the same name (`"linear.weight"`, `"linear.bias"`).
 //!
@@ -39,10 +46,10 @@ pub struct MyOneLayerNet {
 }
 
 impl MyOneLayerNet {
-    /// `MyOneLayerNet(D_in, D_out)`.
-    pub fn new(d_in: usize, d_out: usize) -> Self {
+    /// `MyOneLayerNet(Din, Dout)`.
+    pub fn new(din: usize, dout: usize) -> Self {
         MyOneLayerNet {
-            linear: Linear::new(d_in, d_out),
+            linear: Linear::new(din, dout),
         }
     }
 }
@@ -58,25 +65,25 @@ impl Module for MyOneLayerNet {
 }
 
 pub fn run(verbose: bool) -> Outcome {
-    let (n, d_in, d_out, learning_rate, steps) = (64, 4, 2, 1e-2f32, 500);
+    let (n, din, dout, lr, steps) = (64, 4, 2, 1e-2f32, 500);
     manual_seed(0);
-    let x: Tensor = Tensor::randn(&[n, d_in]);
-    let y: Tensor = Tensor::randn(&[n, d_out]);
-    let model = MyOneLayerNet::new(d_in, d_out);
+    let x: Tensor = Tensor::randn(&[n, din]);
+    let y: Tensor = Tensor::randn(&[n, dout]);
+    let model = MyOneLayerNet::new(din, dout);
     if verbose {
         for (name, p) in model.named_parameters() {
             println!("parameter {name}: {:?}", p.shape());
         }
     }
-    let mut optimizer = Adam::new(model.parameters(), learning_rate);
+    let mut optimizer = Adam::new(model.parameters(), lr);
 
     let mut progress = Progress::new(steps, 100, verbose);
     for t in 0..steps {
         let y_pred = model.forward(&x);
         let loss = mse_loss(&y_pred, &y);
-        optimizer.zero_grad();
         loss.backward();
         optimizer.step();
+        optimizer.zero_grad(); // the slide's order: backward, step, zero_grad
         let loss_value = loss.item();
         progress.record(t, loss_value);
     }

@@ -1,19 +1,31 @@
-//! Lecture step 5: the same network as a TensorFlow 1 static graph — define first, then
-//! run in a session with a feed dict.
+//! Lecture section 5, "세상 단순한 인공 신경망의 구현 (Tensorflow)": the same network as a
+//! TensorFlow 1 static graph — define first, then run in a session with a feed dict.
 //!
-//! The slide:
+//! The slide's code, as printed:
 //! ```python
-//! x = tf.placeholder(tf.float32, shape=(N, D_in))
-//! y = tf.placeholder(tf.float32, shape=(N, D_out))
-//! w = tf.placeholder(tf.float32, shape=(D_in, D_out))
-//! y_pred = tf.matmul(x, w)
-//! diff = y_pred - y
-//! loss = tf.reduce_mean(tf.reduce_sum(diff ** 2, axis=1))
-//! grad_w, = tf.gradients(loss, [w])
+//! import numpy as np
+//! import tensorflow as tf
+//! N, Din, Dout = 64, 4, 2
+//! X = tf.placeholder(tf.float32, shape=(N, Din))
+//! Y = tf.placeholder(tf.float32, shape=(N, Dout))
+//! W = tf.placeholder(tf.float32, shape=(Din, Dout))
+//! Y_pred = tf.matmul(w, x)
+//! Diff = y_pred - y
+//! Loss = tf.reduce_mean(tf.reduce_sum(diff**2, axis=1))
+//! grad_w = tf.gradients(loss, [w])
 //! with tf.Session() as sess:
-//!     values = {x: np.random.randn(N, D_in), w: np.random.randn(D_in, D_out), y: np.random.randn(N, D_out)}
-//!     loss_val, grad_w_val = sess.run([loss, grad_w], feed_dict=values)
+//!     values = {x: np.random.randn(N, Din),
+//!               y: np.random.randn(N, Dout),
+//!               w: np.random.randn(Din, Dout),}
+//!     out = sess.run([loss, grad_w], feed_dict=values)
+//!     loss_val, grad_w_val = out
 //! ```
+//! Two slips on the slide, fixed here:
+//! - `tf.matmul(w, x)` multiplies a (Din, Dout) = (4, 2) matrix by a (N, Din) = (64, 4)
+//!   one, whose shapes do not fit; `tf.matmul(x, w)` is meant, (64, 4)·(4, 2).
+//! - The names are capitalised where they are made (`X`, `W`, `Diff`, `Loss`) and lower
+//!   case where they are used; one spelling, `x`, `w`, `diff`, `loss`, is meant.
+//!
 //! Then, as the lecture suggests, the whole training step moves into the graph: `w`
 //! becomes a variable and `assign` writes `w - lr * grad_w` back at every run.
 //!
@@ -33,17 +45,17 @@ use tapegrad::graph::{Graph, Session};
 use tapegrad::{manual_seed, no_grad, Tensor};
 
 pub fn run(verbose: bool) -> Outcome {
-    let (n, d_in, d_out, learning_rate, steps) = (64, 4, 2, 1e-6f32, 500);
+    let (n, din, dout, lr, steps) = (64, 4, 2, 1e-6f32, 500);
     manual_seed(0);
-    let x_value: Tensor = Tensor::randn(&[n, d_in]);
-    let y_value: Tensor = Tensor::randn(&[n, d_out]);
-    let w_value: Tensor = Tensor::randn(&[d_in, d_out]);
+    let x_value: Tensor = Tensor::randn(&[n, din]);
+    let y_value: Tensor = Tensor::randn(&[n, dout]);
+    let w_value: Tensor = Tensor::randn(&[din, dout]);
 
     // The slide: placeholders, a loss, tf.gradients, one Session.run with a feed dict.
     let g = Graph::<f32>::new();
-    let x = g.placeholder("x", &[n, d_in]);
-    let y = g.placeholder("y", &[n, d_out]);
-    let w = g.placeholder("w", &[d_in, d_out]);
+    let x = g.placeholder("x", &[n, din]);
+    let y = g.placeholder("y", &[n, dout]);
+    let w = g.placeholder("w", &[din, dout]);
     let y_pred = x.matmul(&w);
     let diff = &y_pred - &y;
     let loss = diff.pow(2.0).sum_dim(1, false).mean(); // reduce_mean(reduce_sum(diff², axis=1))
@@ -59,12 +71,12 @@ pub fn run(verbose: bool) -> Outcome {
 
     // Training inside the graph: w is a variable, each run assigns w - lr * grad.
     let train = Graph::<f32>::new();
-    let x = train.placeholder("x", &[n, d_in]);
-    let y = train.placeholder("y", &[n, d_out]);
+    let x = train.placeholder("x", &[n, din]);
+    let y = train.placeholder("y", &[n, dout]);
     let w = train.variable("w", &w_value);
     let loss = (0.5 * (x.mm(&w) - &y).pow(2.0)).sum();
     let grad_w = &train.gradients(&loss, &[&w])[0];
-    let step = w.assign(&(&w - &(learning_rate * grad_w)));
+    let step = w.assign(&(&w - &(lr * grad_w)));
     let sess = Session::new(&train);
     let mut progress = Progress::new(steps, 100, verbose);
     for t in 0..steps {
@@ -84,7 +96,7 @@ pub fn run(verbose: bool) -> Outcome {
         for _ in 0..steps {
             let loss = (0.5 * (x_value.mm(&w_eager) - &y_value).pow(2.0)).sum();
             loss.backward();
-            no_grad(|| w_eager.sub_(&(learning_rate * w_eager.grad().expect("w has a gradient"))));
+            no_grad(|| w_eager.sub_(&(lr * w_eager.grad().expect("w has a gradient"))));
             w_eager.zero_grad();
         }
         let eager = eager_start.elapsed().as_secs_f64();
@@ -94,12 +106,12 @@ pub fn run(verbose: bool) -> Outcome {
             eager / steps as f64 * 1e6
         );
 
-        // TF1's `shape=(None, D_in)`: a -1 dim is known only at run time, so one graph
+        // TF1's `shape=(None, Din)`: a -1 dim is known only at run time, so one graph
         // takes a batch of any size (every -1 of a graph is the same size N).
         let any = Graph::<f32>::new();
-        let x = any.placeholder("x", &[-1, d_in as i64]);
-        let y = any.placeholder("y", &[-1, d_out as i64]);
-        let w = any.placeholder("w", &[d_in, d_out]);
+        let x = any.placeholder("x", &[-1, din as i64]);
+        let y = any.placeholder("y", &[-1, dout as i64]);
+        let w = any.placeholder("w", &[din, dout]);
         let loss = (x.mm(&w) - &y).pow(2.0).sum_dim(1, false).mean();
         let grad_w = &any.gradients(&loss, &[&w])[0];
         let sess = Session::new(&any);

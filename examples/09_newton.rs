@@ -108,11 +108,11 @@ fn normal_equations(x: &Tensor<f64>, y: &Tensor<f64>) -> Vec<f64> {
 }
 
 pub fn run(verbose: bool) -> Newton {
-    let (n, d_in, d_out, learning_rate, steps) = (64, 4, 2, 1e-6, 5000);
+    let (n, din, dout, lr, steps) = (64, 4, 2, 1e-6, 5000);
     manual_seed(0);
-    let x = Tensor::<f64>::randn(&[n, d_in]);
-    let y = Tensor::<f64>::randn(&[n, d_out]);
-    let w0 = Tensor::<f64>::randn(&[d_in, d_out]);
+    let x = Tensor::<f64>::randn(&[n, din]);
+    let y = Tensor::<f64>::randn(&[n, dout]);
+    let w0 = Tensor::<f64>::randn(&[din, dout]);
     let start = loss(&x, &y, &w0).item();
 
     // 5000 steps of the slide's gradient descent, the gradient by autograd.
@@ -121,7 +121,7 @@ pub fn run(verbose: bool) -> Newton {
         let l = loss(&x, &y, &w);
         w.clear_grad();
         l.backward();
-        no_grad(|| w.sub_(&(w.grad().expect("w has a gradient") * learning_rate)));
+        no_grad(|| w.sub_(&(w.grad().expect("w has a gradient") * lr)));
     }
     let after_descent = loss(&x, &y, &w).item();
 
@@ -135,15 +135,15 @@ pub fn run(verbose: bool) -> Newton {
     let after_newton = loss(&x, &y, &newton).item();
 
     let normal = normal_equations(&x, &y);
-    let at_optimum = loss(&x, &y, &Tensor::from_vec(normal.clone(), &[d_in, d_out])).item();
+    let at_optimum = loss(&x, &y, &Tensor::from_vec(normal.clone(), &[din, dout])).item();
 
     if verbose {
         let hessian = functional::hessian(|p| loss(&x, &y, &p[0]), &[&w0]).expect("a scalar loss");
-        println!("Least squares, ½ Σ (x w − y)², x [{n}, {d_in}], w [{d_in}, {d_out}] (f64):");
+        println!("Least squares, ½ Σ (x w − y)², x [{n}, {din}], w [{din}, {dout}] (f64):");
         let rows = [
             ("loss at the start".to_string(), start),
             (
-                format!("after {steps} gradient steps (lr {learning_rate:e})"),
+                format!("after {steps} gradient steps (lr {lr:e})"),
                 after_descent,
             ),
             (
@@ -163,7 +163,7 @@ pub fn run(verbose: bool) -> Newton {
     }
 
     // A gradient penalty: L + λ ‖∂L/∂x‖², trained with Adam for a few steps.
-    let model: Linear<f64> = Linear::new(d_in, d_out);
+    let model: Linear<f64> = Linear::new(din, dout);
     let mut optimizer = Adam::new(model.parameters(), 1e-2);
     let lambda = 0.1;
     let mut penalty = [(0.0, 0.0); 2];

@@ -45,7 +45,56 @@ fn worked_example_agrees_with_the_hand_derivation() {
     let _turn = take_turn();
     // Asserts inside: formula, backward() and the hand-derived decimals agree.
     let (first, after_step, _, _) = dog_vs_wolf::run(false);
-    assert_eq!((first, after_step), (0.3125, 0.306_590_7));
+    assert_eq!((first, after_step), (0.3125, 0.307_458));
+}
+
+#[test]
+fn the_slides_numbers_are_right_or_corrected() {
+    // Each number lecture section 2 prints, checked by hand against the slide text
+    // (../shared/lecture): the first ten are right, the last eight wrong.
+    let e = dog_vs_wolf::worked_example(false);
+    let numbers = dog_vs_wolf::slide_numbers(&e);
+    let (right, wrong): (Vec<_>, Vec<_>) = numbers.iter().partition(|s| s.agrees());
+    assert_eq!(right.len(), 10, "{right:?}");
+    assert_eq!(
+        wrong.iter().map(|s| s.what).collect::<Vec<_>>(),
+        [
+            "∂L/∂w42",
+            "w41 − lr·∂L/∂w41",
+            "w42 − lr·∂L/∂w42",
+            "ŷ1 again",
+            "ŷ2 again",
+            "|ŷ1 − y1| again",
+            "|ŷ2 − y2| again",
+            "L again",
+        ]
+    );
+    for s in &right {
+        // Right: the slide's value is tapegrad's, rounded to the digits it prints.
+        let scale = 10f64.powi(s.digits);
+        assert_eq!(s.slide, (s.computed * scale).round() / scale, "{s:?}");
+        assert!(s.why.is_none(), "{s:?}");
+    }
+    for s in &wrong {
+        // Wrong: it differs by more than the rounding, and the example says why.
+        assert!((s.slide - s.computed).abs() > 0.5 * 10f64.powi(-s.digits));
+        assert!(s.why.is_some_and(|w| !w.is_empty()), "{s:?}");
+    }
+    // The correct values, derived by hand (examples/01_dog_vs_wolf.rs' header).
+    let computed: Vec<f64> = wrong.iter().map(|s| s.computed).collect();
+    let by_hand = [
+        0.675,
+        0.50225,
+        0.49325,
+        0.752025,
+        0.743925,
+        0.247975,
+        0.743925,
+        0.307458003125,
+    ];
+    for (c, h) in computed.iter().zip(by_hand) {
+        assert!((c - h).abs() < 1e-12, "{c} vs {h}");
+    }
 }
 
 #[test]
