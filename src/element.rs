@@ -103,7 +103,7 @@ pub trait Element:
 /// fn double<T: Float>(x: &Tensor<T>) -> Tensor<T> { x * (T::one() + T::one()) }
 /// assert_eq!(double(&Tensor::<f64>::ones(&[2])).to_vec(), vec![2.0, 2.0]);
 /// ```
-pub trait Float: Element + num_traits::Float {}
+pub trait Float: Element + num_traits::Float + crate::ops::Kernels {}
 
 macro_rules! primitive {
     ($t:ty, $dtype:ident, $zero:expr, $one:expr) => {

@@ -1,18 +1,63 @@
 //! # tapegrad
 //!
-//! An autograd tensor library, built in the layers of a first deep-learning lecture: "the
-//! world's simplest neural network", which tells a dog from a wolf by four features (ear,
-//! eye, tongue, tail). Each step of the lecture maps onto one layer of the crate:
+//! Tensors with automatic differentiation, neural-network layers, optimizers and a static
+//! graph, in plain Rust on the CPU, with PyTorch's names and PyTorch's numbers.
 //!
-//! | lecture step | tapegrad | example |
+//! - **Tensors**: [`Tensor`], n-dimensional and strided, of `f32` (the default), `f64`,
+//!   `i64` or `bool`, with broadcasting math, reductions, indexing, views, matmul (through
+//!   the pure-Rust gemm kernels, AVX-512 where the CPU has it) and convolutions.
+//! - **Autograd**: a dynamic tape, as in PyTorch: [`Tensor::requires_grad_`],
+//!   [`Tensor::backward`], [`no_grad`], [`autograd::grad`] with `create_graph` for higher
+//!   derivatives, [`autograd::functional`] (`hvp`, `jacobian`, `hessian`), hooks, anomaly
+//!   detection, and `gradcheck`.
+//! - **Models and training**: [`nn`] (`Linear`, `Conv2d`, `BatchNorm2d`, `Sequential`,
+//!   your own [`nn::Module`], losses, safetensors files PyTorch reads), [`optim`] (`Sgd`,
+//!   `Adam`, `AdamW`, learning-rate schedulers, checkpoints), [`data`] (`DataLoader`, MNIST).
+//! - **A static graph**: [`graph`], define first and run many times, TensorFlow 1 style.
+//!
+//! ```
+//! use tapegrad::nn::{functional::mse_loss, Linear, Module, Relu, Sequential};
+//! use tapegrad::optim::{Adam, Optimizer};
+//! use tapegrad::Tensor;
+//!
+//! tapegrad::manual_seed(0);
+//! let x: Tensor = Tensor::randn(&[64, 4]);
+//! let y: Tensor = Tensor::randn(&[64, 2]);
+//! let model: Sequential = Sequential::new()
+//!     .add(Linear::new(4, 16))
+//!     .add(Relu)
+//!     .add(Linear::new(16, 2));
+//! let mut optimizer = Adam::new(model.parameters(), 1e-2);
+//! let first = mse_loss(&model.forward(&x), &y).item();
+//! for _ in 0..200 {
+//!     let loss = mse_loss(&model.forward(&x), &y);
+//!     optimizer.zero_grad();
+//!     loss.backward();
+//!     optimizer.step();
+//! }
+//! assert!(mse_loss(&model.forward(&x), &y).item() < first);
+//! ```
+//!
+//! Every fallible method has a `try_` twin returning [`Result`] with an [`Error`] that
+//! names the op and the shapes; the plain method panics with the same text.
+//!
+//! ## The lecture tour
+//!
+//! tapegrad is built in the layers of a first deep-learning lecture: "the world's
+//! simplest neural network", which tells a dog from a wolf by four features (ear, eye,
+//! tongue, tail). Each section of the lecture maps onto one layer of the crate and one
+//! example, which keeps the slides' names and sizes (and prints the slides' own numbers
+//! beside the right ones where the slides' arithmetic is wrong):
+//!
+//! | lecture section | tapegrad | example |
 //! |---|---|---|
-//! | 2. worked example by hand | [`Tensor`], [`Tensor::backward`] | `examples/01_dog_vs_wolf.rs` |
+//! | 2. the worked example by hand | [`Tensor`], [`Tensor::backward`] | `examples/01_dog_vs_wolf.rs` |
 //! | 3. NumPy, manual gradient | [`Tensor`] ops, no autograd | `examples/02_numpy_style.rs` |
-//! | 4.1 PyTorch tensors on a device | [`Device`], [`Tensor::to_device`] | `examples/03_torch_manual.rs` |
-//! | 4.2 autograd, `no_grad` | [`autograd`], [`no_grad`] | `examples/04_autograd.rs` |
-//! | 4.3 `nn.Sequential`, `nn.Linear`, `mse_loss` | [`nn`] | `examples/05_nn.rs` |
-//! | 4.4 `optim.Adam`, `optim.SGD` | [`optim`] | `examples/06_optim.rs` |
-//! | 4.5 your own `nn.Module` | [`nn::Module`] | `examples/07_custom_module.rs` |
+//! | 4 (1) PyTorch tensors on a device | [`Device`], [`Tensor::to_device`] | `examples/03_torch_manual.rs` |
+//! | 4 (2) autograd, `no_grad` | [`autograd`], [`no_grad`] | `examples/04_autograd.rs` |
+//! | 4 (3) `nn.Sequential`, `nn.Linear`, `mse_loss` | [`nn`] | `examples/05_nn.rs` |
+//! | 4 (4) `optim.Adam`, `optim.SGD` | [`optim`] | `examples/06_optim.rs` |
+//! | 4 (5) your own `nn.Module` | [`nn::Module`] | `examples/07_custom_module.rs` |
 //! | 5. TensorFlow's static graph | [`graph`] | `examples/08_static_graph.rs` |
 //! | beyond the slides: a dog-or-wolf classifier, saved and reloaded | [`nn`], [`optim`] | `examples/dog_vs_wolf_classifier.rs` |
 //! | all of the above, one table | | `examples/lecture.rs` |

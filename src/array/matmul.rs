@@ -238,9 +238,48 @@ fn gemm_typed<E: GemmElement>(
 const MIN_ROWS_PER_THREAD: usize = 32;
 
 /// The element types the `gemm` crate multiplies (and threads may share).
-trait GemmElement: 'static + Copy + Send + Sync + num_traits::Zero + num_traits::One {}
-impl GemmElement for f32 {}
-impl GemmElement for f64 {}
+trait GemmElement: 'static + Copy + Send + Sync + num_traits::Zero + num_traits::One {
+    /// gemm's kernel for this type, picked for this CPU (AVX-512, AVX2+FMA, ...) on first
+    /// use and cached by gemm.
+    fn kernel() -> GemmFn<Self>;
+}
+
+/// gemm's entry point: `dst := alpha dst + beta lhs rhs` over strided operands (m, n, k;
+/// dst, its column and row strides, whether to read it; lhs and rhs likewise; alpha,
+/// beta; three conjugation flags; the parallelism).
+type GemmFn<T> = unsafe fn(
+    usize,
+    usize,
+    usize,
+    *mut T,
+    isize,
+    isize,
+    bool,
+    *const T,
+    isize,
+    isize,
+    *const T,
+    isize,
+    isize,
+    T,
+    T,
+    bool,
+    bool,
+    bool,
+    gemm_common::Parallelism,
+);
+
+impl GemmElement for f32 {
+    fn kernel() -> GemmFn<f32> {
+        gemm_f32::gemm::f32::get_gemm_fn()
+    }
+}
+
+impl GemmElement for f64 {
+    fn kernel() -> GemmFn<f64> {
+        gemm_f64::gemm::f64::get_gemm_fn()
+    }
+}
 
 /// Views `op` as an operand of `E`.
 ///
@@ -445,28 +484,52 @@ unsafe fn gemm_raw_into<E: GemmElement>(
     c: &mut [E],
     accumulate: bool,
 ) {
-    // SAFETY: by the caller's guarantee every element read or written lies inside its buffer.
-    unsafe {
-        gemm::gemm::<E>(
+    let (alpha, beta) = (if accumulate { E::one() } else { E::zero() }, E::one());
+    // gemm's kernels prefer a column-major destination: a row-major one (ours, n > 1) is
+    // computed as its transpose, c^T = b^T a^T, by swapping the operands and their strides
+    // (as the gemm crate's own front end does).
+    let (rows, cols, dst_cs, dst_rs, lhs, rhs) = if n > 1 {
+        (
+            n,
+            m,
+            n as isize,
+            1,
+            (b.data, b.rs, b.cs),
+            (a.data, a.rs, a.cs),
+        )
+    } else {
+        (
             m,
             n,
-            k,
-            c.as_mut_ptr(),
             1,
             n as isize,
+            (a.data, a.cs, a.rs),
+            (b.data, b.cs, b.rs),
+        )
+    };
+    // SAFETY: by the caller's guarantee every element read or written lies inside its
+    // buffer; the transposed call reads and writes the same elements.
+    unsafe {
+        E::kernel()(
+            rows,
+            cols,
+            k,
+            c.as_mut_ptr(),
+            dst_cs,
+            dst_rs,
             accumulate,
-            a.data.as_ptr(),
-            a.cs as isize,
-            a.rs as isize,
-            b.data.as_ptr(),
-            b.cs as isize,
-            b.rs as isize,
-            if accumulate { E::one() } else { E::zero() },
-            E::one(),
+            lhs.0.as_ptr(),
+            lhs.1 as isize,
+            lhs.2 as isize,
+            rhs.0.as_ptr(),
+            rhs.1 as isize,
+            rhs.2 as isize,
+            alpha,
+            beta,
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            gemm_common::Parallelism::None,
         )
     }
 }

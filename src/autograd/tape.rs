@@ -343,6 +343,17 @@ impl<T: Element> Value<T> for Array<T> {
         view.apply(self)
     }
 
+    fn op_grads(
+        op: &Op<T>,
+        rule: &crate::ops::Rule<'_, Self>,
+        g: &Self,
+    ) -> crate::ops::InputGrads<Self>
+    where
+        T: Float,
+    {
+        T::array_grads(op, rule, g)
+    }
+
     fn try_apply(op: Op<T>, inputs: &[&Self]) -> Result<Self>
     where
         T: Float,

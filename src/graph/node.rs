@@ -69,6 +69,14 @@ impl<T: Float> Value<T> for Node<T> {
         Node::apply(op, inputs)
     }
 
+    fn op_grads(
+        op: &Op<T>,
+        rule: &crate::ops::Rule<'_, Self>,
+        g: &Self,
+    ) -> crate::ops::InputGrads<Self> {
+        T::node_grads(op, rule, g)
+    }
+
     fn records() -> bool {
         true
     }

@@ -161,6 +161,10 @@ pub(crate) trait Value<T: Element>: Clone + Sized {
             Err(e) => panic!("a gradient rule built an inconsistent op (a tapegrad bug): {e}"),
         }
     }
+    /// `op`'s chain rule on values of this type, through [`Kernels`].
+    fn op_grads(op: &Op<T>, rule: &Rule<'_, Self>, g: &Self) -> InputGrads<Self>
+    where
+        T: Float;
     /// True for values that record what is applied to them (tensors in a `create_graph`
     /// backward, graph nodes): a chain rule applied to them is differentiated in turn, so
     /// it must use ops that have derivatives of their own.
@@ -307,6 +311,78 @@ impl<T> Op<T> {
     }
 }
 
+/// The op table's two entry points, forward and chain rule, compiled once, here, for f32
+/// and f64 (a supertrait of [`Float`], so every float type has them).
+///
+/// rustc compiles a generic function again in each crate that calls it (a release build
+/// shares no generic code between crates), and [`Op::eval`] reaches the kernel of every
+/// op. Called generically, each user crate, example and test binary compiled all of them
+/// again, twice: measured on `examples/lecture.rs`, that was most of its 46 s of build.
+/// Through these methods, concrete for each float type, a user crate calls code tapegrad
+/// has compiled; thin LTO can still inline across the boundary.
+#[allow(private_interfaces)]
+pub trait Kernels: Element {
+    /// [`Op::eval`].
+    fn eval_op(op: &Op<Self>, x: &[&Array<Self>]) -> Result<Array<Self>>;
+    /// [`Op::input_grads`] on arrays (a plain backward).
+    fn array_grads(
+        op: &Op<Self>,
+        rule: &Rule<'_, Array<Self>>,
+        g: &Array<Self>,
+    ) -> InputGrads<Array<Self>>;
+    /// [`Op::input_grads`] on tensors (a `create_graph` backward).
+    fn tensor_grads(
+        op: &Op<Self>,
+        rule: &Rule<'_, crate::Tensor<Self>>,
+        g: &crate::Tensor<Self>,
+    ) -> InputGrads<crate::Tensor<Self>>;
+    /// [`Op::input_grads`] on static-graph nodes (`graph::Node::gradients`).
+    fn node_grads(
+        op: &Op<Self>,
+        rule: &Rule<'_, crate::graph::Node<Self>>,
+        g: &crate::graph::Node<Self>,
+    ) -> InputGrads<crate::graph::Node<Self>>
+    where
+        Self: Float;
+}
+
+macro_rules! kernels {
+    ($($t:ty),*) => {$(
+        #[allow(private_interfaces)]
+        impl Kernels for $t {
+            #[inline(never)]
+            fn eval_op(op: &Op<$t>, x: &[&Array<$t>]) -> Result<Array<$t>> {
+                op.eval_here(x)
+            }
+            #[inline(never)]
+            fn array_grads(
+                op: &Op<$t>,
+                rule: &Rule<'_, Array<$t>>,
+                g: &Array<$t>,
+            ) -> InputGrads<Array<$t>> {
+                op.input_grads_here(rule, g)
+            }
+            #[inline(never)]
+            fn tensor_grads(
+                op: &Op<$t>,
+                rule: &Rule<'_, crate::Tensor<$t>>,
+                g: &crate::Tensor<$t>,
+            ) -> InputGrads<crate::Tensor<$t>> {
+                op.input_grads_here(rule, g)
+            }
+            #[inline(never)]
+            fn node_grads(
+                op: &Op<$t>,
+                rule: &Rule<'_, crate::graph::Node<$t>>,
+                g: &crate::graph::Node<$t>,
+            ) -> InputGrads<crate::graph::Node<$t>> {
+                op.input_grads_here(rule, g)
+            }
+        }
+    )*};
+}
+kernels!(f32, f64);
+
 /// `shape` with each size passed through `size` (see [`OpDef::resize`]).
 pub(crate) fn resize_shape(
     shape: &Shape,
@@ -365,14 +441,25 @@ macro_rules! op_list {
             /// Computes the op on arrays: the one forward, for tensors and the graph.
             #[inline]
             pub(crate) fn eval(&self, x: &[&Array<T>]) -> Result<Array<T>> {
+                T::eval_op(self, x)
+            }
+
+            /// The chain rule: gradients of the inputs given the output's gradient `g`.
+            #[inline]
+            pub(crate) fn input_grads<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V> {
+                V::op_grads(self, rule, g)
+            }
+
+            /// [`Op::eval`]'s body, reached through [`Kernels`].
+            fn eval_here(&self, x: &[&Array<T>]) -> Result<Array<T>> {
                 // A result the allocator refuses is an error, not an abort (see `reserve`).
                 crate::array::catching_alloc_failure(self.name(), || match self {
                     $(Op::$variant(op) => op.forward(x),)*
                 })
             }
 
-            /// The chain rule: gradients of the inputs given the output's gradient `g`.
-            pub(crate) fn input_grads<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V> {
+            /// [`Op::input_grads`]'s body, reached through [`Kernels`].
+            fn input_grads_here<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V> {
                 match self {
                     $(Op::$variant(op) => op.backward(rule, g),)*
                 }

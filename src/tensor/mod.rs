@@ -241,6 +241,17 @@ impl<T: Element> Value<T> for Tensor<T> {
         Ok(tape::record(Op::View(view), &[self], output))
     }
 
+    fn op_grads(
+        op: &Op<T>,
+        rule: &crate::ops::Rule<'_, Self>,
+        g: &Self,
+    ) -> crate::ops::InputGrads<Self>
+    where
+        T: Float,
+    {
+        T::tensor_grads(op, rule, g)
+    }
+
     fn try_apply(op: Op<T>, inputs: &[&Self]) -> Result<Self>
     where
         T: Float,

@@ -1,18 +1,18 @@
 """PyTorch side of `cargo bench --bench higher_order` (issue 9's targets): on S2's MLP
 (784-256-10 ReLU, batch 128, MSE), one gradient (forward + backward for the four
 parameters) and one Hessian-vector product for them, `torch.autograd.functional.hvp`.
-Prints the median of repeated runs. Threads: the first argument (default 1).
-Run with the anchors environment (../shared/anchors/setup.sh):
-    /tmp/tapegrad-anchors/bin/python benches/higher_order.py 1
-    /tmp/tapegrad-anchors/bin/python benches/higher_order.py 2
+Prints one JSON line per workload, the median of repeated runs in µs. Threads: the first
+argument (default 1). Run with benches/python/requirements.txt installed:
+    python benches/python/higher_order.py 1
+    python benches/python/higher_order.py 2
 """
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 from torch.autograd.functional import hvp
+
+from common import per_call, report
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 torch.set_num_threads(threads)
@@ -48,11 +48,4 @@ WORKLOADS = {
 }
 
 for name, f in WORKLOADS.items():
-    for _ in range(10):
-        f()
-    times = []
-    for _ in range(50):
-        start = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - start)
-    print(f"{threads} thread(s) {name:10s} median {statistics.median(times) * 1e6:9.1f} us")
+    report(name, "torch", torch.__version__, threads, 1, per_call(f, warmup=10, calls=50))

@@ -1,13 +1,13 @@
-"""PyTorch side of `cargo bench --bench kernels -- model_ops_f32` (issue 7's speed targets).
+"""PyTorch side of `cargo bench -p tapegrad-benches --bench kernels -- model_ops_f32`
+(issue 7's speed targets).
 
-The same workloads on 10^6 f32 elements, one thread; prints the median of repeated runs.
-Run with the anchors environment (../shared/anchors/setup.sh):
-    /tmp/tapegrad-anchors/bin/python benches/model_ops.py
+The same workloads on 10^6 f32 elements, one thread; prints one JSON line per workload,
+the median of repeated runs in µs. Run with benches/python/requirements.txt installed:
+    python benches/python/model_ops.py
 """
-import statistics
-import time
-
 import torch
+
+from common import per_call, report
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
@@ -29,11 +29,4 @@ WORKLOADS = {
 }
 
 for name, f in WORKLOADS.items():
-    for _ in range(5):
-        f()
-    times = []
-    for _ in range(30):
-        start = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - start)
-    print(f"{name:24s} median {statistics.median(times) * 1e6:9.1f} us")
+    report(name, "torch", torch.__version__, 1, 1, per_call(f, warmup=5, calls=30))

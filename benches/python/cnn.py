@@ -1,18 +1,18 @@
 """PyTorch side of `cargo bench --bench cnn` (issue 11's S3): a LeNet-5 training step,
 batch 64 of 1x28x28, cross-entropy, Adam; and LeNet's two convolutions alone.
 
-Run with the anchors environment (../shared/anchors/setup.sh), with the thread count:
-    /tmp/tapegrad-anchors/bin/python benches/cnn.py 1
-    /tmp/tapegrad-anchors/bin/python benches/cnn.py 2
-Prints the median of repeated runs (after a warm-up), in microseconds.
+Run with benches/python/requirements.txt installed, with the thread count:
+    python benches/python/cnn.py 1
+    python benches/python/cnn.py 2
+Prints one JSON line per workload: the median of repeated runs (after a warm-up), in µs.
 """
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from common import per_call, report
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 torch.set_num_threads(threads)
@@ -64,14 +64,5 @@ for name, i, w in [
     WORKLOADS[name + " forward"] = forward
     WORKLOADS[name + " forward + backward"] = both
 
-print(f"PyTorch {torch.__version__}, {threads} thread(s)")
 for name, f in WORKLOADS.items():
-    for _ in range(20):
-        f()
-    times = []
-    deadline = time.perf_counter() + 3.0
-    while time.perf_counter() < deadline or len(times) < 30:
-        start = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - start)
-    print(f"{name:52s} median {statistics.median(times) * 1e6:9.1f} us")
+    report(name, "torch", torch.__version__, threads, 1, per_call(f, warmup=20, calls=30, min_seconds=3.0))
