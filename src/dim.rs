@@ -152,7 +152,7 @@ pub(crate) fn resolve_shape<S: ShapeArg + ?Sized>(
     let known = check_numel(op, &shape)?;
     if let Some(i) = inferred {
         let total = numel(from);
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(Error::shape(
                 op,
                 format!(

@@ -159,7 +159,9 @@ macro_rules! fallible {
             $crate::error::or_panic($self.$try_name($($arg),*))
         }
 
-        #[doc = concat!("[`", stringify!($kind), "::", stringify!($name), "`] returning an error instead of panicking.")]
+        #[doc = concat!("[`", stringify!($kind), "::", stringify!($name), "`] returning an error instead of panicking:")]
+        #[doc = ""]
+        $(#[$doc])*
         #[track_caller]
         pub fn $try_name(&$self $(, $arg: $ty)*) -> $crate::error::Result<$out> {
             let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());

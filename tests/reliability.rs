@@ -426,13 +426,11 @@ mod shapes_fuzz {
             }
             // Two broadcast views whose sum would be huge: an error, or small enough to compute.
             let (a, b) = (Tensor::<f32>::scalar(1.0), Tensor::<f32>::scalar(2.0));
-            if let (Ok(a), Ok(b)) = (a.try_broadcast_to(&s), b.try_broadcast_to(&t)) {
-                if a.numel().max(b.numel()) <= 4096 {
-                    if let Ok(c) = a.try_add(&b) {
+            if let (Ok(a), Ok(b)) = (a.try_broadcast_to(&s), b.try_broadcast_to(&t))
+                && a.numel().max(b.numel()) <= 4096
+                    && let Ok(c) = a.try_add(&b) {
                         prop_assert!(c.to_vec().iter().all(|&v| v == 3.0));
                     }
-                }
-            }
         }
 
         #[test]

@@ -42,7 +42,7 @@ impl Progress {
     pub fn record(&mut self, t: usize, loss: f32) {
         self.first.get_or_insert(loss);
         self.last = loss;
-        if self.verbose && (t % self.every == 0 || t + 1 == self.steps) {
+        if self.verbose && (t.is_multiple_of(self.every) || t + 1 == self.steps) {
             let label = if self.label.is_empty() {
                 String::new()
             } else {

@@ -139,16 +139,16 @@ pub fn grad_with_options<T: Float>(
             .map(|g| g.map(|g: Array<T>| g.to_tensor()))
             .collect()
     };
-    if !options.allow_unused {
-        if let Some(i) = grads.iter().position(Option::is_none) {
-            return Err(Error::autograd(
-                "grad",
-                format!(
-                    "input {i} was not used to compute the outputs (pass allow_unused in \
+    if !options.allow_unused
+        && let Some(i) = grads.iter().position(Option::is_none)
+    {
+        return Err(Error::autograd(
+            "grad",
+            format!(
+                "input {i} was not used to compute the outputs (pass allow_unused in \
                      GradOptions to get None for it)"
-                ),
-            ));
-        }
+            ),
+        ));
     }
     Ok(grads)
 }
@@ -159,13 +159,13 @@ fn seeds<T: Float>(
     outputs: &[&Tensor<T>],
     grad_outputs: Option<&[Tensor<T>]>,
 ) -> Result<Vec<Array<T>>> {
-    if let Some(g) = grad_outputs {
-        if g.len() != outputs.len() {
-            return Err(Error::autograd(
-                op,
-                format!("{} grad_outputs for {} outputs", g.len(), outputs.len()),
-            ));
-        }
+    if let Some(g) = grad_outputs
+        && g.len() != outputs.len()
+    {
+        return Err(Error::autograd(
+            op,
+            format!("{} grad_outputs for {} outputs", g.len(), outputs.len()),
+        ));
     }
     outputs
         .iter()

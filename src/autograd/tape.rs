@@ -326,10 +326,10 @@ fn take_last_handles<T: Element>(
     into: &mut SmallVec<[Arc<Node<T>>; 8]>,
 ) {
     for edge in inputs.iter_mut() {
-        if matches!(edge, Edge::Node(n) if Arc::strong_count(n) == 1) {
-            if let Edge::Node(n) = std::mem::replace(edge, Edge::Constant) {
-                into.push(n);
-            }
+        if matches!(edge, Edge::Node(n) if Arc::strong_count(n) == 1)
+            && let Edge::Node(n) = std::mem::replace(edge, Edge::Constant)
+        {
+            into.push(n);
         }
     }
 }

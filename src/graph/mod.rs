@@ -348,10 +348,10 @@ impl<T: Float> Graph<T> {
                 })
                 .collect();
             for (id, (def, _)) in defs.iter().enumerate() {
-                if let Some((_, inputs)) = def {
-                    if inputs.iter().any(|&i| depends[i]) {
-                        depends[id] = true;
-                    }
+                if let Some((_, inputs)) = def
+                    && inputs.iter().any(|&i| depends[i])
+                {
+                    depends[id] = true;
                 }
             }
             (defs, depends)

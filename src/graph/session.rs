@@ -249,10 +249,11 @@ fn plan<T: Float>(
                 // A node sized by a data-dependent length needs the node that has it.
                 let mut inputs = inputs.clone();
                 let mut note = |d: usize| {
-                    if let Ok(sizes::Size::Dynamic(k)) = sizes::decode("run", d) {
-                        if k != id && !inputs.contains(&k) {
-                            inputs.push(k);
-                        }
+                    if let Ok(sizes::Size::Dynamic(k)) = sizes::decode("run", d)
+                        && k != id
+                        && !inputs.contains(&k)
+                    {
+                        inputs.push(k);
                     }
                 };
                 nodes[id].shape.iter().for_each(|&d| note(d));

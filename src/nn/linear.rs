@@ -102,17 +102,17 @@ impl<T: Float> Linear<T> {
                 ),
             ));
         };
-        if let Some(b) = &bias {
-            if b.shape() != [out_features] {
-                return Err(Error::shape(
-                    "Linear",
-                    format!(
-                        "bias must have shape [{out_features}] to match weight {:?}, got {:?}",
-                        weight.shape(),
-                        b.shape()
-                    ),
-                ));
-            }
+        if let Some(b) = &bias
+            && b.shape() != [out_features]
+        {
+            return Err(Error::shape(
+                "Linear",
+                format!(
+                    "bias must have shape [{out_features}] to match weight {:?}, got {:?}",
+                    weight.shape(),
+                    b.shape()
+                ),
+            ));
         }
         Ok(Linear {
             weight: weight.requires_grad_(true),

@@ -70,10 +70,8 @@ impl<T: Float> BatchNormCore<T> {
             self.eps,
         )
         .map_err(|e| Error::new(e.kind(), name, e.message()))?;
-        if training {
-            if let Some(count) = &self.num_batches_tracked {
-                write_values(count, vec![count.to_vec()[0] + 1]);
-            }
+        if training && let Some(count) = &self.num_batches_tracked {
+            write_values(count, vec![count.to_vec()[0] + 1]);
         }
         Ok(y)
     }

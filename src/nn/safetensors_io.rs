@@ -221,22 +221,22 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     })?;
     // A read-only file is not replaced behind its owner's back (a rename would, as it
     // needs only the directory's permission), and a directory is not a file.
-    if let Ok(existing) = fs::symlink_metadata(path) {
-        if existing.is_dir() || existing.permissions().readonly() {
-            return Err(Error::new(
-                ErrorKind::Io,
-                "save",
-                format!(
-                    "{} is {}; not replacing it",
-                    path.display(),
-                    if existing.is_dir() {
-                        "a directory"
-                    } else {
-                        "read-only"
-                    }
-                ),
-            ));
-        }
+    if let Ok(existing) = fs::symlink_metadata(path)
+        && (existing.is_dir() || existing.permissions().readonly())
+    {
+        return Err(Error::new(
+            ErrorKind::Io,
+            "save",
+            format!(
+                "{} is {}; not replacing it",
+                path.display(),
+                if existing.is_dir() {
+                    "a directory"
+                } else {
+                    "read-only"
+                }
+            ),
+        ));
     }
     let (tmp, mut file) = create_temporary(&dir, &file_name.to_string_lossy())?;
     let written = (|| {

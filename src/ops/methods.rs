@@ -246,25 +246,25 @@ macro_rules! float_methods {
 
             $crate::ops::methods::float_methods!(@unary $ty;
                 /// `e^x` elementwise.
-                exp / try_exp => Exp;
+                exp / try_exp => Exp ([0.0, 1.0] => [1.0, std::f64::consts::E]);
                 /// Natural logarithm elementwise.
-                log / try_log => Log;
+                log / try_log => Log ([1.0, std::f64::consts::E] => [0.0, 1.0]);
                 /// Square root elementwise.
-                sqrt / try_sqrt => Sqrt;
+                sqrt / try_sqrt => Sqrt ([4.0, 2.25] => [2.0, 1.5]);
                 /// Absolute value elementwise.
-                abs / try_abs => Abs;
+                abs / try_abs => Abs ([-2.0, 3.0] => [2.0, 3.0]);
                 /// `max(x, 0)` elementwise (NaN stays NaN).
-                relu / try_relu => Relu;
+                relu / try_relu => Relu ([-1.0, 2.0] => [0.0, 2.0]);
                 /// The logistic function `1 / (1 + e^-x)` elementwise.
-                sigmoid / try_sigmoid => Sigmoid;
+                sigmoid / try_sigmoid => Sigmoid ([0.0, std::f64::consts::LN_2] => [0.5, 2.0 / 3.0]);
                 /// Hyperbolic tangent elementwise.
-                tanh / try_tanh => Tanh;
+                tanh / try_tanh => Tanh ([0.0, f64::INFINITY] => [0.0, 1.0]);
                 /// `ln(1 + e^x)` elementwise, without overflow for large `x` (like `F.softplus`).
-                softplus / try_softplus => Softplus;
+                softplus / try_softplus => Softplus ([0.0, 100.0] => [std::f64::consts::LN_2, 100.0]);
                 /// Sum of all elements, as a scalar (shape `[]`).
-                sum / try_sum => Sum;
+                sum / try_sum => Sum ([1.0, 2.0, 3.5] => [6.5]);
                 /// Mean of all elements, as a scalar (NaN for an empty tensor, as in PyTorch).
-                mean / try_mean => Mean;
+                mean / try_mean => Mean ([1.0, 2.0, 3.0] => [2.0]);
             );
 
             $crate::operators::fallible! { $ty;
@@ -411,9 +411,19 @@ macro_rules! float_methods {
             }
         }
     };
-    (@unary $ty:ident; $($(#[$doc:meta])* $name:ident / $try_name:ident => $op:ident;)*) => {$(
+    (@unary $ty:ident; $($(#[$doc:meta])* $name:ident / $try_name:ident => $op:ident
+        ([$($input:expr),*] => [$($output:expr),*]);)*) => {$(
         $crate::operators::fallible! { $ty;
             $(#[$doc])*
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = "use tapegrad::Tensor;"]
+            #[doc = concat!("let v = vec![", stringify!($($input),*), "];")]
+            #[doc = "let x = Tensor::<f64>::from_vec(v.clone(), &[v.len()]);"]
+            #[doc = concat!("let y = x.", stringify!($name), "().to_vec();")]
+            #[doc = concat!("let want = [", stringify!($($output),*), "];")]
+            #[doc = "assert!(y.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-12), \"{y:?}\");"]
+            #[doc = "```"]
             $name / $try_name (&self) -> $ty<T> {
                 $crate::ops::Value::try_apply($crate::ops::$op.into(), &[self])
             }

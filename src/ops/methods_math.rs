@@ -8,34 +8,34 @@ macro_rules! math_methods {
         impl<T: $crate::Float> $ty<T> {
             $crate::ops::methods::float_methods!(@unary $ty;
                 /// `sin x` elementwise.
-                sin / try_sin => Sin;
+                sin / try_sin => Sin ([0.0, std::f64::consts::FRAC_PI_2] => [0.0, 1.0]);
                 /// `cos x` elementwise.
-                cos / try_cos => Cos;
+                cos / try_cos => Cos ([0.0, std::f64::consts::PI] => [1.0, -1.0]);
                 /// `tan x` elementwise.
-                tan / try_tan => Tan;
+                tan / try_tan => Tan ([0.0, std::f64::consts::FRAC_PI_4] => [0.0, 1.0]);
                 /// `ln(1 + x)` elementwise, accurate near 0.
-                log1p / try_log1p => Log1p;
+                log1p / try_log1p => Log1p ([0.0, std::f64::consts::E - 1.0] => [0.0, 1.0]);
                 /// `e^x - 1` elementwise, accurate near 0.
-                expm1 / try_expm1 => Expm1;
+                expm1 / try_expm1 => Expm1 ([0.0, 1.0] => [0.0, std::f64::consts::E - 1.0]);
                 /// `log₂ x` elementwise.
-                log2 / try_log2 => Log2;
+                log2 / try_log2 => Log2 ([8.0, 0.5] => [3.0, -1.0]);
                 /// `log₁₀ x` elementwise.
-                log10 / try_log10 => Log10;
+                log10 / try_log10 => Log10 ([1000.0, 0.1] => [3.0, -1.0]);
                 /// `2^x` elementwise.
-                exp2 / try_exp2 => Exp2;
+                exp2 / try_exp2 => Exp2 ([3.0, -1.0] => [8.0, 0.5]);
                 /// The error function elementwise.
-                erf / try_erf => Erf;
+                erf / try_erf => Erf ([0.0, 1.0] => [0.0, 0.8427007929497149]);
                 /// -1, 0 or 1 by the sign (NaN stays NaN); gradient 0.
-                sign / try_sign => Sign;
+                sign / try_sign => Sign ([-2.0, 0.0, 3.0] => [-1.0, 0.0, 1.0]);
                 /// Rounds down elementwise; gradient 0.
-                floor / try_floor => Floor;
+                floor / try_floor => Floor ([-1.5, 2.7] => [-2.0, 2.0]);
                 /// Rounds up elementwise; gradient 0.
-                ceil / try_ceil => Ceil;
+                ceil / try_ceil => Ceil ([-1.5, 2.2] => [-1.0, 3.0]);
                 /// Rounds to the nearest whole number, halves to even like `torch.round`;
                 /// gradient 0.
-                round / try_round => Round;
+                round / try_round => Round ([0.5, 1.5, 2.6] => [0.0, 2.0, 3.0]);
                 /// Rounds toward zero elementwise; gradient 0.
-                trunc / try_trunc => Trunc;
+                trunc / try_trunc => Trunc ([-1.7, 2.7] => [-1.0, 2.0]);
             );
 
             $crate::operators::fallible! { $ty;

@@ -320,6 +320,7 @@ impl<T> Op<T> {
 /// again, twice: measured on `examples/lecture.rs`, that was most of its 46 s of build.
 /// Through these methods, concrete for each float type, a user crate calls code tapegrad
 /// has compiled; thin LTO can still inline across the boundary.
+#[doc(hidden)]
 #[allow(private_interfaces)]
 pub trait Kernels: Element {
     /// [`Op::eval`].

@@ -100,11 +100,33 @@ impl SharedLr {
 pub trait Optimizer<T: Float = f32> {
     /// One update of every parameter that has a gradient; parameters without one (not
     /// reached by the last backward) are skipped, as in PyTorch.
+    ///
+    /// ```
+    /// use tapegrad::optim::{Optimizer, Sgd};
+    /// use tapegrad::Tensor;
+    /// let (w, unused): (Tensor, Tensor) = (Tensor::ones(&[2]), Tensor::ones(&[1]));
+    /// let (w, unused) = (w.requires_grad_(true), unused.requires_grad_(true));
+    /// let mut sgd = Sgd::new(vec![w.clone(), unused.clone()], 0.5);
+    /// (&w * 3.0).sum().backward();
+    /// sgd.step();
+    /// assert_eq!(w.to_vec(), vec![-0.5, -0.5]); // 1 - 0.5 * 3
+    /// assert_eq!(unused.to_vec(), vec![1.0]); // no gradient: not moved
+    /// ```
     fn step(&mut self);
 
     /// Drops every parameter's gradient, like PyTorch's `optimizer.zero_grad()` (which sets
     /// them to `None` by default), so a parameter the next backward does not reach is
     /// skipped by the next step instead of being moved by a stale gradient.
+    ///
+    /// ```
+    /// use tapegrad::optim::{Adam, Optimizer};
+    /// use tapegrad::Tensor;
+    /// let w: Tensor = Tensor::ones(&[2]).requires_grad_(true);
+    /// let mut adam = Adam::new(vec![w.clone()], 0.1);
+    /// w.sum().backward();
+    /// adam.zero_grad();
+    /// assert!(w.grad().is_none());
+    /// ```
     fn zero_grad(&mut self);
 
     /// The learning rate, so that a schedule can drive a `dyn Optimizer`.

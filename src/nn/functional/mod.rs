@@ -54,7 +54,9 @@ macro_rules! fallible_fn {
             or_panic($try_name($($arg),*))
         }
 
-        #[doc = concat!("[`", stringify!($name), "`] returning an error instead of panicking.")]
+        #[doc = concat!("[`", stringify!($name), "`] returning an error instead of panicking:")]
+        #[doc = ""]
+        $(#[$doc])*
         #[track_caller]
         #[allow(clippy::too_many_arguments)]
         pub fn $try_name<$t: Float>($($arg: $ty),*) -> Result<$out> {
@@ -86,6 +88,14 @@ pub(crate) use layers::{batch_norm_checked, conv2d_params, conv_params};
 /// ```
 pub trait ClassTargets {
     /// The indices, or an error for a negative one or a tensor that is not 0-D or 1-D.
+    ///
+    /// ```
+    /// use tapegrad::nn::functional::ClassTargets;
+    /// use tapegrad::Tensor;
+    /// assert_eq!(Tensor::from_vec(vec![2i64, 0], &[2]).class_indices()?, vec![2, 0]);
+    /// assert!(Tensor::from_vec(vec![-1i64], &[1]).class_indices().is_err());
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
     fn class_indices(&self) -> Result<Vec<usize>>;
 }
 
@@ -174,6 +184,15 @@ pub fn one_hot(indices: &Tensor<i64>, classes: usize) -> Tensor<i64> {
 }
 
 /// [`one_hot`] returning an error instead of panicking.
+///
+/// ```
+/// use tapegrad::nn::functional::try_one_hot;
+/// use tapegrad::Tensor;
+/// let labels = Tensor::from_vec(vec![0i64, 2], &[2]);
+/// assert_eq!(try_one_hot(&labels, 3)?.to_vec(), vec![1, 0, 0, 0, 0, 1]);
+/// assert!(try_one_hot(&labels, 2).is_err()); // class 2 of 2
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
 pub fn try_one_hot(indices: &Tensor<i64>, classes: usize) -> Result<Tensor<i64>> {
     let values = indices.to_vec();
     if let Some(&bad) = values

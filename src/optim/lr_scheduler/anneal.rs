@@ -103,7 +103,7 @@ impl<T: Float> CosineAnnealingLr<T> {
     }
 }
 
-scheduler_impls!(CosineAnnealingLr);
+scheduler_impls!(CosineAnnealingLr, "CosineAnnealingLr::new(&sgd, 10, 0.0)");
 
 /// Scales the base rate linearly from `start_factor` to `end_factor` over `total_iters`
 /// epochs, like `LinearLR` (PyTorch's defaults: 1/3, 1.0, 5).
@@ -198,7 +198,7 @@ impl<T: Float> LinearLr<T> {
     }
 }
 
-scheduler_impls!(LinearLr);
+scheduler_impls!(LinearLr, "LinearLr::new(&sgd, 0.5, 1.0, 4)");
 
 /// The 1cycle policy, like `OneCycleLR(optimizer, max_lr, total_steps)`, stepped once per
 /// batch: from `max_lr / 25` up to `max_lr` over the first 30% of the steps, then down to

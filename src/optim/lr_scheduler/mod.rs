@@ -44,15 +44,63 @@ use std::marker::PhantomData;
 pub trait LrScheduler<T: Float = f32> {
     /// Advances one epoch (or one batch, for a per-batch schedule) and sets the
     /// optimizer's learning rate.
+    ///
+    /// ```
+    /// use tapegrad::optim::lr_scheduler::{LrScheduler, StepLr};
+    /// use tapegrad::optim::{Optimizer, Sgd};
+    /// use tapegrad::Tensor;
+    /// let sgd = Sgd::new(vec![Tensor::<f32>::ones(&[1]).requires_grad_(true)], 0.1);
+    /// let mut schedule: Box<dyn LrScheduler> = Box::new(StepLr::new(&sgd, 1, 0.5));
+    /// schedule.step();
+    /// assert_eq!(sgd.lr(), 0.05);
+    /// ```
     fn step(&mut self);
     /// The learning rate the last `step` (or the constructor) set.
+    ///
+    /// ```
+    /// use tapegrad::optim::lr_scheduler::{ExponentialLr, LrScheduler};
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let sgd = Sgd::new(vec![Tensor::<f64>::ones(&[1]).requires_grad_(true)], 1.0);
+    /// let mut schedule: Box<dyn LrScheduler<f64>> = Box::new(ExponentialLr::new(&sgd, 0.5));
+    /// schedule.step();
+    /// schedule.step();
+    /// assert_eq!(schedule.get_last_lr(), 0.25);
+    /// ```
     fn get_last_lr(&self) -> T;
     /// The schedule's position and settings under PyTorch's names (`last_epoch`,
     /// `_step_count`, `_last_lr`, `base_lrs`, and its hyperparameters), to save beside
     /// the optimizer's checkpoint (`nn::save_tensors`).
+    ///
+    /// ```
+    /// use tapegrad::optim::lr_scheduler::{LrScheduler, StepLr};
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let sgd = Sgd::new(vec![Tensor::<f32>::ones(&[1]).requires_grad_(true)], 0.1);
+    /// let mut schedule = StepLr::new(&sgd, 2, 0.5);
+    /// schedule.step();
+    /// let state = LrScheduler::state_dict(&schedule);
+    /// assert!(state.iter().any(|(name, _)| name == "last_epoch"));
+    /// ```
     fn state_dict(&self) -> Vec<(String, DynTensor)>;
     /// Resumes from [`state_dict`](LrScheduler::state_dict): an error, changing nothing,
     /// for the state of another kind of schedule or of other settings.
+    ///
+    /// ```
+    /// use tapegrad::optim::lr_scheduler::{ExponentialLr, LrScheduler, StepLr};
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::Tensor;
+    /// let sgd = Sgd::new(vec![Tensor::<f32>::ones(&[1]).requires_grad_(true)], 0.1);
+    /// let mut first = StepLr::new(&sgd, 1, 0.5);
+    /// first.step();
+    /// let state = LrScheduler::state_dict(&first);
+    /// let mut resumed = StepLr::new(&sgd, 1, 0.5);
+    /// resumed.load_state_dict(&state)?;
+    /// assert_eq!(resumed.get_last_lr(), first.get_last_lr());
+    /// // Another kind of schedule: refused.
+    /// assert!(ExponentialLr::new(&sgd, 0.9).load_state_dict(&state).is_err());
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
     fn load_state_dict(&mut self, state: &[(String, DynTensor)]) -> Result<()>;
 }
 
@@ -225,16 +273,34 @@ fn to_f64<T: Float>(v: T) -> f64 {
 }
 
 /// Implements `LrScheduler` and the inherent `step`/`get_last_lr` from a `next` method.
+/// `$make` is a constructor call on an optimizer `sgd`, for the generated doc examples.
 macro_rules! scheduler_impls {
-    ($name:ident) => {
+    ($name:ident, $make:literal) => {
         impl<T: Float> $name<T> {
             /// Advances one epoch and sets the optimizer's learning rate.
+            ///
+            /// ```
+            #[doc = concat!("use tapegrad::optim::{lr_scheduler::", stringify!($name), ", Optimizer, Sgd};")]
+            /// use tapegrad::Tensor;
+            /// let sgd = Sgd::new(vec![Tensor::<f64>::ones(&[1]).requires_grad_(true)], 0.1);
+            #[doc = concat!("let mut schedule = ", $make, ";")]
+            /// schedule.step();
+            /// assert_eq!(sgd.lr(), schedule.get_last_lr()); // the optimizer follows
+            /// ```
             pub fn step(&mut self) {
                 let this = self.clone();
                 self.schedule.step(|s, lr| this.next(s, lr));
             }
 
             /// The learning rate the last step set (PyTorch's `get_last_lr()[0]`).
+            ///
+            /// ```
+            #[doc = concat!("use tapegrad::optim::{lr_scheduler::", stringify!($name), ", Optimizer, Sgd};")]
+            /// use tapegrad::Tensor;
+            /// let sgd = Sgd::new(vec![Tensor::<f64>::ones(&[1]).requires_grad_(true)], 0.1);
+            #[doc = concat!("let schedule = ", $make, ";")]
+            /// assert_eq!(schedule.get_last_lr(), sgd.lr()); // the rate the optimizer has now
+            /// ```
             pub fn get_last_lr(&self) -> T {
                 self.schedule.last()
             }

@@ -82,7 +82,7 @@ impl<T: Float> StepLr<T> {
     }
 }
 
-scheduler_impls!(StepLr);
+scheduler_impls!(StepLr, "StepLr::new(&sgd, 2, 0.5)");
 
 /// Multiplies the rate by `gamma` at each milestone epoch, like `MultiStepLR`.
 ///
@@ -166,7 +166,7 @@ impl<T: Float> MultiStepLr<T> {
     }
 }
 
-scheduler_impls!(MultiStepLr);
+scheduler_impls!(MultiStepLr, "MultiStepLr::new(&sgd, &[1, 3], 0.5)");
 
 /// Multiplies the rate by `gamma` every epoch, like `ExponentialLR`.
 ///
@@ -233,4 +233,4 @@ impl<T: Float> ExponentialLr<T> {
     }
 }
 
-scheduler_impls!(ExponentialLr);
+scheduler_impls!(ExponentialLr, "ExponentialLr::new(&sgd, 0.9)");
