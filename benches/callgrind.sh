@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 workloads=("$@")
 [ ${#workloads[@]} -gt 0 ] || workloads=(W1 W3 W4 W5 W6 W6in)
-bin=$(cargo bench --bench instructions --no-run --message-format=json 2>/dev/null |
+bin=$(cargo bench -p tapegrad-benches --bench instructions --no-run --message-format=json 2>/dev/null |
   python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)

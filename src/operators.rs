@@ -88,6 +88,7 @@ macro_rules! impl_arithmetic {
     (@scalar_left $ty:ident $float:ty) => {
         impl std::ops::Add<&$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[inline]
             #[track_caller]
             fn add(self, rhs: &$ty<$float>) -> $ty<$float> {
                 rhs + self
@@ -95,6 +96,7 @@ macro_rules! impl_arithmetic {
         }
         impl std::ops::Add<$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[inline]
             #[track_caller]
             fn add(self, rhs: $ty<$float>) -> $ty<$float> {
                 &rhs + self
@@ -102,6 +104,7 @@ macro_rules! impl_arithmetic {
         }
         impl std::ops::Mul<&$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[inline]
             #[track_caller]
             fn mul(self, rhs: &$ty<$float>) -> $ty<$float> {
                 rhs * self
@@ -109,6 +112,7 @@ macro_rules! impl_arithmetic {
         }
         impl std::ops::Mul<$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[inline]
             #[track_caller]
             fn mul(self, rhs: $ty<$float>) -> $ty<$float> {
                 &rhs * self
@@ -116,6 +120,7 @@ macro_rules! impl_arithmetic {
         }
         impl std::ops::Sub<&$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[inline]
             #[track_caller]
             fn sub(self, rhs: &$ty<$float>) -> $ty<$float> {
                 let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
@@ -124,6 +129,7 @@ macro_rules! impl_arithmetic {
         }
         impl std::ops::Sub<$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[inline]
             #[track_caller]
             fn sub(self, rhs: $ty<$float>) -> $ty<$float> {
                 self - &rhs
@@ -131,6 +137,7 @@ macro_rules! impl_arithmetic {
         }
         impl std::ops::Div<&$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[inline]
             #[track_caller]
             fn div(self, rhs: &$ty<$float>) -> $ty<$float> {
                 let _site = $crate::autograd::anomaly::enter(std::panic::Location::caller());
@@ -139,6 +146,7 @@ macro_rules! impl_arithmetic {
         }
         impl std::ops::Div<$ty<$float>> for $float {
             type Output = $ty<$float>;
+            #[inline]
             #[track_caller]
             fn div(self, rhs: $ty<$float>) -> $ty<$float> {
                 self / &rhs

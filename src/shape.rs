@@ -13,6 +13,7 @@ pub type Shape = SmallVec<[usize; 4]>;
 /// assert_eq!(tapegrad::shape::numel(&[2, 3, 4]), 24);
 /// assert_eq!(tapegrad::shape::numel(&[]), 1);
 /// ```
+#[inline]
 pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }
@@ -52,6 +53,7 @@ pub fn check_numel(op: &'static str, shape: &[usize]) -> Result<usize> {
 /// ```
 /// assert_eq!(tapegrad::shape::contiguous_strides(&[2, 3, 4]).as_slice(), &[12, 4, 1]);
 /// ```
+#[inline]
 pub fn contiguous_strides(shape: &[usize]) -> Shape {
     let mut strides = shape_of(shape);
     let mut step = 1;
@@ -118,6 +120,7 @@ pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Sh
 }
 
 /// Checks that `from` broadcasts to exactly `to` (used by in-place ops and `broadcast_to`).
+#[inline]
 pub(crate) fn check_broadcast_to(op: &'static str, from: &[usize], to: &[usize]) -> Result<()> {
     let ok = from.len() <= to.len()
         && from

@@ -31,6 +31,7 @@ impl Layout {
         }
     }
 
+    #[inline]
     pub(crate) fn numel(&self) -> usize {
         numel(&self.shape)
     }
@@ -121,6 +122,7 @@ impl Layout {
 
     /// True if two logical positions share one memory location (a broadcast view): writing
     /// through such a layout would be ambiguous.
+    #[inline]
     pub(crate) fn has_overlap(&self) -> bool {
         self.shape
             .iter()

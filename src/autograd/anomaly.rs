@@ -41,6 +41,7 @@ pub fn set_detect_anomaly(on: bool) {
 /// ```
 /// assert!(!tapegrad::autograd::is_anomaly_enabled());
 /// ```
+#[inline]
 pub fn is_anomaly_enabled() -> bool {
     EVER_ENABLED.load(Ordering::Relaxed) && ENABLED.with(Cell::get)
 }
