@@ -80,20 +80,64 @@ fn for_each_max<T: Float>(a: &Array<T>, dim: usize, mut visit: impl FnMut(usize,
     let (outer, len, inner) = split_at_dim(c.shape(), dim);
     let guard = c.read();
     let src = &guard[c.layout().offset..c.layout().offset + c.numel()];
+    if inner == 1 {
+        // Lanes are contiguous rows.
+        for (o, row) in src.chunks_exact(len).enumerate() {
+            let k = argmax_row(row);
+            visit(o, k, row[k]);
+        }
+        return;
+    }
+    // Lanes run across `inner`: walk each block row by row, so every read is contiguous
+    // and the comparison of one row against the running best vectorises.
+    let (mut best, mut best_k) = (vec![T::zero(); inner], vec![0usize; inner]);
     for o in 0..outer {
-        for i in 0..inner {
-            let at = |k: usize| src[(o * len + k) * inner + i];
-            let (mut best, mut best_k) = (at(0), 0);
-            for k in 1..len {
-                let v = at(k);
-                if !best.is_nan() && (v > best || v.is_nan()) {
-                    best = v;
-                    best_k = k;
+        let block = &src[o * len * inner..(o + 1) * len * inner];
+        best.copy_from_slice(&block[..inner]);
+        best_k.fill(0);
+        for (k, row) in block.chunks_exact(inner).enumerate().skip(1) {
+            for ((b, bk), &v) in best.iter_mut().zip(best_k.iter_mut()).zip(row) {
+                if !b.is_nan() && (v > *b || v.is_nan()) {
+                    *b = v;
+                    *bk = k;
                 }
             }
-            visit(o * inner + i, best_k, best);
+        }
+        for (i, (&b, &k)) in best.iter().zip(&best_k).enumerate() {
+            visit(o * inner + i, k, b);
         }
     }
+}
+
+/// The index of the max of a non-empty row: the first one on ties, the first NaN if there
+/// is one (PyTorch's rule). Two passes that vectorise: the max of eight interleaved
+/// running maxima, with a flag for any NaN, then the first position holding it.
+fn argmax_row<T: Float>(row: &[T]) -> usize {
+    const LANES: usize = 8;
+    let mut maxima = [row[0]; LANES];
+    let mut nan = false;
+    let chunks = row.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for q in 0..LANES {
+            let v = chunk[q];
+            nan |= v.is_nan();
+            maxima[q] = if v > maxima[q] { v } else { maxima[q] };
+        }
+    }
+    for &v in tail {
+        nan |= v.is_nan();
+        maxima[0] = if v > maxima[0] { v } else { maxima[0] };
+    }
+    if nan {
+        return row.iter().position(|v| v.is_nan()).unwrap_or(0);
+    }
+    let top = maxima
+        .iter()
+        .fold(maxima[0], |m, &v| if v > m { v } else { m });
+    // Without NaN the max equals some element; -0.0 == 0.0, so the first zero of either
+    // sign is found, as the one-pass rule (`v > best`) keeps the first.
+    row.iter().position(|&v| v == top).unwrap_or(0)
 }
 
 /// Max along `dim`. The caller checks `dim` and that it is non-empty.
@@ -177,4 +221,59 @@ pub(crate) fn sum_to_shape<T: Float>(a: &Array<T>, target: &[usize]) -> Array<T>
             }
         });
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-pass rule the fast paths must agree with: the first max, the first NaN.
+    fn naive(a: &[f64], shape: &[usize], dim: usize) -> Vec<(usize, u64)> {
+        let (outer, len, inner) = split_at_dim(shape, dim);
+        let mut out = Vec::new();
+        for o in 0..outer {
+            for i in 0..inner {
+                let at = |k: usize| a[(o * len + k) * inner + i];
+                let (mut best, mut best_k) = (at(0), 0);
+                for k in 1..len {
+                    let v = at(k);
+                    if !best.is_nan() && (v > best || v.is_nan()) {
+                        best = v;
+                        best_k = k;
+                    }
+                }
+                out.push((best_k, best.to_bits()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn max_and_argmax_keep_the_first_max_and_the_first_nan_on_every_path() {
+        // Few distinct values, so ties, signed zeros and NaNs are common; rows longer
+        // than the eight lanes, and shorter; every dim of 1-D to 3-D shapes.
+        let pool = [-1.0, 0.0, -0.0, 1.0, 2.0, 2.0, f64::NAN, f64::INFINITY];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for case in 0..400 {
+            let rank = 1 + case % 3;
+            let shape: Vec<usize> = (0..rank).map(|_| 1 + (next() % 21) as usize).collect();
+            let n: usize = shape.iter().product();
+            let nan_free = case % 2 == 0;
+            let data: Vec<f64> = (0..n)
+                .map(|_| pool[(next() % if nan_free { 6 } else { 8 }) as usize])
+                .collect();
+            let a = Array::from_vec(data.clone(), &shape);
+            for dim in 0..rank {
+                let mut got = Vec::new();
+                for_each_max(&a, dim, |_, k, v| got.push((k, v.to_bits())));
+                assert_eq!(got, naive(&data, &shape, dim), "shape {shape:?} dim {dim}");
+            }
+        }
+    }
 }
