@@ -9,6 +9,11 @@ use tapegrad::{manual_seed, Tensor};
 mod close;
 use close::assert_close;
 
+#[path = "support/generator.rs"]
+mod generator;
+// Every test here may draw from the seeded global generator, so each takes its turn.
+use generator::take_turn;
+
 /// a, b and the loss `0.7 Σ a² + Σ b · (3, 0.5)`, backward done.
 fn params() -> Vec<Tensor<f64>> {
     let a = Tensor::from_vec(vec![0.5, -1.5, 2.0, 0.25, 3.0, -0.75], &[2, 3]).requires_grad_(true);
@@ -20,6 +25,7 @@ fn params() -> Vec<Tensor<f64>> {
 
 #[test]
 fn clip_grad_norm_matches_pytorch() {
+    let _turn = take_turn();
     // a = torch.tensor([[0.5, -1.5, 2.0], [0.25, 3.0, -0.75]], requires_grad=True)
     // b = torch.tensor([1.0, -2.0], requires_grad=True)
     // (a.pow(2).sum() * 0.7 + (b * torch.tensor([3.0, 0.5])).sum()).backward()
@@ -58,6 +64,7 @@ fn clip_grad_norm_matches_pytorch() {
 
 #[test]
 fn clip_grad_value_matches_pytorch() {
+    let _turn = take_turn();
     // ... the same backward, then torch.nn.utils.clip_grad_value_([a, b], 1.0)
     let p = params();
     clip_grad_value_(&p, 1.0);
@@ -70,6 +77,7 @@ fn clip_grad_value_matches_pytorch() {
 
 #[test]
 fn fans_and_gains_are_pytorchs() {
+    let _turn = take_turn();
     // from torch.nn.init import _calculate_fan_in_and_fan_out as f, calculate_gain as g
     // f(torch.empty(6, 3, 5, 5)), f(torch.empty(10, 4)), f(torch.empty(2, 3, 4))
     //   -> (75, 150) (4, 10) (12, 8)
@@ -110,6 +118,7 @@ fn spread(t: &Tensor<f64>) -> (f64, f64) {
 
 #[test]
 fn initialisations_draw_from_pytorchs_distributions() {
+    let _turn = take_turn();
     manual_seed(7);
     let w = || Tensor::<f64>::zeros(&[256, 64, 3, 3]).requires_grad_(true); // fan_in 576, fan_out 2304
                                                                             // kaiming_uniform_ (a=0, fan_in): bound = √3 · √2 / √576 = 0.10206, std = bound / √3.
@@ -147,6 +156,7 @@ fn initialisations_draw_from_pytorchs_distributions() {
 
 #[test]
 fn parameter_count_counts_every_element() {
+    let _turn = take_turn();
     let model: Linear<f64> = Linear::new(784, 256);
     assert_eq!(parameter_count(&model), 784 * 256 + 256);
     assert_eq!(

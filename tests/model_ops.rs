@@ -12,6 +12,11 @@ use close::assert_close;
 use tapegrad::graph::{Graph, Node, Session};
 use tapegrad::{Float, Tensor};
 
+#[path = "support/generator.rs"]
+mod generator;
+// Every test here may draw from the seeded global generator, so each takes its turn.
+use generator::take_turn;
+
 const X: [f64; 12] = [
     -2.5, -1.0, 0.0, 0.5, 1.0, 2.0, -0.3, 3.0, 0.7, -1.7, 2.2, 1.3,
 ];
@@ -331,16 +336,19 @@ fn assert_close_nan(actual: &[f64], expected: &[f64], tol: f64, what: &str) {
 
 #[test]
 fn values_and_gradients_match_pytorch_in_f64() {
+    let _turn = take_turn();
     check::<f64>(1e-10);
 }
 
 #[test]
 fn values_and_gradients_match_pytorch_in_f32() {
+    let _turn = take_turn();
     check::<f32>(2e-5);
 }
 
 #[test]
 fn the_static_graph_gives_the_same_values_and_gradients() {
+    let _turn = take_turn();
     let mut checked = 0;
     for case in reference() {
         let g = Graph::<f64>::new();
@@ -389,6 +397,7 @@ fn the_static_graph_gives_the_same_values_and_gradients() {
 
 #[test]
 fn bad_input_is_a_clear_error_from_every_try_form() {
+    let _turn = take_turn();
     use tapegrad::ErrorKind;
     let x: Tensor<f64> = Tensor::arange(0.0, 6.0, 1.0).reshape(&[2, 3]);
     let msg = |e: tapegrad::Error| e.to_string();
@@ -473,6 +482,7 @@ fn bad_input_is_a_clear_error_from_every_try_form() {
 
 #[test]
 fn an_index_out_of_range_in_the_graph_fails_at_run_time_with_the_op_named() {
+    let _turn = take_turn();
     let g = Graph::<f64>::new();
     let x = g.placeholder("x", &[3]);
     let i = g.placeholder("i", &[2]);
@@ -503,6 +513,7 @@ fn an_index_out_of_range_in_the_graph_fails_at_run_time_with_the_op_named() {
 
 #[test]
 fn pytorch_leniencies() {
+    let _turn = take_turn();
     let x: Tensor<f64> = Tensor::zeros(&[2, 3]);
     assert_eq!(x.squeeze_dim(0).shape(), &[2, 3]);
     let s = Tensor::<f64>::scalar(2.0);
@@ -522,6 +533,7 @@ fn pytorch_leniencies() {
 
 #[test]
 fn ties_split_the_gradient_as_pytorch() {
+    let _turn = take_turn();
     // torch.tensor([3., 1., 3.], requires_grad=True).max().backward() -> grad [0.5, 0, 0.5]
     let x = Tensor::<f64>::from_vec(vec![3.0, 1.0, 3.0], &[3]).requires_grad_(true);
     x.max().backward();
@@ -536,6 +548,7 @@ fn ties_split_the_gradient_as_pytorch() {
 
 #[test]
 fn round_halves_to_even_and_sort_is_stable_with_nan_last() {
+    let _turn = take_turn();
     let x = Tensor::<f64>::from_vec(vec![0.5, 1.5, 2.5, -0.5, -1.5], &[5]);
     assert_eq!(x.round().to_vec(), vec![0.0, 2.0, 2.0, -0.0, -2.0]);
     let y = Tensor::<f32>::from_vec(vec![2.0, f32::NAN, 1.0, 2.0, -0.0, 0.0], &[6]);
@@ -547,6 +560,7 @@ fn round_halves_to_even_and_sort_is_stable_with_nan_last() {
 
 #[test]
 fn random_creation_is_reproducible_from_the_seed() {
+    let _turn = take_turn();
     tapegrad::manual_seed(7);
     let a = (
         Tensor::randint(-5, 5, &[6]),
@@ -570,6 +584,7 @@ fn random_creation_is_reproducible_from_the_seed() {
 
 #[test]
 fn an_empty_window_at_the_end_of_a_dim_works_in_every_op_after_it() {
+    let _turn = take_turn();
     // `1..` of a dim of size 1 is empty; selecting in it used to point past the buffer.
     let x: Tensor<f64> = Tensor::ones(&[1, 3, 4]).requires_grad_(true);
     let y = x.i((1.., 2));
@@ -583,6 +598,7 @@ fn an_empty_window_at_the_end_of_a_dim_works_in_every_op_after_it() {
 
 #[test]
 fn f32_cumsum_equals_a_one_by_one_f64_sum_at_every_length() {
+    let _turn = take_turn();
     // The f32 kernel sums four elements at a time (AVX2); every length's remainder, and
     // infinities and NaN, must come out as the plain running sum in f64 does.
     for len in 0..19usize {

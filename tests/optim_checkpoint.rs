@@ -8,6 +8,11 @@ use tapegrad::optim::lr_scheduler::{ExponentialLr, LrScheduler, StepLr};
 use tapegrad::optim::{self, Adam, AdamW, Optimizer, Sgd};
 use tapegrad::{ErrorKind, Tensor};
 
+#[path = "support/generator.rs"]
+mod generator;
+// model() and data() seed the global generator: each test takes its turn.
+use generator::take_turn;
+
 fn model() -> Sequential<f64> {
     tapegrad::manual_seed(7);
     Sequential::new()
@@ -47,6 +52,7 @@ type MakeOpt = fn(Vec<Tensor<f64>>) -> Box<dyn Optimizer<f64>>;
 
 #[test]
 fn resuming_from_a_checkpoint_continues_bit_for_bit() {
+    let _turn = take_turn();
     let configs: [(&str, MakeOpt); 5] = [
         ("sgd", |p| Box::new(Sgd::new(p, 0.05))),
         ("sgd_momentum", |p| {
@@ -116,6 +122,7 @@ fn resuming_from_a_checkpoint_continues_bit_for_bit() {
 
 #[test]
 fn a_checkpoint_for_other_parameters_or_another_optimizer_is_refused() {
+    let _turn = take_turn();
     let d = dir("bad");
     let path = d.join("adam.safetensors");
     let m = model();
@@ -175,6 +182,7 @@ fn a_checkpoint_for_other_parameters_or_another_optimizer_is_refused() {
 
 #[test]
 fn a_schedule_state_for_another_schedule_or_settings_is_refused() {
+    let _turn = take_turn();
     let m = model();
     let opt = Sgd::new(m.parameters(), 0.1);
     let mut step = StepLr::new(&opt, 3, 0.5);
