@@ -220,6 +220,23 @@ pub(crate) fn max_pool2d_select<T: Float>(
     })
 }
 
+/// Walks the windows of an average pool over one plane: `f(output index, the window's
+/// flat input range of whole rows, its column range, the divisor)`. The divisor counts
+/// padding (PyTorch's default), so the forward and its adjoint divide alike.
+fn for_each_average(
+    s: &PoolSizes,
+    win: &Window,
+    mut f: impl FnMut(usize, std::ops::Range<usize>, std::ops::Range<usize>, usize),
+) {
+    for oy in 0..s.oh {
+        let (h0, h1, eh) = window_range(win, 0, oy, s.h);
+        for ox in 0..s.ow {
+            let (w0, w1, ew) = window_range(win, 1, ox, s.w);
+            f(oy * s.ow + ox, h0 * s.w..h1 * s.w, w0..w1, eh * ew);
+        }
+    }
+}
+
 /// `avg_pool2d` (padding counted in the divisor, PyTorch's default), `[planes, h, w]` to
 /// `shape`.
 pub(crate) fn avg_pool2d<T: Float>(
@@ -235,19 +252,15 @@ pub(crate) fn avg_pool2d<T: Float>(
             .chunks_exact(s.h * s.w)
             .zip(out.chunks_exact_mut(s.oh * s.ow))
         {
-            for oy in 0..s.oh {
-                let (h0, h1, eh) = window_range(win, 0, oy, s.h);
-                for ox in 0..s.ow {
-                    let (w0, w1, ew) = window_range(win, 1, ox, s.w);
-                    let mut sum = T::zero();
-                    for row in plane[h0 * s.w..h1 * s.w].chunks_exact(s.w) {
-                        for &v in &row[w0..w1] {
-                            sum = sum + v;
-                        }
+            for_each_average(s, win, |o, rows, cols, count| {
+                let mut sum = T::zero();
+                for row in plane[rows].chunks_exact(s.w) {
+                    for &v in &row[cols.clone()] {
+                        sum = sum + v;
                     }
-                    y[oy * s.ow + ox] = sum / T::from(eh * ew).unwrap_or_else(T::nan);
                 }
-            }
+                y[o] = sum / T::from(count).unwrap_or_else(T::nan);
+            });
         }
     })
 }
@@ -268,18 +281,14 @@ pub(crate) fn avg_pool2d_grad<T: Float>(
             .chunks_exact(s.oh * s.ow)
             .zip(out.chunks_exact_mut(s.h * s.w))
         {
-            for oy in 0..s.oh {
-                let (h0, h1, eh) = window_range(win, 0, oy, s.h);
-                for ox in 0..s.ow {
-                    let (w0, w1, ew) = window_range(win, 1, ox, s.w);
-                    let share = gp[oy * s.ow + ox] / T::from(eh * ew).unwrap_or_else(T::nan);
-                    for row in dx[h0 * s.w..h1 * s.w].chunks_exact_mut(s.w) {
-                        for v in &mut row[w0..w1] {
-                            *v = *v + share;
-                        }
+            for_each_average(s, win, |o, rows, cols, count| {
+                let share = gp[o] / T::from(count).unwrap_or_else(T::nan);
+                for row in dx[rows].chunks_exact_mut(s.w) {
+                    for v in &mut row[cols.clone()] {
+                        *v = *v + share;
                     }
                 }
-            }
+            });
         }
     })
 }
