@@ -150,8 +150,54 @@ fn model_ops(c: &mut Criterion) {
     group.finish();
 }
 
+fn speed2(c: &mut Criterion) {
+    // Issue 13's kernel targets: the same workloads as benches/python/kernels.py runs in
+    // PyTorch, with the thread count from TAPEGRAD_NUM_THREADS (compare.py sets both).
+    let mut group = c.benchmark_group("speed2_f32");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    tapegrad::manual_seed(0);
+    for (label, n) in [("1e6", 1_000_000usize), ("1e7", 10_000_000)] {
+        let x: Tensor = Tensor::randn(&[n / 1000, 1000]);
+        let positive = x.abs() + 0.1;
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function(format!("exp {label}"), |b| b.iter(|| black_box(x.exp())));
+        group.bench_function(format!("log {label}"), |b| {
+            b.iter(|| black_box(positive.log()))
+        });
+        group.bench_function(format!("tanh {label}"), |b| b.iter(|| black_box(x.tanh())));
+        group.bench_function(format!("sigmoid {label}"), |b| {
+            b.iter(|| black_box(x.sigmoid()))
+        });
+        group.bench_function(format!("gelu {label}"), |b| b.iter(|| black_box(x.gelu())));
+    }
+    let x: Tensor = Tensor::randn(&[1000, 1000]);
+    let y: Tensor = Tensor::randn(&[1000, 1000]);
+    group.throughput(Throughput::Elements(1_000_000));
+    group.bench_function("max_dim 1 [1000, 1000]", |b| {
+        b.iter(|| black_box(x.max_dim(1, false)))
+    });
+    group.bench_function("add 1e6", |b| b.iter(|| black_box(&x + &y)));
+    let xt = x.t();
+    group.bench_function("add transposed 1e6", |b| b.iter(|| black_box(&xt + &y)));
+    let logits: Tensor = Tensor::randn(&[1024, 1000]).requires_grad_(true);
+    let labels = Tensor::randint(0, 1000, &[1024]);
+    group.throughput(Throughput::Elements(1024 * 1000));
+    group.bench_function("softmax + cross_entropy fwd+bwd [1024, 1000]", |b| {
+        b.iter(|| {
+            logits.zero_grad();
+            let loss = tapegrad::nn::functional::cross_entropy(&logits, &labels);
+            loss.backward();
+            black_box(loss.item())
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    speed2,
     model_ops,
     small_ops,
     matmul_f32,

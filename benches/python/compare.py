@@ -102,6 +102,19 @@ GROUPS = {
                          "where_cond", "clamp", "sort last dim", "cumsum last dim"]
         ],
     ),
+    "kernels": dict(
+        scripts=[["kernels.py", "{t}"]],
+        threaded=True,
+        bench="kernels",
+        filter="speed2_f32",
+        rows=[
+            (name, "torch", name, None, f"speed2_f32/{name}")
+            for name in [f"{op} {n}" for n in ["1e6", "1e7"]
+                         for op in ["exp", "log", "tanh", "sigmoid", "gelu"]]
+            + ["max_dim 1 [1000, 1000]", "add 1e6", "add transposed 1e6",
+               "softmax + cross_entropy fwd+bwd [1024, 1000]"]
+        ],
+    ),
     "matmul": dict(
         scripts=[["s1_matmul.py", "numpy", "{t}"], ["s1_matmul.py", "torch", "{t}"]],
         threaded=True,

@@ -4,8 +4,9 @@
 //! index arithmetic, no bounds checks in the loop) and a strided fallback that walks rows.
 
 use super::layout::{coalesce, for_each_row, row, Layout};
-use super::Array;
-use crate::element::{Element, Float};
+use super::matmul::num_threads;
+use super::{vmath, Array};
+use crate::element::{DType, Element, Float};
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, numel};
 use std::mem::MaybeUninit;
@@ -65,6 +66,62 @@ pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T) -> Array<T> {
                     }
                 });
             }
+        })
+    }
+}
+
+/// Above this many elements an elementwise kernel splits its work across threads: below
+/// it, handing a piece to rayon's pool costs more than computing it (benches/kernels.rs,
+/// `threads` group).
+pub(crate) const PARALLEL_ELEMENTS: usize = 1 << 17;
+
+/// `kernel(src piece, dst piece)` over matching pieces of two equally long slices: one
+/// piece when they are short or one thread is set, else one per thread on rayon's pool.
+/// An elementwise kernel gives the same bits whichever way the work is cut.
+pub(crate) fn split_work<A: Sync, B: Send>(
+    src: &[A],
+    dst: &mut [B],
+    kernel: impl Fn(&[A], &mut [B]) + Sync,
+) {
+    debug_assert_eq!(src.len(), dst.len());
+    let threads = num_threads();
+    if src.len() < PARALLEL_ELEMENTS || threads < 2 {
+        return kernel(src, dst);
+    }
+    // Pieces of whole cache lines (16 f32), so no two threads write one line.
+    let piece = src.len().div_ceil(threads).next_multiple_of(16);
+    let kernel = &kernel;
+    rayon::scope(|scope| {
+        for (s, d) in src.chunks(piece).zip(dst.chunks_mut(piece)) {
+            scope.spawn(move |_| kernel(s, d));
+        }
+    });
+}
+
+/// `f` applied to every element, through the vectorised f32 kernel `fast` when `T` is f32
+/// and `a` is contiguous (`f`, the scalar form, serves the rest); the result is contiguous.
+pub(crate) fn map_vector<T: Float, F: vmath::Fun>(
+    a: &Array<T>,
+    fast: F,
+    f: impl Fn(T) -> T,
+) -> Array<T> {
+    let layout = a.layout();
+    if T::DTYPE != DType::F32 || !layout.is_contiguous() {
+        return map(a, f);
+    }
+    let data = a.read();
+    // SAFETY: the kernel writes every output element (`vmath::map` writes each `dst[i]`,
+    // and the pieces cover the slice). `T` is f32 (`Element` is sealed and `DTYPE` names
+    // the primitive), so the casts change nothing but the type's name.
+    unsafe {
+        Array::build_uninit(&layout.shape, |out| {
+            let src = &data[layout.offset..layout.offset + out.len()];
+            let src = std::slice::from_raw_parts(src.as_ptr() as *const f32, src.len());
+            let dst = std::slice::from_raw_parts_mut(
+                out.as_mut_ptr() as *mut MaybeUninit<f32>,
+                out.len(),
+            );
+            split_work(src, dst, |s, d| vmath::map(fast, s, d));
         })
     }
 }

@@ -22,8 +22,9 @@ pub(crate) mod pooling;
 mod reduce;
 pub(crate) mod scan;
 pub(crate) mod select;
+pub(crate) mod vmath;
 
-pub(crate) use elementwise::{apply_inplace, apply_inplace_scalar, map, zip_map};
+pub(crate) use elementwise::{apply_inplace, apply_inplace_scalar, map, map_vector, zip_map};
 pub(crate) use layout::Layout;
 pub(crate) use matmul::matmul;
 pub(crate) use reduce::{argmax_dim, max_dim, max_mask, sum_all, sum_dim, sum_to_shape};

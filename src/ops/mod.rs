@@ -76,8 +76,9 @@ pub(crate) use select::{
     Aux, Cmp, EvenShare, FullLike, MaskGrad, MaxAll, MaxShare, Maximum, Predicate, Where,
 };
 pub(crate) use unary::{
-    Abs, Ceil, Clamp, ClampGrad, Cos, Erf, Exp, Exp2, Expm1, Floor, Log, Log10, Log1p, Log2, Pow,
-    PowTensor, Relu, Round, Sigmoid, Sin, Softplus, Sqrt, SqrtOrZero, Tan, Tanh, Trunc,
+    Abs, Ceil, Clamp, ClampGrad, Cos, Erf, Exp, Exp2, Expm1, Floor, Gelu, GeluGrad, Log, Log10,
+    Log1p, Log2, Pow, PowTensor, Relu, Round, Sigmoid, Sin, Softplus, Sqrt, SqrtOrZero, Tan, Tanh,
+    Trunc,
 };
 pub(crate) use view::{NarrowGrad, View};
 
@@ -491,6 +492,8 @@ op_list! {
     Sigmoid(Sigmoid),
     Tanh(Tanh),
     Softplus(Softplus),
+    Gelu(Gelu),
+    GeluGrad(GeluGrad),
     Clamp(Clamp<T>),
     ClampGrad(ClampGrad<T>),
     Sin(Sin),

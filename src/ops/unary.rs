@@ -4,15 +4,23 @@ use super::grad::{apply1, div, mul, neg, scale};
 use super::{
     AddScalar, FullLike, InputGrads, OpDef, Rule, Saves, ScalarSub, Sign, Value, WherePositive,
 };
-use crate::array::{self, Array};
+use crate::array::{self, vmath, Array};
 use crate::element::{DType, Element, Float};
 use crate::error::Result;
 use crate::shape::{shape_of, Shape};
 
 /// Defines an elementwise op from its kernel `|p| f(p)` and its chain rule.
+/// An optional `vector: K` names the vectorised f32 kernel (`array::vmath`) that computes
+/// the same function.
 macro_rules! unary {
+    (@map $a:expr, $f:expr) => {
+        array::map($a, $f)
+    };
+    (@map $a:expr, $f:expr, $vector:expr) => {
+        array::map_vector($a, $vector, $f)
+    };
     ($(#[$doc:meta])* $op:ident, $name:literal, $saves:expr, |$p:ident| $f:expr,
-     |$rule:ident, $g:ident| $grad:expr) => {
+     $(vector: $vector:expr,)? |$rule:ident, $g:ident| $grad:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq)]
         pub(crate) struct $op;
@@ -32,7 +40,7 @@ macro_rules! unary {
             where
                 T: Float,
             {
-                Ok(array::map(x[0], |$p: T| $f))
+                Ok(unary!(@map x[0], |$p: T| $f $(, $vector)?))
             }
             fn backward<V: Value<T>>(&self, $rule: &Rule<'_, V>, $g: &V) -> InputGrads<V>
             where
@@ -46,12 +54,12 @@ macro_rules! unary {
 
 unary!(
     /// `e^x`: d(e^x) = e^x.
-    Exp, "exp", Saves::OUTPUT, |p| p.exp(),
+    Exp, "exp", Saves::OUTPUT, |p| p.exp(), vector: vmath::Exp,
     |rule, g| mul(g, rule.y())
 );
 unary!(
     /// `ln x`: d(ln x) = 1/x.
-    Log, "log", Saves::INPUTS, |p| p.ln(),
+    Log, "log", Saves::INPUTS, |p| p.ln(), vector: vmath::Log,
     |rule, g| div(g, rule.x(0))
 );
 unary!(
@@ -72,18 +80,19 @@ unary!(
 );
 unary!(
     /// The logistic function: σ' = σ(1 - σ).
-    Sigmoid, "sigmoid", Saves::OUTPUT, |p| sigmoid(p),
+    Sigmoid, "sigmoid", Saves::OUTPUT, |p| sigmoid(p), vector: vmath::Sigmoid,
     |rule, g| mul(g, &mul(rule.y(), &apply1(ScalarSub(T::one()), rule.y())))
 );
 unary!(
     /// `tanh x`: tanh' = 1 - tanh².
-    Tanh, "tanh", Saves::OUTPUT, |p| p.tanh(),
+    Tanh, "tanh", Saves::OUTPUT, |p| p.tanh(), vector: vmath::Tanh,
     |rule, g| mul(g, &apply1(ScalarSub(T::one()), &mul(rule.y(), rule.y())))
 );
 unary!(
     /// `ln(1 + e^x)`, as `max(x, 0) + ln(1 + e^-|x|)`: e^-|x| <= 1, so nothing overflows.
     /// softplus' = σ(x), smooth everywhere (no kink at 0, unlike the formula's max and abs).
     Softplus, "softplus", Saves::INPUTS, |p| p.max(T::zero()) + (-p.abs()).exp().ln_1p(),
+    vector: vmath::Softplus,
     |rule, g| mul(g, &apply1(Sigmoid, rule.x(0)))
 );
 
@@ -119,6 +128,26 @@ unary!(
         let x = rule.x(0);
         let two_over_sqrt_pi = T::from(std::f64::consts::FRAC_2_SQRT_PI).unwrap_or_else(T::nan);
         mul(g, &scale(&apply1(Exp, &neg(&mul(x, x))), two_over_sqrt_pi))
+    }
+);
+unary!(
+    /// GELU, `x Φ(x)` (`F.gelu`), one op: d = Φ(x) + x φ(x) ([`GeluGrad`]).
+    Gelu, "gelu", Saves::INPUTS, |p| gelu(p), vector: vmath::Gelu,
+    |rule, g| mul(g, &apply1(GeluGrad, rule.x(0)))
+);
+unary!(
+    /// GELU's derivative `Φ(x) + x φ(x)`: d = φ(x) (2 - x²), from primitives, so every
+    /// order of derivative exists.
+    GeluGrad, "gelu_backward", Saves::INPUTS, |p| gelu_grad(p), vector: vmath::GeluDerivative,
+    |rule, g| {
+        let x = rule.x(0);
+        let x2 = mul(x, x);
+        let half = T::from(-0.5).unwrap_or_else(T::nan);
+        let norm = T::from(0.5 * std::f64::consts::FRAC_2_SQRT_PI * std::f64::consts::FRAC_1_SQRT_2)
+            .unwrap_or_else(T::nan);
+        let density = scale(&apply1(Exp, &scale(&x2, half)), norm);
+        let two = T::one() + T::one();
+        mul(g, &mul(&density, &apply1(ScalarSub(two), &x2)))
     }
 );
 unary!(
@@ -225,6 +254,25 @@ fn erf<T: Float>(x: T) -> T {
     } else {
         T::from(libm::erf(x.to_f64().unwrap_or(f64::NAN))).unwrap_or_else(T::nan)
     }
+}
+
+/// `x Φ(x)` in f64, with `Φ(x) = erfc(-x/√2) / 2` (no `1 + erf` to cancel below 0); the
+/// scalar form of `vmath::Gelu`, for f64 and strided f32.
+fn gelu<T: Float>(x: T) -> T {
+    let x = x.to_f64().unwrap_or(f64::NAN);
+    T::from(x * normal_cdf(x)).unwrap_or_else(T::nan)
+}
+
+/// `Φ(x) + x φ(x)` in f64 (NaN at ±inf, where `x φ(x)` is inf · 0, as PyTorch).
+fn gelu_grad<T: Float>(x: T) -> T {
+    let x = x.to_f64().unwrap_or(f64::NAN);
+    let density = (-0.5 * x * x).exp()
+        * (0.5 * std::f64::consts::FRAC_2_SQRT_PI * std::f64::consts::FRAC_1_SQRT_2);
+    T::from(normal_cdf(x) + x * density).unwrap_or_else(T::nan)
+}
+
+fn normal_cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x * std::f64::consts::FRAC_1_SQRT_2)
 }
 
 /// Rounds halfway cases to the even neighbour, as `torch.round` (and IEEE's default).

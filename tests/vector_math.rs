@@ -1,0 +1,113 @@
+//! The vectorised f32 kernels (`exp`, `log`, `tanh`, `sigmoid`, `softplus`, `gelu`) seen
+//! through tensors: against f64 (the same op, rounded), on contiguous inputs (the vector
+//! path) and transposed ones (the scalar path), with one thread and two. The kernels'
+//! own accuracy sweep over the f32 range is in src/array/vmath.rs.
+
+use tapegrad::Tensor;
+
+/// Distance in ulps between two f32s (both NaN: 0).
+fn ulps(a: f32, b: f32) -> u64 {
+    if a.is_nan() || b.is_nan() {
+        return if a.is_nan() && b.is_nan() {
+            0
+        } else {
+            u64::MAX
+        };
+    }
+    let order = |v: f32| {
+        let bits = v.to_bits() as i32;
+        if bits < 0 {
+            i32::MIN as i64 - bits as i64
+        } else {
+            bits as i64
+        }
+    };
+    (order(a) - order(b)).unsigned_abs()
+}
+
+/// 4096 values from -30 to 30 (with the edges), as a [64, 64] f32 tensor and as f64.
+fn inputs() -> (Tensor, Tensor<f64>) {
+    let mut xs: Vec<f32> = (0..4096)
+        .map(|i| -30.0 + 60.0 * i as f32 / 4095.0)
+        .collect();
+    xs[..6].copy_from_slice(&[0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e-40]);
+    let wide: Vec<f64> = xs.iter().map(|&x| x as f64).collect();
+    (
+        Tensor::from_vec(xs, &[64, 64]),
+        Tensor::from_vec(wide, &[64, 64]),
+    )
+}
+
+type Pair = (fn(&Tensor) -> Tensor, fn(&Tensor<f64>) -> Tensor<f64>);
+
+fn ops() -> Vec<(&'static str, Pair, u64)> {
+    vec![
+        ("exp", (|x| x.exp(), |x| x.exp()), 1),
+        ("log", (|x| x.abs().log(), |x| x.abs().log()), 1),
+        ("tanh", (|x| x.tanh(), |x| x.tanh()), 2),
+        ("sigmoid", (|x| x.sigmoid(), |x| x.sigmoid()), 2),
+        ("softplus", (|x| x.softplus(), |x| x.softplus()), 2),
+        ("gelu", (|x| x.gelu(), |x| x.gelu()), 4),
+    ]
+}
+
+#[test]
+fn f32_ops_match_f64_rounded_on_contiguous_and_transposed_inputs() {
+    let (x, wide) = inputs();
+    for (name, (narrow_op, wide_op), bound) in ops() {
+        let want: Vec<f32> = wide_op(&wide).to_vec().iter().map(|&v| v as f32).collect();
+        let want_t: Vec<f32> = wide_op(&wide.t())
+            .to_vec()
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
+        for (path, got, want) in [
+            ("contiguous", narrow_op(&x).to_vec(), &want),
+            ("transposed", narrow_op(&x.t()).to_vec(), &want_t),
+        ] {
+            for (i, (&g, &w)) in got.iter().zip(want.iter()).enumerate() {
+                assert!(
+                    ulps(g, w) <= bound,
+                    "{name} ({path}) at element {i}: {g:e}, f64 rounded {w:e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn gelu_keeps_its_negative_tail() {
+    // x Φ(x) with Φ from erfc (Python: x * 0.5 * math.erfc(-x / math.sqrt(2))). PyTorch's
+    // f32 F.gelu gives -0.0, -1.6391e-07 and -0.0 here: its 1 + erf(x/√2) cancels.
+    let x: Tensor = Tensor::from_vec(vec![-10.0, -5.5, -13.5], &[3]);
+    let want = [
+        -7.619853024160593e-23,
+        -1.0444259356238256e-07,
+        -1.0555389862638368e-40,
+    ];
+    for (got, want) in x.gelu().to_vec().into_iter().zip(want) {
+        let want = want as f32;
+        assert!(ulps(got, want) <= 4, "gelu: {got:e}, want {want:e}");
+    }
+}
+
+#[test]
+fn two_threads_give_the_same_bits_as_one() {
+    // 2^18 elements: above the size at which elementwise kernels split across threads.
+    let x: Tensor = Tensor::from_vec(
+        (0..1 << 18)
+            .map(|i| ((i * 7919) % 20_000) as f32 / 1000.0 - 10.0)
+            .collect(),
+        &[512, 512],
+    );
+    let run = |threads| {
+        tapegrad::set_num_threads(threads);
+        let out: Vec<Vec<u32>> = ops()
+            .iter()
+            .map(|(_, (op, _), _)| op(&x).to_vec().iter().map(|v| v.to_bits()).collect())
+            .collect();
+        tapegrad::set_num_threads(0);
+        out
+    };
+    assert_eq!(run(1), run(2));
+}
