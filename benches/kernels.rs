@@ -186,7 +186,7 @@ fn speed2(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1024 * 1000));
     group.bench_function("softmax + cross_entropy fwd+bwd [1024, 1000]", |b| {
         b.iter(|| {
-            logits.zero_grad();
+            logits.clear_grad(); // as PyTorch's `logits.grad = None`
             let loss = tapegrad::nn::functional::cross_entropy(&logits, &labels);
             loss.backward();
             black_box(loss.item())

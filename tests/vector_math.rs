@@ -111,3 +111,26 @@ fn two_threads_give_the_same_bits_as_one() {
     };
     assert_eq!(run(1), run(2));
 }
+
+/// Cross-entropy is one fused op whose gradient (`softmax - one_hot` per row, times the
+/// upstream gradient) is another: both derivatives of that gradient, through the logits
+/// and through the upstream gradient (`a` here), against finite differences.
+#[test]
+fn fused_cross_entropy_has_second_derivatives_through_both_inputs() {
+    use tapegrad::autograd::{gradcheck, gradgradcheck, GradcheckOptions};
+    use tapegrad::nn::functional::{cross_entropy_with, Reduction};
+    let logits = Tensor::<f64>::from_vec(
+        vec![
+            0.3, -1.2, 2.0, 0.5, 1.1, 0.0, -0.7, 0.9, 2.5, -2.0, 0.4, 0.1,
+        ],
+        &[3, 4],
+    );
+    let weights = Tensor::<f64>::from_vec(vec![0.7, -1.3, 2.1], &[3]);
+    let f = |v: &[Tensor<f64>]| {
+        (cross_entropy_with(&v[0], &[2usize, 0, 3], Reduction::None) * &v[1]).sum()
+    };
+    let inputs = [logits, weights];
+    let report = gradcheck(f, &inputs, GradcheckOptions::default());
+    assert!(report.passed, "{report}");
+    gradgradcheck(f, &inputs).unwrap();
+}

@@ -24,10 +24,14 @@ pub(crate) mod scan;
 pub(crate) mod select;
 pub(crate) mod vmath;
 
-pub(crate) use elementwise::{apply_inplace, apply_inplace_scalar, map, map_vector, zip_map};
+pub(crate) use elementwise::{
+    apply_inplace, apply_inplace_scalar, map, map_vector, zip_map, PARALLEL_ELEMENTS,
+};
 pub(crate) use layout::Layout;
-pub(crate) use matmul::matmul;
-pub(crate) use reduce::{argmax_dim, max_dim, max_mask, sum_all, sum_dim, sum_to_shape};
+pub(crate) use matmul::{matmul, num_threads};
+pub(crate) use reduce::{
+    argmax_dim, max_dim, max_mask, max_slice, sum_all, sum_dim, sum_slice, sum_to_shape,
+};
 
 use crate::element::Element;
 use crate::shape::numel;

@@ -20,6 +20,33 @@ pub(crate) fn sum_slice<T: Float>(s: &[T]) -> T {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
+/// The max of a slice (-inf if empty), NaN if it holds one: eight interleaved running
+/// maxima and a NaN flag, which vectorise.
+pub(crate) fn max_slice<T: Float>(s: &[T]) -> T {
+    const LANES: usize = 8;
+    let mut maxima = [T::neg_infinity(); LANES];
+    let mut nan = false;
+    let chunks = s.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for q in 0..LANES {
+            let v = chunk[q];
+            nan |= v.is_nan();
+            maxima[q] = if v > maxima[q] { v } else { maxima[q] };
+        }
+    }
+    for &v in tail {
+        nan |= v.is_nan();
+        maxima[0] = if v > maxima[0] { v } else { maxima[0] };
+    }
+    if nan {
+        return T::nan();
+    }
+    maxima
+        .iter()
+        .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m })
+}
+
 /// Sum of every element.
 pub(crate) fn sum_all<T: Float>(a: &Array<T>) -> T {
     if let Some(s) = a.with_contiguous_slice(sum_slice) {

@@ -175,6 +175,46 @@ impl Fun for Exp {
     }
 }
 
+/// `e^(x - shift)`: a softmax's exponentials.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ExpShifted(pub f32);
+
+impl Fun for ExpShifted {
+    #[inline(always)]
+    fn at<const FMA: bool>(self, x: f32) -> f32 {
+        exp_parts::<FMA>(x - self.0, -0.0)
+    }
+}
+
+/// `out[i] = e^(row[i] - shift)`, vectorised for f32 (f64 through libm).
+pub(crate) fn exp_shifted<T: crate::element::Float>(row: &[T], shift: T, out: &mut [T]) {
+    assert_eq!(
+        row.len(),
+        out.len(),
+        "vmath::exp_shifted: slices of different lengths"
+    );
+    if T::DTYPE == crate::element::DType::F32 {
+        // SAFETY: `T` is f32 (`Element` is sealed and `DTYPE` names the primitive), so the
+        // casts change nothing but the type's name; an initialised f32 is a valid
+        // `MaybeUninit<f32>`.
+        let (row, out, shift) = unsafe {
+            (
+                std::slice::from_raw_parts(row.as_ptr() as *const f32, row.len()),
+                std::slice::from_raw_parts_mut(
+                    out.as_mut_ptr() as *mut MaybeUninit<f32>,
+                    out.len(),
+                ),
+                *(&shift as *const T as *const f32),
+            )
+        };
+        map(ExpShifted(shift), row, out);
+    } else {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = (v - shift).exp();
+        }
+    }
+}
+
 /// `ln x` (NaN below 0, -inf at ±0).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Log;

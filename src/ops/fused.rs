@@ -4,7 +4,10 @@
 //! primitives, plus one value-only helper.
 
 use super::grad::{count, matrix_transpose, mul, neg, scale, sum_to};
-use super::{DivCount, InputGrads, MatMul, OpDef, Rule, Saves, Sub, Sum, Value, View};
+use super::{
+    DivCount, Exp, FullLike, InputGrads, LogSumExp, MatMul, OpDef, Rule, Saves, Sub, Sum, SumDim,
+    Value, View,
+};
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
@@ -220,5 +223,207 @@ impl<T: Element> OpDef<T> for MseLossGrad {
             V::apply(Sum, &[&norm(&mul(&diff, gg))])
         });
         smallvec![rule.need(0).then(|| da.clone()).flatten(), db, dg]
+    }
+}
+
+/// `[n, c]` logits with one class below `c` per row; `(n, c)`.
+fn class_rows(name: &'static str, x: &[usize], targets: &[usize]) -> Result<(usize, usize)> {
+    match *x {
+        [n, c] if n == targets.len() && targets.iter().all(|&t| t < c) => Ok((n, c)),
+        _ => Err(Error::shape(
+            name,
+            format!(
+                "expected [{}, C] logits with every target below C, got shape {x:?}",
+                targets.len()
+            ),
+        )),
+    }
+}
+
+/// `ln Σ e^v` over a row, shifted by its max (NaN if the row holds one; a row of -inf gives
+/// -inf), with `scratch` for the exponentials.
+fn row_logsumexp<T: Float>(row: &[T], scratch: &mut [T]) -> T {
+    let max = array::max_slice(row);
+    let shift = if max.is_infinite() { T::zero() } else { max };
+    array::vmath::exp_shifted(row, shift, scratch);
+    array::sum_slice(scratch).ln() + shift
+}
+
+/// `block(first row, its rows of src, their outputs)` over blocks of rows of a contiguous
+/// `[n, c]` buffer and of `out` (`per_row` elements per row): one block, or one per thread
+/// on rayon's pool when the work is large. Each row is computed alike whatever the split,
+/// so the bits do not depend on the thread count.
+fn for_row_blocks<T: Float>(
+    src: &[T],
+    c: usize,
+    out: &mut [T],
+    per_row: usize,
+    block: impl Fn(usize, &[T], &mut [T]) + Sync,
+) {
+    let n = out.len() / per_row.max(1);
+    let threads = array::num_threads();
+    if src.len() < array::PARALLEL_ELEMENTS || threads < 2 || n < 2 {
+        return block(0, src, out);
+    }
+    let rows = n.div_ceil(threads);
+    let block = &block;
+    rayon::scope(|scope| {
+        for (i, (s, o)) in src
+            .chunks(rows * c)
+            .zip(out.chunks_mut(rows * per_row))
+            .enumerate()
+        {
+            scope.spawn(move |_| block(i * rows, s, o));
+        }
+    });
+}
+
+/// Cross-entropy of each row of `[n, c]` logits against its class,
+/// `logsumexp(x_i) - x_i[t_i]`, output `[n]`: `F.cross_entropy(..., reduction='none')`,
+/// which PyTorch also fuses (log_softmax and nll_loss). Each row is read once for its max
+/// and once for its exponentials; the gradient is [`CrossEntropyGrad`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CrossEntropy {
+    pub targets: std::sync::Arc<[usize]>,
+}
+
+impl<T: Element> OpDef<T> for CrossEntropy {
+    keeps_sizes!();
+    fn name(&self) -> &'static str {
+        "cross_entropy"
+    }
+    fn saves(&self) -> Saves {
+        Saves::INPUTS
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        let (n, _) = class_rows("cross_entropy", shapes[0], &self.targets)?;
+        Ok(smallvec![n])
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        let (n, c) = class_rows("cross_entropy", x[0].shape(), &self.targets)?;
+        let x = x[0].contiguous();
+        let data = x.read();
+        let src = &data[x.layout().offset..x.layout().offset + n * c];
+        Ok(Array::build(&[n], |out| {
+            for_row_blocks(src, c, out, 1, |first, rows, losses| {
+                let mut scratch = vec![T::zero(); c];
+                for (i, (row, loss)) in rows.chunks_exact(c).zip(losses).enumerate() {
+                    *loss = row_logsumexp(row, &mut scratch) - row[self.targets[first + i]];
+                }
+            });
+        }))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let targets = self.targets.clone();
+        rule.one(|| V::apply(CrossEntropyGrad { targets }, &[rule.x(0), g]))
+    }
+}
+
+/// Cross-entropy's gradient, `(softmax(x_i) - onehot(t_i)) g_i` for each row of `x`
+/// `[n, c]` with `g` `[n]`: one op, each row read for its max, its exponentials and the
+/// result. Its own derivative (a second order) is built from primitives.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CrossEntropyGrad {
+    pub targets: std::sync::Arc<[usize]>,
+}
+
+impl<T: Element> OpDef<T> for CrossEntropyGrad {
+    keeps_sizes!();
+    fn name(&self) -> &'static str {
+        "cross_entropy_backward"
+    }
+    fn saves(&self) -> Saves {
+        Saves::INPUTS
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        let (n, c) = class_rows("cross_entropy_backward", shapes[0], &self.targets)?;
+        if shapes[1] != [n] {
+            return Err(Error::shape(
+                "cross_entropy_backward",
+                format!("gradient of shape {:?} for {n} rows", shapes[1]),
+            ));
+        }
+        Ok(smallvec![n, c])
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        let shape = OpDef::<T>::output_shape(self, &[x[0].shape(), x[1].shape()])?;
+        let (n, c) = (shape[0], shape[1]);
+        let (logits, g) = (x[0].contiguous(), x[1].contiguous());
+        let (data, gs) = (logits.read(), g.read());
+        let src = &data[logits.layout().offset..logits.layout().offset + n * c];
+        let gs = &gs[g.layout().offset..g.layout().offset + n];
+        Ok(Array::build(&shape, |out| {
+            for_row_blocks(src, c, out, c, |first, rows, grads| {
+                for (i, (row, grad)) in rows
+                    .chunks_exact(c)
+                    .zip(grads.chunks_exact_mut(c))
+                    .enumerate()
+                {
+                    // softmax = e^(x - max) / Σ e^(x - max): one pass of exponentials,
+                    // written in place, then one scaling by g_i / Σ (the row is in cache).
+                    let max = array::max_slice(row);
+                    let shift = if max.is_infinite() { T::zero() } else { max };
+                    array::vmath::exp_shifted(row, shift, grad);
+                    let r = first + i;
+                    let scale = gs[r] / array::sum_slice(grad);
+                    for v in grad.iter_mut() {
+                        *v = *v * scale;
+                    }
+                    grad[self.targets[r]] = grad[self.targets[r]] - gs[r];
+                }
+            });
+        }))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gy: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let (x, g) = (rule.x(0), rule.x(1));
+        let shape = rule.shape(0).clone();
+        let column: Shape = smallvec![shape[0], 1];
+        let g_column = V::apply(View::Reshape(column), &[g]);
+        rule.two(
+            || {
+                // d/dx of (s - onehot) g: s ⊙ (v - <s, v>), v = gy g (s = softmax(x)).
+                let lse = V::apply(
+                    LogSumExp {
+                        dim: 1,
+                        keepdim: true,
+                    },
+                    &[x],
+                );
+                let s = V::apply(Exp, &[&V::apply(Sub, &[x, &lse])]);
+                let v = mul(gy, &g_column);
+                let dot = V::apply(
+                    SumDim {
+                        dim: 1,
+                        keepdim: true,
+                    },
+                    &[&mul(&s, &v)],
+                );
+                mul(&s, &V::apply(Sub, &[&v, &dot]))
+            },
+            || {
+                // d/dg_i: Σ_c gy (s - onehot), the same op with g = 1.
+                let ones = V::apply(FullLike(T::one()), &[g]);
+                let unit = V::apply(self.clone(), &[x, &ones]);
+                V::apply(
+                    SumDim {
+                        dim: 1,
+                        keepdim: false,
+                    },
+                    &[&mul(gy, &unit)],
+                )
+            },
+        )
     }
 }

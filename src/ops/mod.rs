@@ -61,7 +61,7 @@ pub(crate) use conv::{
     AvgPool2dGrad, Conv2d, Conv2dInputGrad, Conv2dWeightGrad, ConvParams, MaxPool2dGrad,
     MaxPool2dSelect, Pool2d, PoolKind,
 };
-pub(crate) use fused::{Linear, MseLoss, MseLossGrad};
+pub(crate) use fused::{CrossEntropy, CrossEntropyGrad, Linear, MseLoss, MseLossGrad};
 pub(crate) use helpers::{MaxMask, Sign, WherePositive};
 pub(crate) use index::{
     Argsort, Gather, IndexAdd, IndexSelect, MaskedScatter, MaskedSelect, Scatter,
@@ -567,4 +567,6 @@ op_list! {
     Linear(Linear),
     MseLoss(MseLoss),
     MseLossGrad(MseLossGrad),
+    CrossEntropy(CrossEntropy),
+    CrossEntropyGrad(CrossEntropyGrad),
 }

@@ -11,7 +11,7 @@
 use crate::dim::{resolve_dim, Dim};
 use crate::element::Float;
 use crate::error::{or_panic, Error, Result};
-use crate::ops::{Linear as LinearOp, MaxDim, MseLoss, WherePositive};
+use crate::ops::{CrossEntropy, Linear as LinearOp, MaxDim, MseLoss};
 use crate::Tensor;
 
 /// How a loss reduces its per-element values, like PyTorch's `reduction=` argument.
@@ -361,20 +361,13 @@ fallible_fn! {
                 format!("target[{i}] = {class} is out of range for {classes} classes (input shape {:?})", input.shape()),
             ));
         }
-        // Pick each row's target log-probability with a one-hot mask: a constant, so the
-        // gradient is `softmax - one_hot` per row, as for PyTorch's fused kernel. A select,
-        // not a product: a masked logit (-inf, as attention masks make) has a log-probability
-        // of -inf, and -inf · 0 would be NaN.
-        let mut one_hot = vec![T::zero(); target.len() * classes];
-        for (row, &class) in target.iter().enumerate() {
-            one_hot[row * classes + class] = T::one();
-        }
-        let one_hot = Tensor::from_vec(one_hot, input.shape());
-        let dim = input.ndim() - 1;
-        let log_probabilities = try_log_softmax(input, dim)?;
-        let picked = Tensor::apply(WherePositive.into(), &[&log_probabilities, &one_hot])?
-            .sum_dim(dim, false);
-        Ok(reduction.apply(-picked))
+        // One fused op (log_softmax and the pick of each target's log-probability): its
+        // gradient is `softmax - one_hot` per row, as PyTorch's. A masked logit (-inf, as
+        // attention masks make) is exact: `[-inf, 0, 0]` against class 1 gives ln 2.
+        let rows = if batch.is_some() { input.clone() } else { input.reshape(&[1, classes]) };
+        let losses = Tensor::apply(CrossEntropy { targets: target.into() }.into(), &[&rows])?;
+        let losses = if batch.is_some() { losses } else { losses.reshape(&[0usize; 0]) };
+        Ok(reduction.apply(losses))
     }
 
     /// Binary cross-entropy on logits, like `F.binary_cross_entropy_with_logits`:
