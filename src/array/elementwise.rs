@@ -98,6 +98,35 @@ pub(crate) fn split_work<A: Sync, B: Send>(
     });
 }
 
+/// `block(first row, its rows of src, their outputs)` over blocks of rows of a contiguous
+/// buffer of `width`-element rows and of `out` (`per_row` elements per row): one block, or
+/// one per thread on rayon's pool when the work is large. Each row is computed alike
+/// whatever the split, so the bits do not depend on the thread count.
+pub(crate) fn split_rows<S: Sync, O: Send>(
+    src: &[S],
+    width: usize,
+    out: &mut [O],
+    per_row: usize,
+    block: impl Fn(usize, &[S], &mut [O]) + Sync,
+) {
+    let n = out.len() / per_row.max(1);
+    let threads = num_threads();
+    if src.len() < PARALLEL_ELEMENTS || threads < 2 || n < 2 || width == 0 {
+        return block(0, src, out);
+    }
+    let rows = n.div_ceil(threads);
+    let block = &block;
+    rayon::scope(|scope| {
+        for (i, (s, o)) in src
+            .chunks(rows * width)
+            .zip(out.chunks_mut(rows * per_row))
+            .enumerate()
+        {
+            scope.spawn(move |_| block(i * rows, s, o));
+        }
+    });
+}
+
 /// `f` applied to every element, through the vectorised f32 kernel `fast` when `T` is f32
 /// and `a` is contiguous (`f`, the scalar form, serves the rest); the result is contiguous.
 pub(crate) fn map_vector<T: Float, F: vmath::Fun>(

@@ -12,6 +12,43 @@
 //! - `conv.rs`: convolution as im2col + GEMM, and its two gradients;
 //! - `pooling.rs`: max and average pooling, and their gradients.
 
+/// A function compiled three times, for AVX-512, for AVX2 with FMA, and for the baseline
+/// target (which has SSE2 only, so loops vectorise four lanes wide at most), with the
+/// widest this CPU runs picked at each call (`is_x86_feature_detected!`: a cached bit
+/// test). For loops over slices whose per-element work is branch-free: the same
+/// operations in the same order, so the same bits, on every flavour.
+macro_rules! multiversion {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident<$t:ident: $bound:path>($($arg:ident: $ty:ty),*) -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        $vis fn $name<$t: $bound>($($arg: $ty),*) -> $ret {
+            #[inline(always)]
+            fn portable<$t: $bound>($($arg: $ty),*) -> $ret $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn avx512<$t: $bound>($($arg: $ty),*) -> $ret {
+                    portable($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2<$t: $bound>($($arg: $ty),*) -> $ret {
+                    portable($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F (checked just above).
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU has AVX2 and FMA (checked just above).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            portable($($arg),*)
+        }
+    };
+}
+
 pub(crate) mod conv;
 mod elementwise;
 pub(crate) mod index;
@@ -25,10 +62,10 @@ pub(crate) mod select;
 pub(crate) mod vmath;
 
 pub(crate) use elementwise::{
-    apply_inplace, apply_inplace_scalar, map, map_vector, zip_map, PARALLEL_ELEMENTS,
+    apply_inplace, apply_inplace_scalar, map, map_vector, split_rows, zip_map,
 };
 pub(crate) use layout::Layout;
-pub(crate) use matmul::{matmul, num_threads};
+pub(crate) use matmul::matmul;
 pub(crate) use reduce::{
     argmax_dim, max_dim, max_mask, max_slice, sum_all, sum_dim, sum_slice, sum_to_shape,
 };

@@ -1,9 +1,9 @@
 //! Reductions: sum of everything, sum/max/argmax along a dim, and sum-to-shape.
 
-use super::elementwise::repeats_as_suffix;
+use super::elementwise::{repeats_as_suffix, split_rows};
 use super::layout::{for_each_row, row, Layout};
 use super::Array;
-use crate::element::Float;
+use crate::element::{Element, Float};
 use crate::shape::{numel, reduced_shape};
 
 /// Sum of a slice with 8 independent accumulators: the compiler vectorizes it (a single
@@ -20,31 +20,33 @@ pub(crate) fn sum_slice<T: Float>(s: &[T]) -> T {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
-/// The max of a slice (-inf if empty), NaN if it holds one: eight interleaved running
-/// maxima and a NaN flag, which vectorise.
-pub(crate) fn max_slice<T: Float>(s: &[T]) -> T {
-    const LANES: usize = 8;
-    let mut maxima = [T::neg_infinity(); LANES];
-    let mut nan = false;
-    let chunks = s.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for chunk in chunks {
-        for q in 0..LANES {
-            let v = chunk[q];
-            nan |= v.is_nan();
-            maxima[q] = if v > maxima[q] { v } else { maxima[q] };
+multiversion! {
+    /// The max of a slice (-inf if empty), NaN if it holds one: sixteen interleaved running
+    /// maxima and a NaN flag, which vectorise.
+    pub(crate) fn max_slice<T: Float>(s: &[T]) -> T {
+        const LANES: usize = 16;
+        let mut maxima = [T::neg_infinity(); LANES];
+        let mut nan = [false; LANES];
+        let chunks = s.chunks_exact(LANES);
+        let tail = chunks.remainder();
+        for chunk in chunks {
+            for q in 0..LANES {
+                let v = chunk[q];
+                nan[q] |= v.is_nan();
+                maxima[q] = if v > maxima[q] { v } else { maxima[q] };
+            }
         }
+        for &v in tail {
+            nan[0] |= v.is_nan();
+            maxima[0] = if v > maxima[0] { v } else { maxima[0] };
+        }
+        if nan.iter().any(|&n| n) {
+            return T::nan();
+        }
+        maxima
+            .iter()
+            .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m })
     }
-    for &v in tail {
-        nan |= v.is_nan();
-        maxima[0] = if v > maxima[0] { v } else { maxima[0] };
-    }
-    if nan {
-        return T::nan();
-    }
-    maxima
-        .iter()
-        .fold(T::neg_infinity(), |m, &v| if v > m { v } else { m })
 }
 
 /// Sum of every element.
@@ -137,48 +139,86 @@ fn for_each_max<T: Float>(a: &Array<T>, dim: usize, mut visit: impl FnMut(usize,
 }
 
 /// The index of the max of a non-empty row: the first one on ties, the first NaN if there
-/// is one (PyTorch's rule). Two passes that vectorise: the max of eight interleaved
-/// running maxima, with a flag for any NaN, then the first position holding it.
+/// is one (PyTorch's rule). Two passes that vectorise: the max (NaN if any), then the
+/// first position holding it, found sixteen elements at a time.
 fn argmax_row<T: Float>(row: &[T]) -> usize {
-    const LANES: usize = 8;
-    let mut maxima = [row[0]; LANES];
-    let mut nan = false;
-    let chunks = row.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for chunk in chunks {
-        for q in 0..LANES {
-            let v = chunk[q];
-            nan |= v.is_nan();
-            maxima[q] = if v > maxima[q] { v } else { maxima[q] };
+    let top = max_slice(row);
+    if top.is_nan() {
+        first_match(row, |v: T| v.is_nan())
+    } else {
+        // Without NaN the max equals some element; -0.0 == 0.0, so the first zero of
+        // either sign is found, as the one-pass rule (`v > best`) keeps the first.
+        first_match(row, |v: T| v == top)
+    }
+}
+
+/// The first position where `hit` holds (0 if none): each block of sixteen is tested at
+/// once (a branch-free compare and or, which vectorises) before it is searched.
+#[inline(always)]
+fn first_match<T: Float>(row: &[T], hit: impl Fn(T) -> bool) -> usize {
+    const BLOCK: usize = 16;
+    for (b, block) in row.chunks(BLOCK).enumerate() {
+        if block.iter().fold(false, |any, &v| any | hit(v)) {
+            return b * BLOCK + block.iter().position(|&v| hit(v)).unwrap_or(0);
         }
     }
-    for &v in tail {
-        nan |= v.is_nan();
-        maxima[0] = if v > maxima[0] { v } else { maxima[0] };
-    }
-    if nan {
-        return row.iter().position(|v| v.is_nan()).unwrap_or(0);
-    }
-    let top = maxima
-        .iter()
-        .fold(maxima[0], |m, &v| if v > m { v } else { m });
-    // Without NaN the max equals some element; -0.0 == 0.0, so the first zero of either
-    // sign is found, as the one-pass rule (`v > best`) keeps the first.
-    row.iter().position(|&v| v == top).unwrap_or(0)
+    0
 }
 
 /// Max along `dim`. The caller checks `dim` and that it is non-empty.
 pub(crate) fn max_dim<T: Float>(a: &Array<T>, dim: usize, keepdim: bool) -> Array<T> {
+    let shape = reduced_shape(a.shape(), dim, keepdim);
+    // The max itself, except where its sign or NaN payload depends on which element it is
+    // (a zero of either sign, a NaN): there the first max's element, as the indices say.
+    let first_max = |row: &[T]| {
+        let top = max_slice(row);
+        if top == T::zero() || top.is_nan() {
+            row[argmax_row(row)]
+        } else {
+            top
+        }
+    };
+    if let Some(values) = along_rows(a, dim, &shape, first_max) {
+        return values;
+    }
     let mut values = Vec::with_capacity(a.numel() / a.shape()[dim].max(1));
     for_each_max(a, dim, |_, _, v| values.push(v));
-    Array::from_vec(values, &reduced_shape(a.shape(), dim, keepdim))
+    Array::from_vec(values, &shape)
+}
+
+/// `f(row)` for each row when `dim` is the last (after the leading ones), with rows
+/// split across threads for a large array; `None` for another dim.
+fn along_rows<T: Float, E: Element>(
+    a: &Array<T>,
+    dim: usize,
+    shape: &[usize],
+    f: impl Fn(&[T]) -> E + Sync,
+) -> Option<Array<E>> {
+    let (_, len, inner) = split_at_dim(a.shape(), dim);
+    if inner != 1 || len == 0 {
+        return None;
+    }
+    let c = a.contiguous();
+    let guard = c.read();
+    let src = &guard[c.layout().offset..c.layout().offset + c.numel()];
+    Some(Array::build(shape, |out| {
+        split_rows(src, len, out, 1, |_, rows, out| {
+            for (row, o) in rows.chunks_exact(len).zip(out) {
+                *o = f(row);
+            }
+        })
+    }))
 }
 
 /// Index of the max along `dim`, as PyTorch's int64 indices.
 pub(crate) fn argmax_dim<T: Float>(a: &Array<T>, dim: usize, keepdim: bool) -> Array<i64> {
+    let shape = reduced_shape(a.shape(), dim, keepdim);
+    if let Some(indices) = along_rows(a, dim, &shape, |row| argmax_row(row) as i64) {
+        return indices;
+    }
     let mut indices = Vec::with_capacity(a.numel() / a.shape()[dim].max(1));
     for_each_max(a, dim, |_, k, _| indices.push(k as i64));
-    Array::from_vec(indices, &reduced_shape(a.shape(), dim, keepdim))
+    Array::from_vec(indices, &shape)
 }
 
 /// 1 at the max of each lane along `dim` (as `max_dim` picks it), 0 elsewhere.
@@ -287,19 +327,28 @@ mod tests {
             state ^= state << 17;
             state
         };
-        for case in 0..400 {
+        for case in 0..600 {
             let rank = 1 + case % 3;
-            let shape: Vec<usize> = (0..rank).map(|_| 1 + (next() % 21) as usize).collect();
+            let shape: Vec<usize> = (0..rank).map(|_| 1 + (next() % 41) as usize).collect();
             let n: usize = shape.iter().product();
-            let nan_free = case % 2 == 0;
-            let data: Vec<f64> = (0..n)
-                .map(|_| pool[(next() % if nan_free { 6 } else { 8 }) as usize])
-                .collect();
+            // Without NaN, with NaN, and zeros of both signs as the max.
+            let choices = [6, 8, 3][case % 3];
+            let data: Vec<f64> = (0..n).map(|_| pool[(next() % choices) as usize]).collect();
             let a = Array::from_vec(data.clone(), &shape);
             for dim in 0..rank {
                 let mut got = Vec::new();
                 for_each_max(&a, dim, |_, k, v| got.push((k, v.to_bits())));
-                assert_eq!(got, naive(&data, &shape, dim), "shape {shape:?} dim {dim}");
+                let want = naive(&data, &shape, dim);
+                assert_eq!(got, want, "shape {shape:?} dim {dim}");
+                // And the kernels themselves (rows through `along_rows` for the last dim).
+                let values = max_dim(&a, dim, false).to_vec();
+                let indices = argmax_dim(&a, dim, false).to_vec();
+                let got: Vec<(usize, u64)> = indices
+                    .iter()
+                    .zip(&values)
+                    .map(|(&k, v)| (k as usize, v.to_bits()))
+                    .collect();
+                assert_eq!(got, want, "max_dim/argmax_dim, shape {shape:?} dim {dim}");
             }
         }
     }

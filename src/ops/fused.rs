@@ -249,35 +249,6 @@ fn row_logsumexp<T: Float>(row: &[T], scratch: &mut [T]) -> T {
     array::sum_slice(scratch).ln() + shift
 }
 
-/// `block(first row, its rows of src, their outputs)` over blocks of rows of a contiguous
-/// `[n, c]` buffer and of `out` (`per_row` elements per row): one block, or one per thread
-/// on rayon's pool when the work is large. Each row is computed alike whatever the split,
-/// so the bits do not depend on the thread count.
-fn for_row_blocks<T: Float>(
-    src: &[T],
-    c: usize,
-    out: &mut [T],
-    per_row: usize,
-    block: impl Fn(usize, &[T], &mut [T]) + Sync,
-) {
-    let n = out.len() / per_row.max(1);
-    let threads = array::num_threads();
-    if src.len() < array::PARALLEL_ELEMENTS || threads < 2 || n < 2 {
-        return block(0, src, out);
-    }
-    let rows = n.div_ceil(threads);
-    let block = &block;
-    rayon::scope(|scope| {
-        for (i, (s, o)) in src
-            .chunks(rows * c)
-            .zip(out.chunks_mut(rows * per_row))
-            .enumerate()
-        {
-            scope.spawn(move |_| block(i * rows, s, o));
-        }
-    });
-}
-
 /// Cross-entropy of each row of `[n, c]` logits against its class,
 /// `logsumexp(x_i) - x_i[t_i]`, output `[n]`: `F.cross_entropy(..., reduction='none')`,
 /// which PyTorch also fuses (log_softmax and nll_loss). Each row is read once for its max
@@ -308,7 +279,7 @@ impl<T: Element> OpDef<T> for CrossEntropy {
         let data = x.read();
         let src = &data[x.layout().offset..x.layout().offset + n * c];
         Ok(Array::build(&[n], |out| {
-            for_row_blocks(src, c, out, 1, |first, rows, losses| {
+            array::split_rows(src, c, out, 1, |first, rows, losses| {
                 let mut scratch = vec![T::zero(); c];
                 for (i, (row, loss)) in rows.chunks_exact(c).zip(losses).enumerate() {
                     *loss = row_logsumexp(row, &mut scratch) - row[self.targets[first + i]];
@@ -362,7 +333,7 @@ impl<T: Element> OpDef<T> for CrossEntropyGrad {
         let src = &data[logits.layout().offset..logits.layout().offset + n * c];
         let gs = &gs[g.layout().offset..g.layout().offset + n];
         Ok(Array::build(&shape, |out| {
-            for_row_blocks(src, c, out, c, |first, rows, grads| {
+            array::split_rows(src, c, out, c, |first, rows, grads| {
                 for (i, (row, grad)) in rows
                     .chunks_exact(c)
                     .zip(grads.chunks_exact_mut(c))
