@@ -134,3 +134,40 @@ fn fused_cross_entropy_has_second_derivatives_through_both_inputs() {
     assert!(report.passed, "{report}");
     gradgradcheck(f, &inputs).unwrap();
 }
+
+/// Transposed operands go through tiles of 32 × 32 (elementwise ops, unary maps,
+/// `contiguous`): shapes around the tile size, against indices computed by hand.
+#[test]
+fn transposed_operands_walk_by_tiles_to_the_same_values() {
+    for (batch, rows, cols) in [
+        (1, 1, 70),
+        (2, 31, 33),
+        (1, 32, 32),
+        (3, 70, 45),
+        (1, 65, 1),
+    ] {
+        let n = batch * rows * cols;
+        let a_raw: Vec<f32> = (0..n).map(|i| (i % 97) as f32 * 0.25 - 3.0).collect();
+        let b_raw: Vec<f32> = (0..n).map(|i| (i % 89) as f32 * 0.5 - 7.0).collect();
+        // a is stored [batch, cols, rows] and seen as [batch, rows, cols].
+        let a = Tensor::from_vec(a_raw.clone(), &[batch, cols, rows]).transpose(1, 2);
+        let b = Tensor::from_vec(b_raw.clone(), &[batch, rows, cols]);
+        let at = |k: usize, i: usize, j: usize| a_raw[(k * cols + j) * rows + i];
+        let mut sum = Vec::with_capacity(n);
+        let mut copy = Vec::with_capacity(n);
+        for k in 0..batch {
+            for i in 0..rows {
+                for j in 0..cols {
+                    sum.push(at(k, i, j) + b_raw[(k * rows + i) * cols + j]);
+                    copy.push(at(k, i, j));
+                }
+            }
+        }
+        let shape = (batch, rows, cols);
+        assert_eq!((&a + &b).to_vec(), sum, "a + b, {shape:?}");
+        assert_eq!((&b + &a).to_vec(), sum, "b + a, {shape:?}");
+        assert_eq!(a.contiguous().to_vec(), copy, "contiguous, {shape:?}");
+        let negated: Vec<f32> = copy.iter().map(|v| -v).collect();
+        assert_eq!((-&a).to_vec(), negated, "neg, {shape:?}");
+    }
+}

@@ -3,7 +3,9 @@
 //! Each kernel has a contiguous fast path (slice iterators the compiler vectorizes, no
 //! index arithmetic, no bounds checks in the loop) and a strided fallback that walks rows.
 
-use super::layout::{coalesce, for_each_row, row, Layout};
+use super::layout::{
+    coalesce, for_each_row, for_each_tile, load_tile, row, wants_tiles, Layout, TILE,
+};
 use super::matmul::num_threads;
 use super::{vmath, Array};
 use crate::element::{DType, Element, Float};
@@ -46,6 +48,22 @@ pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T) -> Array<T> {
             } else {
                 let (shape, [strides]) = coalesce(&layout.shape, [&layout.strides]);
                 let (len, stride) = row(&shape, &strides);
+                if wants_tiles(&shape, &[stride]) {
+                    // A transposed input: a tile at a time, read along its memory.
+                    let nd = shape.len();
+                    let (cols, steps) = (shape[nd - 1], (strides[nd - 2], strides[nd - 1]));
+                    let mut tile = [T::zero(); TILE * TILE];
+                    for_each_tile(&shape, [&strides], [layout.offset], |at, h, w, [o]| {
+                        load_tile(&data, o, steps, (h, w), &mut tile, w);
+                        for i in 0..h {
+                            let dst = &mut out[at + i * cols..at + i * cols + w];
+                            for (d, &x) in dst.iter_mut().zip(&tile[i * w..(i + 1) * w]) {
+                                d.write(f(x));
+                            }
+                        }
+                    });
+                    return;
+                }
                 let mut rows = out.chunks_exact_mut(len.max(1));
                 for_each_row(&shape, [&strides], [layout.offset], |[o]| {
                     let dst = rows.next().expect("one output row per input row");
@@ -228,6 +246,35 @@ fn zip_map_slices<T: Float>(
             let (walk, [strides_a, strides_b]) = coalesce(shape, [&ba.strides, &bb.strides]);
             let (len, sa) = row(&walk, &strides_a);
             let sb = row(&walk, &strides_b).1;
+            if wants_tiles(&walk, &[sa, sb]) {
+                // A transposed operand: both are read a tile at a time into small
+                // row-major buffers (each along its memory), then zipped row by row.
+                let nd = walk.len();
+                let cols = walk[nd - 1];
+                let (ra, rb) = (
+                    (strides_a[nd - 2], strides_a[nd - 1]),
+                    (strides_b[nd - 2], strides_b[nd - 1]),
+                );
+                let (mut ta, mut tb) = ([T::zero(); TILE * TILE], [T::zero(); TILE * TILE]);
+                let start = [ba.offset, bb.offset];
+                for_each_tile(
+                    &walk,
+                    [&strides_a, &strides_b],
+                    start,
+                    |at, h, w, [oa, ob]| {
+                        load_tile(da, oa, ra, (h, w), &mut ta, w);
+                        load_tile(db, ob, rb, (h, w), &mut tb, w);
+                        for i in 0..h {
+                            let dst = &mut out[at + i * cols..at + i * cols + w];
+                            let (x, y) = (&ta[i * w..(i + 1) * w], &tb[i * w..(i + 1) * w]);
+                            for ((o, &x), &y) in dst.iter_mut().zip(x).zip(y) {
+                                *o = f(x, y);
+                            }
+                        }
+                    },
+                );
+                return;
+            }
             let mut rows = out.chunks_exact_mut(len.max(1));
             for_each_row(
                 &walk,

@@ -182,6 +182,89 @@ pub(crate) fn row(shape: &[usize], strides: &[usize]) -> (usize, usize) {
     }
 }
 
+/// Side of the square tiles that strided walks take (see [`for_each_tiled`]).
+pub(crate) const TILE: usize = 32;
+
+/// True when a walk should go by tiles: at least two dims, and some operand reads its rows
+/// with a stride (neither along its memory nor a broadcast), as a transposed one does.
+pub(crate) fn wants_tiles(shape: &[usize], row_strides: &[usize]) -> bool {
+    shape.len() >= 2 && row_strides.iter().any(|&s| s > 1)
+}
+
+/// `f(position, h, w, offsets)` for each tile of the last two dims of `shape` (at least 2
+/// dims), [`TILE`] × [`TILE`] or smaller at the edges: `position` is the row-major index
+/// of the tile's first element, `h` × `w` its size, `offsets` where it starts in each
+/// operand. With [`load_tile`], an operand read across its rows (a transposed one) is read
+/// along its memory a tile at a time, where a row-by-row walk would load a cache line per
+/// element and evict it before its neighbours are used.
+pub(crate) fn for_each_tile<const N: usize>(
+    shape: &[usize],
+    strides: [&[usize]; N],
+    start: [usize; N],
+    mut f: impl FnMut(usize, usize, usize, [usize; N]),
+) {
+    let nd = shape.len();
+    debug_assert!(nd >= 2);
+    let (rows, cols) = (shape[nd - 2], shape[nd - 1]);
+    let mut base = 0;
+    for_each_row(
+        &shape[..nd - 1],
+        strides.map(|s| &s[..nd - 1]),
+        start,
+        |block| {
+            for i0 in (0..rows).step_by(TILE) {
+                for j0 in (0..cols).step_by(TILE) {
+                    let at: [usize; N] = std::array::from_fn(|k| {
+                        block[k] + i0 * strides[k][nd - 2] + j0 * strides[k][nd - 1]
+                    });
+                    let (h, w) = (TILE.min(rows - i0), TILE.min(cols - j0));
+                    f(base + i0 * cols + j0, h, w, at);
+                }
+            }
+            base += rows * cols;
+        },
+    );
+}
+
+/// Copies the `h` × `w` tile at `offset` of an operand with row stride `rs` and column
+/// stride `cs` into `dst`, row-major with `dst_stride` between rows, reading along
+/// whichever of the two strides is smaller (its memory order).
+#[inline]
+pub(crate) fn load_tile<T: Copy>(
+    src: &[T],
+    offset: usize,
+    (rs, cs): (usize, usize),
+    (h, w): (usize, usize),
+    dst: &mut [T],
+    dst_stride: usize,
+) {
+    if h == 0 || w == 0 {
+        return;
+    }
+    assert!(
+        offset + (h - 1) * rs + (w - 1) * cs < src.len() && (h - 1) * dst_stride + w <= dst.len(),
+        "load_tile: tile outside its buffers"
+    );
+    let (from, to) = (src[offset..].as_ptr(), dst.as_mut_ptr());
+    // SAFETY: the largest offsets read and written are checked just above.
+    unsafe {
+        if cs <= rs {
+            for i in 0..h {
+                for j in 0..w {
+                    *to.add(i * dst_stride + j) = *from.add(i * rs + j * cs);
+                }
+            }
+        } else {
+            // Column by column: contiguous reads for a transposed operand (rs == 1).
+            for j in 0..w {
+                for i in 0..h {
+                    *to.add(i * dst_stride + j) = *from.add(i * rs + j * cs);
+                }
+            }
+        }
+    }
+}
+
 /// Merges neighbouring dims that every one of `N` layouts walks as one (stride of the outer
 /// = stride of the inner × its size) and drops dims of size 1, so a strided walk makes as
 /// few, as long rows as possible: a `[64, 2]` broadcast of a scalar becomes one row of 128

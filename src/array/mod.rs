@@ -387,6 +387,18 @@ impl<T: Element> Array<T> {
             .with_contiguous_slice(|s| out.copy_from_slice(s))
             .is_none()
         {
+            let layout = self.layout();
+            let (shape, [strides]) = layout::coalesce(&layout.shape, [&layout.strides]);
+            if layout::wants_tiles(&shape, &[layout::row(&shape, &strides).1]) {
+                // A transposed or permuted view: by tiles (see `for_each_tiled`).
+                let data = self.read();
+                let nd = shape.len();
+                let (cols, steps) = (shape[nd - 1], (strides[nd - 2], strides[nd - 1]));
+                layout::for_each_tile(&shape, [&strides], [layout.offset], |at, h, w, [o]| {
+                    layout::load_tile(&data, o, steps, (h, w), &mut out[at..], cols);
+                });
+                return;
+            }
             let mut at = 0;
             elementwise::gather_rows(self, |row| {
                 out[at..at + row.len()].copy_from_slice(row);
