@@ -100,12 +100,26 @@ fn two_threads_give_the_same_bits_as_one() {
             .collect(),
         &[512, 512],
     );
+    let labels: Vec<usize> = (0..512).map(|i| (i * 31) % 512).collect();
+    let others: Vec<fn(&Tensor, &[usize]) -> Tensor> = vec![
+        |x, _| x + &x.t(),
+        |x, _| x * 0.5,
+        |x, _| x.relu(),
+        |x, _| x.sum(),
+        |x, _| x.sum_dim(1, false),
+        |x, _| x.max_dim(1, false).0,
+        |x, _| x.argmax_dim(1, false).to_dtype::<f32>(),
+        |x, t| tapegrad::nn::functional::cross_entropy(x, t),
+    ];
     let run = |threads| {
         tapegrad::set_num_threads(threads);
-        let out: Vec<Vec<u32>> = ops()
-            .iter()
-            .map(|(_, (op, _), _)| op(&x).to_vec().iter().map(|v| v.to_bits()).collect())
-            .collect();
+        let bits = |t: Tensor| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+        let mut out: Vec<Vec<u32>> = ops().iter().map(|(_, (op, _), _)| bits(op(&x))).collect();
+        out.extend(others.iter().map(|op| bits(op(&x, &labels))));
+        // And a gradient: cross-entropy's backward also splits its rows.
+        let w = x.detach().requires_grad_(true);
+        tapegrad::nn::functional::cross_entropy(&w, &labels).backward();
+        out.push(bits(w.grad().expect("a gradient")));
         tapegrad::set_num_threads(0);
         out
     };

@@ -33,7 +33,7 @@ pub(crate) fn gather_rows<T: Element>(a: &Array<T>, mut visit: impl FnMut(&[T]))
 }
 
 /// `f` applied to every element; the result is contiguous.
-pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T) -> Array<T> {
+pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T + Sync) -> Array<T> {
     let layout = a.layout();
     let data = a.read();
     // SAFETY: both branches write every output element: the contiguous one element by
@@ -42,9 +42,11 @@ pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T) -> Array<T> {
         Array::build_uninit(&layout.shape, |out| {
             if layout.is_contiguous() {
                 let src = &data[layout.offset..layout.offset + out.len()];
-                for (o, &x) in out.iter_mut().zip(src) {
-                    o.write(f(x));
-                }
+                split_work(src, out, |src, out| {
+                    for (o, &x) in out.iter_mut().zip(src) {
+                        o.write(f(x));
+                    }
+                });
             } else {
                 let (shape, [strides]) = coalesce(&layout.shape, [&layout.strides]);
                 let (len, stride) = row(&shape, &strides);
@@ -150,7 +152,7 @@ pub(crate) fn split_rows<S: Sync, O: Send>(
 pub(crate) fn map_vector<T: Float, F: vmath::Fun>(
     a: &Array<T>,
     fast: F,
-    f: impl Fn(T) -> T,
+    f: impl Fn(T) -> T + Sync,
 ) -> Array<T> {
     let layout = a.layout();
     if T::DTYPE != DType::F32 || !layout.is_contiguous() {
@@ -185,7 +187,7 @@ pub(crate) fn zip_map<T: Float>(
     op: &'static str,
     a: &Array<T>,
     b: &Array<T>,
-    f: impl Fn(T, T) -> T,
+    f: impl Fn(T, T) -> T + Sync,
 ) -> Result<Array<T>> {
     let shape = broadcast_shapes(op, a.shape(), b.shape())?;
     let n = numel(&shape);
@@ -198,26 +200,33 @@ fn zip_map_slices<T: Float>(
     n: usize,
     (la, da): (&Layout, &[T]),
     (lb, db): (&Layout, &[T]),
-    f: impl Fn(T, T) -> T,
+    f: impl Fn(T, T) -> T + Sync,
 ) -> Array<T> {
     let a_dense = la.is_contiguous() && la.shape.as_slice() == shape;
     let b_dense = lb.is_contiguous() && lb.shape.as_slice() == shape;
     Array::build(shape, |out| {
         if a_dense && b_dense {
+            // Large ones split across threads (each piece alike: the same bits).
             let (sa, sb) = (&da[la.offset..la.offset + n], &db[lb.offset..lb.offset + n]);
-            for ((o, &x), &y) in out.iter_mut().zip(sa).zip(sb) {
-                *o = f(x, y);
-            }
+            split_rows(sa, 1, out, 1, |first, sa, out| {
+                for ((o, &x), &y) in out.iter_mut().zip(sa).zip(&sb[first..]) {
+                    *o = f(x, y);
+                }
+            });
         } else if a_dense && lb.numel() == 1 {
             let y = db[lb.offset];
-            for (o, &x) in out.iter_mut().zip(&da[la.offset..la.offset + n]) {
-                *o = f(x, y);
-            }
+            split_work(&da[la.offset..la.offset + n], out, |sa, out| {
+                for (o, &x) in out.iter_mut().zip(sa) {
+                    *o = f(x, y);
+                }
+            });
         } else if b_dense && la.numel() == 1 {
             let x = da[la.offset];
-            for (o, &y) in out.iter_mut().zip(&db[lb.offset..lb.offset + n]) {
-                *o = f(x, y);
-            }
+            split_work(&db[lb.offset..lb.offset + n], out, |sb, out| {
+                for (o, &y) in out.iter_mut().zip(sb) {
+                    *o = f(x, y);
+                }
+            });
         } else if a_dense && repeats_as_suffix(lb, shape) {
             // `x + bias`: b's values repeat along the leading dims.
             let sb = &db[lb.offset..lb.offset + lb.numel()];

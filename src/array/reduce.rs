@@ -49,9 +49,28 @@ multiversion! {
     }
 }
 
-/// Sum of every element.
+/// A long sum is cut into pieces of this many elements, summed on their own (on as many
+/// threads as are set) and then added in order: fixed pieces, so the same bits for any
+/// thread count, though not the bits of one unbroken [`sum_slice`].
+const SUM_PIECE: usize = 1 << 16;
+
+/// [`sum_slice`] of a long slice, by [`SUM_PIECE`]s, split across threads.
+fn sum_pieces<T: Float>(s: &[T]) -> T {
+    if s.len() <= SUM_PIECE {
+        return sum_slice(s);
+    }
+    let mut partial = vec![T::zero(); s.len().div_ceil(SUM_PIECE)];
+    split_rows(s, SUM_PIECE, &mut partial, 1, |_, pieces, out| {
+        for (piece, o) in pieces.chunks(SUM_PIECE).zip(out) {
+            *o = sum_slice(piece);
+        }
+    });
+    sum_slice(&partial)
+}
+
+/// Sum of every element (see [`SUM_PIECE`] for a long one).
 pub(crate) fn sum_all<T: Float>(a: &Array<T>) -> T {
-    if let Some(s) = a.with_contiguous_slice(sum_slice) {
+    if let Some(s) = a.with_contiguous_slice(sum_pieces) {
         return s;
     }
     let l = a.layout();
@@ -82,9 +101,15 @@ pub(crate) fn sum_dim<T: Float>(a: &Array<T>, dim: usize, keepdim: bool) -> Arra
     let src = &guard[c.layout().offset..c.layout().offset + c.numel()];
     Array::build(&reduced_shape(c.shape(), dim, keepdim), |out| {
         if inner == 1 {
-            for (o, slot) in out.iter_mut().enumerate() {
-                *slot = sum_slice(&src[o * len..(o + 1) * len]);
-            }
+            // Rows, split across threads when large (each row alike: the same bits).
+            split_rows(src, len, out, 1, |_, rows, out| {
+                for (row, slot) in rows.chunks_exact(len.max(1)).zip(out.iter_mut()) {
+                    *slot = sum_slice(row);
+                }
+                if len == 0 {
+                    out.fill(T::zero());
+                }
+            });
         } else {
             out.fill(T::zero());
             for o in 0..outer {
