@@ -259,9 +259,10 @@ pub(crate) fn exp_shifted<T: crate::element::Float>(row: &[T], shift: T, out: &m
 pub(crate) struct Log;
 
 #[inline(always)]
-fn log<const FMA: bool>(x: f32) -> f32 {
+/// Without `WIDE`, `x` must be a positive normal number (what softplus's `1 + u` always is).
+fn log<const FMA: bool, const WIDE: bool>(x: f32) -> f32 {
     // Subnormals: scale into the normal range and take 23 off the exponent.
-    let subnormal = x < f32::MIN_POSITIVE;
+    let subnormal = WIDE && x < f32::MIN_POSITIVE;
     let scaled = if subnormal { x * 8_388_608.0 } else { x };
     let bits = scaled.to_bits() as i32;
     let exponent = ((bits >> 23) & 0xff) - 126 - if subnormal { 23 } else { 0 };
@@ -288,6 +289,9 @@ fn log<const FMA: bool>(x: f32) -> f32 {
     let y = mad::<FMA>(e, LN2_LO, p * m * z);
     let y = mad::<FMA>(-0.5, z, y);
     let r = mad::<FMA>(e, LN2_HI, m + y);
+    if !WIDE {
+        return r;
+    }
     let r = if x == f32::INFINITY { x } else { r };
     let r = if x == 0.0 { f32::NEG_INFINITY } else { r };
     if x < 0.0 || x.is_nan() {
@@ -299,12 +303,12 @@ fn log<const FMA: bool>(x: f32) -> f32 {
 
 impl Fun for Log {
     #[inline(always)]
-    fn narrow(self, _: f32) -> bool {
-        true
+    fn narrow(self, x: f32) -> bool {
+        (f32::MIN_POSITIVE..=f32::MAX).contains(&x)
     }
     #[inline(always)]
     fn at<const FMA: bool, const WIDE: bool>(self, x: f32) -> f32 {
-        log::<FMA>(x)
+        log::<FMA, WIDE>(x)
     }
 }
 
@@ -379,7 +383,7 @@ impl Fun for Softplus {
         // log1p(u) = log(w) - ((w - 1) - u) / w with w = 1 + u rounded (Goldberg): the
         // correction restores what the rounding of 1 + u lost, and gives u when w == 1.
         let w = 1.0 + u;
-        let log1p = log::<FMA>(w) - ((w - 1.0) - u) / w;
+        let log1p = log::<FMA, false>(w) - ((w - 1.0) - u) / w;
         let positive = if x > 0.0 { x } else { 0.0 };
         let r = positive + log1p;
         if x.is_nan() {
