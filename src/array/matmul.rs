@@ -20,7 +20,8 @@ const PARALLEL_PRODUCT: usize = 192 * 192 * 192;
 /// Threads set by [`set_num_threads`] (0: not set).
 static THREADS_SET: AtomicUsize = AtomicUsize::new(0);
 
-/// Threads for large kernels (matmul, conv, pooling): [`set_num_threads`]'s value if
+/// Threads for large kernels (matmul, conv, pooling, elementwise ops and reductions above
+/// 2^17 elements): [`set_num_threads`]'s value if
 /// called, else `TAPEGRAD_NUM_THREADS`, else `RAYON_NUM_THREADS`, else the machine's
 /// parallelism. The environment is read once: reading it per call would cost more than a
 /// small matmul.
@@ -40,8 +41,11 @@ pub(crate) fn num_threads() -> usize {
 
 /// Sets how many threads tapegrad's large kernels split their work into, like
 /// `torch.set_num_threads(n)`, overriding `TAPEGRAD_NUM_THREADS` and `RAYON_NUM_THREADS`
-/// (0 goes back to them). Float results can change in their last bits where the split
-/// changes a sum's order: a conv's weight gradient adds one partial sum per thread.
+/// (0 goes back to them). Matmul and conv split above a size; so do elementwise ops, the
+/// vector math, sums, `max_dim` and cross-entropy above 2^17 elements, and those give the
+/// same bits for any count (a sum of everything adds fixed pieces of 2^16 in order).
+/// Float results can change in their last bits only where the split changes a sum's
+/// order: a conv's weight gradient adds one partial sum per thread.
 ///
 /// ```
 /// tapegrad::set_num_threads(1);
