@@ -104,8 +104,12 @@ pub(crate) fn split_work<A: Sync, B: Send>(
     kernel: impl Fn(&[A], &mut [B]) + Sync,
 ) {
     debug_assert_eq!(src.len(), dst.len());
+    // The size first: a small op (the lecture's) never reads the thread setting.
+    if src.len() < PARALLEL_ELEMENTS {
+        return kernel(src, dst);
+    }
     let threads = num_threads();
-    if src.len() < PARALLEL_ELEMENTS || threads < 2 {
+    if threads < 2 {
         return kernel(src, dst);
     }
     // Pieces of whole cache lines (16 f32), so no two threads write one line.
@@ -130,8 +134,11 @@ pub(crate) fn split_rows<S: Sync, O: Send>(
     block: impl Fn(usize, &[S], &mut [O]) + Sync,
 ) {
     let n = out.len() / per_row.max(1);
+    if src.len() < PARALLEL_ELEMENTS || n < 2 || width == 0 {
+        return block(0, src, out);
+    }
     let threads = num_threads();
-    if src.len() < PARALLEL_ELEMENTS || threads < 2 || n < 2 || width == 0 {
+    if threads < 2 {
         return block(0, src, out);
     }
     let rows = n.div_ceil(threads);
