@@ -1,0 +1,257 @@
+//! The accuracy sweeps of the vector kernels: every flavour this CPU runs, and the narrow
+//! path alone, against f64 libm rounded to f32.
+
+use super::*;
+
+/// Every kernel flavour this machine runs (baseline always; AVX2 and AVX-512 when the
+/// CPU has them), applied to `xs`.
+fn flavours<F: Fun>(f: F, xs: &[f32]) -> Vec<(&'static str, Vec<f32>)> {
+    let run = |g: &dyn Fn(&mut [MaybeUninit<f32>])| {
+        let mut out = vec![MaybeUninit::uninit(); xs.len()];
+        g(&mut out);
+        // SAFETY: each flavour writes every element.
+        out.into_iter()
+            .map(|v| unsafe { v.assume_init() })
+            .collect()
+    };
+    let mut all = vec![("baseline", run(&|d| map_baseline(f, xs, d)))];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has AVX2 and FMA.
+            all.push(("avx2", run(&|d| unsafe { map_avx2(f, xs, d) })));
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F.
+            all.push(("avx512", run(&|d| unsafe { map_avx512(f, xs, d) })));
+        }
+    }
+    all
+}
+
+/// Edge values, then a sweep of bit patterns with the given stride (both signs), in
+/// pieces of at most 2^24 values, so a sweep of all 2^32 fits in memory.
+fn sample(stride: u32) -> impl Iterator<Item = Vec<f32>> {
+    let edges = vec![
+        0.0,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        -f32::NAN,
+        f32::MIN_POSITIVE,
+        f32::MAX,
+        f32::MIN,
+        f32::EPSILON,
+        1.0e-45,
+        -1.0e-45,
+        88.72283,
+        88.72284,
+        -87.33655,
+        -103.27893,
+        -103.972,
+        0.625,
+        -0.625,
+        0.7,
+        -0.7,
+        9.1,
+        15.0,
+        -14.0,
+        -15.0,
+    ];
+    // Patterns i · stride, and halfway between them (stride / 2 past each).
+    let patterns = (u32::MAX / stride) as u64 + 1;
+    let offsets = if stride > 1 {
+        vec![0, stride / 2]
+    } else {
+        vec![0]
+    };
+    let pieces = offsets.into_iter().flat_map(move |offset| {
+        (0..patterns).step_by(1 << 24).map(move |start| {
+            (start..(start + (1 << 24)).min(patterns))
+                .filter_map(|i| u32::try_from(i * stride as u64 + offset as u64).ok())
+                .map(f32::from_bits)
+                .collect()
+        })
+    });
+    std::iter::once(edges).chain(pieces)
+}
+
+fn check<F: Fun>(name: &str, f: F, reference: fn(f32) -> f32, bound: u32, stride: u32) {
+    check_near_root(name, f, reference, bound, 0.0, stride)
+}
+
+/// As `check`, but an error within `absolute` also passes: near a root of the function
+/// no f32 formula keeps a relative accuracy.
+fn check_near_root<F: Fun>(
+    name: &str,
+    f: F,
+    reference: fn(f32) -> f32,
+    bound: u32,
+    absolute: f32,
+    stride: u32,
+) {
+    // The worst (ulps, x, got) of a piece; errors within `absolute` count as 0.
+    let worst_of = |xs: &[f32], ys: &[f32]| {
+        xs.iter()
+            .zip(ys)
+            .map(|(&x, &y)| {
+                let r = reference(x);
+                let error = if (y - r).abs() <= absolute {
+                    0
+                } else {
+                    ulps(y, r)
+                };
+                (error, x, y)
+            })
+            .max_by_key(|w| w.0)
+            .unwrap_or((0, 0.0, 0.0))
+    };
+    let mut worst: Vec<(&str, (u32, f32, f32))> = Vec::new();
+    let mut record = |flavour: &'static str, piece: (u32, f32, f32)| match worst
+        .iter_mut()
+        .find(|(name, _)| *name == flavour)
+    {
+        Some((_, w)) if w.0 < piece.0 => *w = piece,
+        Some(_) => {}
+        None => worst.push((flavour, piece)),
+    };
+    for xs in sample(stride) {
+        // The narrow path alone, wherever it claims to be exact (the blocks of the
+        // compiled loops mix both paths).
+        let narrow: Vec<f32> = xs.iter().copied().filter(|&x| f.narrow(x)).collect();
+        let ys: Vec<f32> = narrow.iter().map(|&x| f.at::<false, false>(x)).collect();
+        record("narrow", worst_of(&narrow, &ys));
+        for (flavour, ys) in flavours(f, &xs) {
+            record(flavour, worst_of(&xs, &ys));
+        }
+    }
+    for (flavour, (error, x, y)) in worst {
+        eprintln!("{name} {flavour}: max {error} ulps at {x:e}");
+        assert!(
+            error <= bound,
+            "{name} ({flavour}): {error} ulps at x = {x:e} ({:?}): got {y:e}, expected {:e}",
+            x.to_bits(),
+            reference(x)
+        );
+    }
+}
+
+/// Every `STRIDE`th bit pattern (both halves of each gap, so 2^32 / 4099 · 2 values);
+/// `TAPEGRAD_ULP_STRIDE` overrides it (1: all of them).
+static STRIDE: std::sync::LazyLock<u32> = std::sync::LazyLock::new(|| {
+    std::env::var("TAPEGRAD_ULP_STRIDE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&s| s > 0)
+        .unwrap_or(4099)
+});
+
+#[test]
+fn exp_is_within_1_ulp() {
+    check("exp", Exp, reference::exp, 1, *STRIDE);
+}
+
+#[test]
+fn log_is_within_1_ulp() {
+    check("log", Log, reference::log, 1, *STRIDE);
+}
+
+#[test]
+fn tanh_is_within_2_ulp() {
+    check("tanh", Tanh, reference::tanh, 2, *STRIDE);
+}
+
+#[test]
+fn sigmoid_is_within_2_ulp() {
+    check("sigmoid", Sigmoid, reference::sigmoid, 2, *STRIDE);
+}
+
+#[test]
+fn softplus_is_within_2_ulp() {
+    check("softplus", Softplus, reference::softplus, 2, *STRIDE);
+}
+
+#[test]
+fn gelu_is_within_4_ulp() {
+    check("gelu", Gelu, reference::gelu, 4, *STRIDE);
+    // GELU's derivative crosses 0 at x = -0.7518: there an absolute error of one ulp
+    // of 1/2 (2^-24) is the best any f32 evaluation does.
+    check_near_root(
+        "gelu'",
+        GeluDerivative,
+        reference::gelu_derivative,
+        4,
+        f32::EPSILON / 2.0,
+        *STRIDE,
+    );
+}
+
+#[test]
+fn ulps_counts_across_zero_and_flags_nan() {
+    assert_eq!(ulps(0.0, -0.0), 0);
+    assert_eq!(ulps(1.0e-45, -1.0e-45), 2);
+    assert_eq!(ulps(1.0, 1.0 + f32::EPSILON), 1);
+    assert_eq!(ulps(f32::NAN, -f32::NAN), 0);
+    assert_eq!(ulps(f32::NAN, 1.0), u32::MAX);
+}
+
+/// Distance in ulps between two f32s (0 for two NaNs; `u32::MAX` for NaN against a
+/// number): the gap between their positions in the ordered list of all f32s.
+fn ulps(a: f32, b: f32) -> u32 {
+    if a.is_nan() || b.is_nan() {
+        return if a.is_nan() && b.is_nan() {
+            0
+        } else {
+            u32::MAX
+        };
+    }
+    let order = |v: f32| {
+        let bits = v.to_bits() as i32;
+        if bits < 0 {
+            i32::MIN.wrapping_sub(bits) as i64
+        } else {
+            bits as i64
+        }
+    };
+    (order(a) - order(b)).unsigned_abs().min(u32::MAX as u64) as u32
+}
+
+/// The reference each function is tested against: f64 libm (correctly rounded or within
+/// half an f32 ulp of it), rounded to f32.
+mod reference {
+    pub(super) fn exp(x: f32) -> f32 {
+        (x as f64).exp() as f32
+    }
+    pub(super) fn log(x: f32) -> f32 {
+        (x as f64).ln() as f32
+    }
+    pub(super) fn tanh(x: f32) -> f32 {
+        (x as f64).tanh() as f32
+    }
+    pub(super) fn sigmoid(x: f32) -> f32 {
+        let x = x as f64;
+        (if x >= 0.0 {
+            1.0 / (1.0 + (-x).exp())
+        } else {
+            x.exp() / (1.0 + x.exp())
+        }) as f32
+    }
+    pub(super) fn softplus(x: f32) -> f32 {
+        let x = x as f64;
+        (x.max(0.0) + (-x.abs()).exp().ln_1p()) as f32
+    }
+    fn cdf(x: f64) -> f64 {
+        0.5 * libm::erfc(-x * std::f64::consts::FRAC_1_SQRT_2)
+    }
+    pub(super) fn gelu(x: f32) -> f32 {
+        let x = x as f64;
+        (x * cdf(x)) as f32
+    }
+    pub(super) fn gelu_derivative(x: f32) -> f32 {
+        let x = x as f64;
+        let density = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        (cdf(x) + x * density) as f32
+    }
+}
