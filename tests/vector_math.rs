@@ -47,7 +47,7 @@ fn ops() -> Vec<(&'static str, Pair, u64)> {
         ("tanh", (|x| x.tanh(), |x| x.tanh()), 2),
         ("sigmoid", (|x| x.sigmoid(), |x| x.sigmoid()), 2),
         ("softplus", (|x| x.softplus(), |x| x.softplus()), 2),
-        ("gelu", (|x| x.gelu(), |x| x.gelu()), 4),
+        ("gelu", (|x| x.gelu(), |x| x.gelu()), 5),
     ]
 }
 
@@ -87,7 +87,7 @@ fn gelu_keeps_its_negative_tail() {
     ];
     for (got, want) in x.gelu().to_vec().into_iter().zip(want) {
         let want = want as f32;
-        assert!(ulps(got, want) <= 4, "gelu: {got:e}, want {want:e}");
+        assert!(ulps(got, want) <= 5, "gelu: {got:e}, want {want:e}");
     }
 }
 

@@ -144,7 +144,7 @@ macro_rules! math_methods {
             $crate::operators::fallible! { $ty;
                 /// GELU, `x Φ(x) = x/2 (1 + erf(x/√2))` (`F.gelu`), as one op. It keeps its
                 /// relative accuracy in the negative tail, where PyTorch's `1 + erf` cancels
-                /// (f32 within 4 ulp of the exact value everywhere; f64 through libm's `erfc`).
+                /// (f32 within 5 ulp of the exact value everywhere; f64 through libm's `erfc`).
                 ///
                 /// ```
                 /// use tapegrad::Tensor;
