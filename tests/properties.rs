@@ -140,6 +140,27 @@ proptest! {
         }
     }
 
+    /// Below the GEMM's size every output is one sum in `p` order, whichever small kernel
+    /// runs (rows packed along k <= 8, a transposed A, strided tiles) and whichever vector
+    /// width the CPU gives it: the bits of a sequential f32 loop.
+    #[test]
+    fn small_f32_matmul_sums_in_order(
+        m in 1usize..70, k in 1usize..10, n in 1usize..10,
+        transpose_a in any::<bool>(), seed in any::<u64>(),
+    ) {
+        tapegrad::manual_seed(seed);
+        let a: Tensor = if transpose_a { Tensor::randn(&[k, m]).t() } else { Tensor::randn(&[m, k]) };
+        let b: Tensor = Tensor::randn(&[k, n]);
+        let (da, db) = (a.to_vec(), b.to_vec());
+        let got = a.mm(&b).to_vec();
+        for i in 0..m {
+            for j in 0..n {
+                let want = (0..k).fold(0.0f32, |sum, p| sum + da[i * k + p] * db[p * n + j]);
+                prop_assert_eq!(got[i * n + j].to_bits(), want.to_bits(), "({}, {})", i, j);
+            }
+        }
+    }
+
     #[test]
     fn f32_matmul_agrees_with_f64(m in 1usize..70, k in 1usize..70, n in 1usize..70, seed in any::<u64>()) {
         tapegrad::manual_seed(seed);

@@ -372,6 +372,14 @@ fn short_rows_gemm<T: Float, const K: usize, const N: usize>(
             *value = b.data[p * b.rs + q * b.cs];
         }
     }
+    if N != 0 && a.rs == K {
+        // Rows packed one after another (a contiguous A): one loop over all of A, which
+        // the compiler vectorises across rows.
+        let m = c.len() / N;
+        // SAFETY: `gemm_into` checked `Operand::fits` for m rows of K with a.rs == K and
+        // a.cs == 1, so A's first m * K elements are in `a.data`; `c` holds m * N.
+        return unsafe { dense_rows::<T, K, N>(m, a.data.as_ptr(), &columns, c.as_mut_ptr()) };
+    }
     for (i, c_row) in c.chunks_exact_mut(n).enumerate() {
         let start = i * a.rs;
         // SAFETY: `gemm_into` checked `Operand::fits` for all m rows and K columns with
@@ -385,6 +393,73 @@ fn short_rows_gemm<T: Float, const K: usize, const N: usize>(
             *out = sum;
         }
     }
+}
+
+/// `c = a @ columnsᵀ` for `m` dense rows of `K` in `a` and `N` outputs per row, compiled
+/// for the widest vectors the CPU has: each lane is one row, and its sums run in `p`
+/// order, so every flavour gives the same bits.
+///
+/// # Safety
+/// `a` must point at `m * K` readable elements and `c` at `m * N` writable ones.
+unsafe fn dense_rows<T: Float, const K: usize, const N: usize>(
+    m: usize,
+    a: *const T,
+    columns: &[[T; K]; 8],
+    c: *mut T,
+) {
+    #[inline(always)]
+    unsafe fn portable<T: Float, const K: usize, const N: usize>(
+        m: usize,
+        a: *const T,
+        columns: &[[T; K]; 8],
+        c: *mut T,
+    ) {
+        for i in 0..m {
+            for (q, column) in columns.iter().enumerate().take(N) {
+                let mut sum = T::zero();
+                for (p, &b) in column.iter().enumerate() {
+                    // SAFETY: i < m and p < K, so i * K + p < m * K.
+                    sum = sum + unsafe { *a.add(i * K + p) } * b;
+                }
+                // SAFETY: i < m and q < N.
+                unsafe { *c.add(i * N + q) = sum };
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn avx512<T: Float, const K: usize, const N: usize>(
+            m: usize,
+            a: *const T,
+            columns: &[[T; K]; 8],
+            c: *mut T,
+        ) {
+            // SAFETY: the caller's contract.
+            unsafe { portable::<T, K, N>(m, a, columns, c) }
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2<T: Float, const K: usize, const N: usize>(
+            m: usize,
+            a: *const T,
+            columns: &[[T; K]; 8],
+            c: *mut T,
+        ) {
+            // SAFETY: the caller's contract.
+            unsafe { portable::<T, K, N>(m, a, columns, c) }
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F; the rest is the caller's contract.
+            return unsafe { avx512::<T, K, N>(m, a, columns, c) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has AVX2 and FMA; the rest is the caller's contract.
+            return unsafe { avx2::<T, K, N>(m, a, columns, c) };
+        }
+    }
+    // SAFETY: the caller's contract.
+    unsafe { portable::<T, K, N>(m, a, columns, c) }
 }
 
 /// Products too small for the GEMM (and float types it does not know), in register tiles
@@ -401,7 +476,8 @@ fn small_gemm<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operan
             macro_rules! dispatch {
                 ($(($r:literal, $c:literal))*) => {
                     match (rows, cols) {
-                        $(($r, $c) if b.cs == 1 => tile::<T, $r, $c, true>(&at, a, b, c),
+                        $(($r, $c) if a.rs == 1 => column_tile::<T, $r, $c>(&at, a, b, c),
+                          ($r, $c) if b.cs == 1 => tile::<T, $r, $c, true>(&at, a, b, c),
                           ($r, $c) => tile::<T, $r, $c, false>(&at, a, b, c),)*
                         _ => unreachable!("tiles are 1..=4 by 1..=4"),
                     }
@@ -457,6 +533,40 @@ fn tile<T: Float, const R: usize, const C: usize, const UNIT_B: bool>(
     for (r, acc_row) in acc.iter().enumerate() {
         let start = (at.i0 + r) * at.n + at.j0;
         c[start..start + C].copy_from_slice(acc_row);
+    }
+}
+
+/// A tile where A's columns are contiguous (A is a transposed matrix: the weight
+/// gradient `xᵀ @ g`): the sums are kept column by column, so each step of `k` loads a
+/// column of A as one vector and multiplies it by one element of B's row. Each sum runs
+/// in `p` order, as in [`tile`].
+#[inline(always)]
+fn column_tile<T: Float, const R: usize, const C: usize>(
+    at: &Tile,
+    a: &Operand<T>,
+    b: &Operand<T>,
+    c: &mut [T],
+) {
+    let mut acc = [[T::zero(); R]; C];
+    let (mut a_at, mut b_at) = (at.i0, at.j0 * b.cs);
+    for _ in 0..at.k {
+        // SAFETY: as in `tile`, with a.rs == 1: elements (row, p) of A for row < m and
+        // (p, col) of B for col < n, all checked by `Operand::fits`.
+        let a_col: [T; R] = std::array::from_fn(|r| unsafe { *a.data.get_unchecked(a_at + r) });
+        let b_row: [T; C] =
+            std::array::from_fn(|q| unsafe { *b.data.get_unchecked(b_at + q * b.cs) });
+        for q in 0..C {
+            for r in 0..R {
+                acc[q][r] = acc[q][r] + a_col[r] * b_row[q];
+            }
+        }
+        a_at += a.cs;
+        b_at += b.rs;
+    }
+    for (q, column) in acc.iter().enumerate() {
+        for (r, &value) in column.iter().enumerate() {
+            c[(at.i0 + r) * at.n + at.j0 + q] = value;
+        }
     }
 }
 

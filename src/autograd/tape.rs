@@ -312,8 +312,10 @@ impl<T: Element> Drop for Node<T> {
     fn drop(&mut self) {
         let mut orphans: SmallVec<[Arc<Node<T>>; 8]> = SmallVec::new();
         take_last_handles(&mut self.inputs, &mut orphans);
-        while let Some(node) = orphans.pop() {
-            if let Ok(mut node) = Arc::try_unwrap(node) {
+        while let Some(mut node) = orphans.pop() {
+            // Emptied in place (no `Weak` handles to nodes exist, so the last strong one
+            // gets `&mut`); moving the node out of its `Arc` would copy all of it.
+            if let Some(node) = Arc::get_mut(&mut node) {
                 take_last_handles(&mut node.inputs, &mut orphans);
             }
         }
