@@ -395,25 +395,19 @@ fn short_rows_gemm<T: Float, const K: usize, const N: usize>(
     }
 }
 
-/// `c = a @ columnsᵀ` for `m` dense rows of `K` in `a` and `N` outputs per row, compiled
-/// for the widest vectors the CPU has: each lane is one row, and its sums run in `p`
-/// order, so every flavour gives the same bits.
-///
-/// # Safety
-/// `a` must point at `m * K` readable elements and `c` at `m * N` writable ones.
-unsafe fn dense_rows<T: Float, const K: usize, const N: usize>(
-    m: usize,
-    a: *const T,
-    columns: &[[T; K]; 8],
-    c: *mut T,
-) {
-    #[inline(always)]
-    unsafe fn portable<T: Float, const K: usize, const N: usize>(
+multiversion! {
+    /// `c = a @ columnsᵀ` for `m` dense rows of `K` in `a` and `N` outputs per row, compiled
+    /// for the widest vectors the CPU has: each lane is one row, and its sums run in `p`
+    /// order, so every flavour gives the same bits.
+    ///
+    /// # Safety
+    /// `a` must point at `m * K` readable elements and `c` at `m * N` writable ones.
+    unsafe fn dense_rows<T: Float, const K: usize, const N: usize>(
         m: usize,
         a: *const T,
         columns: &[[T; K]; 8],
-        c: *mut T,
-    ) {
+        c: *mut T
+    ) -> () {
         for i in 0..m {
             for (q, column) in columns.iter().enumerate().take(N) {
                 let mut sum = T::zero();
@@ -426,40 +420,6 @@ unsafe fn dense_rows<T: Float, const K: usize, const N: usize>(
             }
         }
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        unsafe fn avx512<T: Float, const K: usize, const N: usize>(
-            m: usize,
-            a: *const T,
-            columns: &[[T; K]; 8],
-            c: *mut T,
-        ) {
-            // SAFETY: the caller's contract.
-            unsafe { portable::<T, K, N>(m, a, columns, c) }
-        }
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn avx2<T: Float, const K: usize, const N: usize>(
-            m: usize,
-            a: *const T,
-            columns: &[[T; K]; 8],
-            c: *mut T,
-        ) {
-            // SAFETY: the caller's contract.
-            unsafe { portable::<T, K, N>(m, a, columns, c) }
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F; the rest is the caller's contract.
-            return unsafe { avx512::<T, K, N>(m, a, columns, c) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA; the rest is the caller's contract.
-            return unsafe { avx2::<T, K, N>(m, a, columns, c) };
-        }
-    }
-    // SAFETY: the caller's contract.
-    unsafe { portable::<T, K, N>(m, a, columns, c) }
 }
 
 /// Products too small for the GEMM (and float types it does not know), in register tiles

@@ -18,33 +18,45 @@
 /// test). For loops over slices whose per-element work is branch-free: the same
 /// operations in the same order, so the same bits, on every flavour.
 macro_rules! multiversion {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident<$t:ident: $bound:path>($($arg:ident: $ty:ty),*) -> $ret:ty $body:block) => {
+    ($(#[$meta:meta])* $vis:vis unsafe fn $($rest:tt)*) => {
+        multiversion!(@emit [unsafe] $(#[$meta])* $vis fn $($rest)*);
+    };
+    ($(#[$meta:meta])* $vis:vis fn $($rest:tt)*) => {
+        multiversion!(@emit [] $(#[$meta])* $vis fn $($rest)*);
+    };
+    (@emit [$($unsafety:tt)?] $(#[$meta:meta])* $vis:vis fn $name:ident<$t:ident: $bound:path $(, const $c:ident: $cty:ty)*>($($arg:ident: $ty:ty),*) -> $ret:ty $body:block) => {
         $(#[$meta])*
-        $vis fn $name<$t: $bound>($($arg: $ty),*) -> $ret {
+        $vis $($unsafety)? fn $name<$t: $bound $(, const $c: $cty)*>($($arg: $ty),*) -> $ret {
             #[inline(always)]
-            fn portable<$t: $bound>($($arg: $ty),*) -> $ret $body
+            $($unsafety)? fn portable<$t: $bound $(, const $c: $cty)*>($($arg: $ty),*) -> $ret $body
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx2,fma")]
-                unsafe fn avx512<$t: $bound>($($arg: $ty),*) -> $ret {
-                    portable($($arg),*)
+                unsafe fn avx512<$t: $bound $(, const $c: $cty)*>($($arg: $ty),*) -> $ret {
+                    #[allow(unused_unsafe)]
+                    // SAFETY: the caller's contract, if `portable` has one.
+                    unsafe { portable::<$t $(, $c)*>($($arg),*) }
                 }
                 #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2<$t: $bound>($($arg: $ty),*) -> $ret {
-                    portable($($arg),*)
+                unsafe fn avx2<$t: $bound $(, const $c: $cty)*>($($arg: $ty),*) -> $ret {
+                    #[allow(unused_unsafe)]
+                    // SAFETY: the caller's contract, if `portable` has one.
+                    unsafe { portable::<$t $(, $c)*>($($arg),*) }
                 }
                 if std::arch::is_x86_feature_detected!("avx512f") {
                     // SAFETY: the CPU has AVX-512F (checked just above).
-                    return unsafe { avx512($($arg),*) };
+                    return unsafe { avx512::<$t $(, $c)*>($($arg),*) };
                 }
                 if std::arch::is_x86_feature_detected!("avx2")
                     && std::arch::is_x86_feature_detected!("fma")
                 {
                     // SAFETY: the CPU has AVX2 and FMA (checked just above).
-                    return unsafe { avx2($($arg),*) };
+                    return unsafe { avx2::<$t $(, $c)*>($($arg),*) };
                 }
             }
-            portable($($arg),*)
+            #[allow(unused_unsafe)]
+            // SAFETY: the caller's contract, if `portable` has one.
+            unsafe { portable::<$t $(, $c)*>($($arg),*) }
         }
     };
 }
