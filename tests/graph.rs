@@ -321,3 +321,62 @@ fn draws_the_graph() {
     );
     drop(loss);
 }
+
+/// A planned run computes the common ops with prepared kernels into buffers it keeps
+/// from run to run (issue 13). Every run must still give eager's bits: runs with new
+/// values, feeds laid out otherwise than planned (a transposed view, a slice), broadcast
+/// operands, and a fetched result changed in place by the caller between runs.
+#[test]
+fn planned_runs_keep_eager_bits_across_runs_and_layouts() {
+    tapegrad::manual_seed(3);
+    let g = Graph::<f32>::new();
+    let (x, y, w) = (
+        g.placeholder("x", &[6, 5]),
+        g.placeholder("y", &[6, 3]),
+        g.placeholder("w", &[5, 3]),
+    );
+    let b = g.placeholder("b", &[3]);
+    // Zip ops of one shape, scalar ops, 2-D products, a broadcast add and a view.
+    let pred = x.mm(&w) + &b;
+    let diff = (&pred - &y) * 0.5;
+    let loss = (&diff * &diff / 3.0).sum();
+    let grad = &g.gradients(&loss, &[&w])[0];
+    let other = (2.0 - &diff) * (&pred / 4.0 + 1.0);
+    let sess = Session::new(&g);
+    let eager = |xv: &Tensor, yv: &Tensor, wv: &Tensor, bv: &Tensor| {
+        let wv = wv.detach().requires_grad_(true);
+        let pred = xv.mm(&wv) + bv;
+        let diff = (&pred - yv) * 0.5;
+        let loss = (&diff * &diff / 3.0).sum();
+        loss.backward();
+        let other = (2.0 - &diff) * (&pred / 4.0 + 1.0);
+        (loss.to_vec(), wv.grad().unwrap().to_vec(), other.to_vec())
+    };
+    for run in 0..4 {
+        let xv = match run {
+            // A transposed feed: strided, so the product reads it through its strides.
+            1 => Tensor::randn(&[5, 6]).t(),
+            // A slice of a larger tensor: an offset into its buffer.
+            2 => Tensor::randn(&[7, 5]).narrow(0, 1, 6),
+            _ => Tensor::randn(&[6, 5]),
+        };
+        let (yv, wv, bv) = (
+            Tensor::randn(&[6, 3]),
+            Tensor::randn(&[5, 3]),
+            Tensor::randn(&[3]),
+        );
+        let out = sess
+            .run(
+                &[&loss, grad, &other],
+                &[(&x, &xv), (&y, &yv), (&w, &wv), (&b, &bv)],
+            )
+            .unwrap();
+        let (l, gw, o) = eager(&xv, &yv, &wv, &bv);
+        assert_eq!(out[0].to_vec(), l, "run {run}: loss");
+        assert_eq!(out[1].to_vec(), gw, "run {run}: gradient");
+        assert_eq!(out[2].to_vec(), o, "run {run}: other");
+        // The caller owns what it fetched: writing into it must not reach the next run.
+        out[2].fill_(f32::NAN);
+        out[1].fill_(f32::NAN);
+    }
+}

@@ -298,8 +298,16 @@ unsafe fn retype<'a, T, E>(op: &Operand<'a, T>) -> Operand<'a, E> {
     }
 }
 
-/// `c = a @ b` for one (m x k) by (k x n) product into a contiguous, zeroed `c`.
-fn gemm_into<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operand<T>, c: &mut [T]) {
+/// `c = a @ b` for one (m x k) by (k x n) product into a contiguous `c` (whatever it
+/// holds: every element is written, none read). Large ones split across threads.
+pub(crate) fn gemm_into<T: Float>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &Operand<T>,
+    b: &Operand<T>,
+    c: &mut [T],
+) {
     assert!(
         a.fits(m, k) && b.fits(k, n) && c.len() == m * n,
         "matmul: operand outside its buffer"

@@ -282,6 +282,30 @@ impl<T: Element> Array<T> {
         }
     }
 
+    /// Overwrites the whole buffer through `fill`, if nothing else holds it and the array
+    /// covers it densely from its start: how a static graph reuses an output buffer from
+    /// run to run. False, with nothing done, otherwise.
+    pub(crate) fn refill(&mut self, fill: impl FnOnce(&mut [T])) -> bool {
+        if self.layout.offset != 0 || !self.layout.is_contiguous() {
+            return false;
+        }
+        let n = self.layout.numel();
+        match Arc::get_mut(&mut self.storage) {
+            Some(storage) => {
+                let data = storage
+                    .data
+                    .get_mut()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if data.len() != n {
+                    return false;
+                }
+                fill(data);
+                true
+            }
+            None => false,
+        }
+    }
+
     pub(crate) fn layout(&self) -> &Layout {
         &self.layout
     }

@@ -29,6 +29,7 @@
 //! ```
 
 mod node;
+mod prepared;
 mod session;
 pub(crate) mod sizes;
 

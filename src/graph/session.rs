@@ -1,5 +1,6 @@
 //! `Session`: runs a graph's nodes for a set of fetches, given the placeholders' values.
 
+use super::prepared::Prepared;
 use super::{sizes, Graph, GraphInner, Kind, Node};
 use crate::array::Array;
 use crate::element::Float;
@@ -29,9 +30,12 @@ pub struct Session<T: Float = f32> {
 }
 
 struct State<T: Float> {
-    /// The plan for each (fetches, fed nodes) key, with when it was last used: at most
-    /// [`PLANS_KEPT`], the least recently used going first.
-    plans: HashMap<Vec<usize>, (Plan, u64)>,
+    /// The plan of the last run, with its key and that run's number: a training loop
+    /// runs the same fetches every step, and finds its plan here without hashing.
+    recent: Option<(Vec<usize>, Plan<T>, u64)>,
+    /// The plan for each other (fetches, fed nodes) key, with when it was last used: at
+    /// most [`PLANS_KEPT`] with `recent`, the least recently used going first.
+    plans: HashMap<Vec<usize>, (Plan<T>, u64)>,
     /// Counts runs, to know which plan was used least recently.
     runs: u64,
     /// One slot per node, reused across runs.
@@ -39,17 +43,31 @@ struct State<T: Float> {
     key: Vec<usize>,
 }
 
-/// What a run does for one set of fetches and fed nodes, worked out once.
-struct Plan {
+/// What a run does for one set of fetches and fed nodes, worked out once: a flat list
+/// of steps, each knowing where its value comes from.
+struct Plan<T: Float> {
     /// The nodes to evaluate, in increasing id order (a topological order).
     order: Vec<usize>,
-    /// For each step of `order`, the values no later step needs (and no fetch returns):
-    /// dropped right after that step, so their buffers return to the pool and the next
-    /// outputs of the same size reuse them.
+    /// For each step of `order`, how it is computed.
+    steps: Vec<Step<T>>,
+    /// For each step, the steps whose values no later step needs (and no fetch
+    /// returns): released right after it. A prepared step keeps its buffer for the next
+    /// run; any other value goes back to the pool, for the next outputs of its size.
     release_after: Vec<SmallVec<[usize; 2]>>,
     /// For each step of `order`, whether the node's shape or op holds a size known only
     /// at run time: such an op is resized for the run, and its result's shape checked.
     sized: Vec<bool>,
+}
+
+/// How one step of a plan gets its value.
+enum Step<T: Float> {
+    /// It is the run's feed number `i` (a plan is used only with the feeds it was made
+    /// for, in the same order: they are part of its key).
+    Feed(usize),
+    /// An op with a prepared kernel (`prepared.rs`), planned for fixed shapes.
+    Prepared(Prepared<T>),
+    /// Anything else: computed from the node's kind, as written in the graph.
+    Node,
 }
 
 /// Plans kept per session. A training loop reuses one or two; a program that fetches
@@ -74,6 +92,7 @@ impl<T: Float> Session<T> {
         Session {
             graph: Arc::clone(&graph.inner),
             state: Mutex::new(State {
+                recent: None,
                 plans: HashMap::new(),
                 runs: 0,
                 values: Vec::new(),
@@ -162,6 +181,7 @@ impl<T: Float> Session<T> {
         }
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let State {
+            recent,
             plans,
             runs,
             values,
@@ -172,26 +192,28 @@ impl<T: Float> Session<T> {
         key.push(usize::MAX);
         key.extend(feeds.iter().map(|(n, _)| n.id));
         *runs += 1;
-        if !plans.contains_key(key.as_slice()) {
-            // Planning checks every feed a fetch needs, so a run that would fail does so
-            // before anything is evaluated (an `assign` included).
-            let new_plan = plan(&nodes, fetches, feeds)?;
-            if plans.len() >= PLANS_KEPT {
-                let oldest = plans
-                    .iter()
-                    .min_by_key(|(_, (_, used))| *used)
-                    .map(|(k, _)| k.clone());
-                if let Some(oldest) = oldest {
-                    plans.remove(&oldest);
+        if recent.as_ref().is_none_or(|(k, _, _)| k != key) {
+            let found = match plans.remove(key.as_slice()) {
+                Some((plan, _)) => plan,
+                // Planning checks every feed a fetch needs, so a run that would fail does
+                // so before anything is evaluated (an `assign` included).
+                None => plan(&nodes, fetches, feeds)?,
+            };
+            if let Some((old_key, old_plan, used)) = recent.replace((key.clone(), found, *runs)) {
+                if plans.len() + 1 >= PLANS_KEPT {
+                    let oldest = plans
+                        .iter()
+                        .min_by_key(|(_, (_, used))| *used)
+                        .map(|(k, _)| k.clone());
+                    if let Some(oldest) = oldest {
+                        plans.remove(&oldest);
+                    }
                 }
+                plans.insert(old_key, (old_plan, used));
             }
-            plans.insert(key.clone(), (new_plan, *runs));
         }
-        let (plan, used) = plans
-            .get_mut(key.as_slice())
-            .expect("the plan was just made");
+        let (_, plan, used) = recent.as_mut().expect("the plan was just put there");
         *used = *runs;
-        let plan = &*plan;
         if values.len() < nodes.len() {
             values.resize_with(nodes.len(), || None);
         }
@@ -207,8 +229,8 @@ impl<T: Float> Session<T> {
                 })
                 .collect()
         });
-        for &id in plan.order.iter() {
-            values[id] = None;
+        for (&id, step) in plan.order.iter().zip(&mut plan.steps) {
+            release(step, &mut values[id]);
         }
         outputs
     }
@@ -226,11 +248,8 @@ impl<T: Float> Session<T> {
     /// assert_eq!(sess.cached_plans(), 1);
     /// ```
     pub fn cached_plans(&self) -> usize {
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .plans
-            .len()
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.plans.len() + usize::from(state.recent.is_some())
     }
 }
 
@@ -240,7 +259,7 @@ fn plan<T: Float>(
     nodes: &[super::NodeDef<T>],
     fetches: &[&Node<T>],
     feeds: &[(&Node<T>, &Tensor<T>)],
-) -> Result<Plan> {
+) -> Result<Plan<T>> {
     let is_fed = |id: usize| feeds.iter().any(|(n, _)| n.id == id);
     let inputs_of = |id: usize| -> SmallVec<[usize; 2]> {
         match &nodes[id].kind {
@@ -294,9 +313,9 @@ fn plan<T: Float>(
         }
     }
     let mut release_after = vec![SmallVec::new(); order.len()];
-    for &id in &order {
+    for (at, &id) in order.iter().enumerate() {
         if let Some(step) = last_use[id].filter(|_| !fetches.iter().any(|f| f.id == id)) {
-            release_after[step].push(id);
+            release_after[step].push(at);
         }
     }
     let sized = order
@@ -314,11 +333,43 @@ fn plan<T: Float>(
             unknown
         })
         .collect();
+    let steps = order
+        .iter()
+        .zip(&sized)
+        .map(|(&id, &sized): (&usize, &bool)| {
+            if let Some(i) = feeds.iter().position(|(n, _)| n.id == id) {
+                return Step::Feed(i);
+            }
+            match &nodes[id].kind {
+                Kind::Apply { op, inputs }
+                    // Every size known when planning: the inputs' too (a product of two
+                    // inputs of unknown length N makes a fully known shape).
+                    if !sized
+                        && inputs
+                            .iter()
+                            .all(|&i| !nodes[i].shape.iter().any(|&d| sizes::is_unknown(d))) =>
+                {
+                    let shapes: SmallVec<[&[usize]; 2]> =
+                        inputs.iter().map(|&i| nodes[i].shape.as_slice()).collect();
+                    Prepared::new(op, &shapes, &nodes[id].shape).map_or(Step::Node, Step::Prepared)
+                }
+                _ => Step::Node,
+            }
+        })
+        .collect();
     Ok(Plan {
         order,
+        steps,
         release_after,
         sized,
     })
+}
+
+/// Empties a step's value slot: a prepared step keeps the buffer for its next run.
+fn release<T: Float>(step: &mut Step<T>, value: &mut Option<Array<T>>) {
+    if let (Step::Prepared(prepared), Some(value)) = (step, value.take()) {
+        prepared.keep(value);
+    }
 }
 
 /// Whether a value of shape `fed` fits a node of shape `built`: `None` if not, else the
@@ -350,22 +401,58 @@ fn fit(built: &[usize], fed: &[usize]) -> Option<Option<usize>> {
 
 fn evaluate<T: Float>(
     nodes: &[super::NodeDef<T>],
-    plan: &Plan,
+    plan: &mut Plan<T>,
     feeds: &[(&Node<T>, &Tensor<T>)],
     values: &mut [Option<Array<T>>],
     unknown: Option<usize>,
 ) -> Result<()> {
     // The lengths of the data-dependent nodes evaluated so far (`masked_select`).
     let mut lengths: SmallVec<[(usize, usize); 2]> = SmallVec::new();
-    for ((&id, dead), &sized) in plan.order.iter().zip(&plan.release_after).zip(&plan.sized) {
-        if let Some((_, fed)) = feeds.iter().find(|(n, _)| n.id == id) {
-            values[id] = Some(fed.array().clone());
-            if sized {
-                note_lengths(&nodes[id].shape, fed.shape(), &mut lengths);
+    for at in 0..plan.order.len() {
+        let (id, sized) = (plan.order[at], plan.sized[at]);
+        let value = match &mut plan.steps[at] {
+            Step::Feed(i) => {
+                let fed = feeds[*i].1;
+                if sized {
+                    note_lengths(&nodes[id].shape, fed.shape(), &mut lengths);
+                }
+                values[id] = Some(fed.array().clone());
+                continue;
             }
-            continue;
+            Step::Prepared(prepared) => {
+                let Kind::Apply { op, inputs } = &nodes[id].kind else {
+                    unreachable!("only an op is prepared")
+                };
+                let args: SmallVec<[&Array<T>; 2]> = inputs
+                    .iter()
+                    .map(|&i| values[i].as_ref().expect("inputs come first"))
+                    .collect();
+                match prepared.run(&args) {
+                    Some(value) => value?,
+                    None => op.eval(&args)?,
+                }
+            }
+            Step::Node => compute(nodes, id, sized, values, unknown, &mut lengths)?,
+        };
+        values[id] = Some(value);
+        for &done in &plan.release_after[at] {
+            release(&mut plan.steps[done], &mut values[plan.order[done]]);
         }
-        let value = match &nodes[id].kind {
+    }
+    Ok(())
+}
+
+/// The value of node `id` computed from its kind, as written in the graph.
+fn compute<T: Float>(
+    nodes: &[super::NodeDef<T>],
+    id: usize,
+    sized: bool,
+    values: &[Option<Array<T>>],
+    unknown: Option<usize>,
+    lengths: &mut SmallVec<[(usize, usize); 2]>,
+) -> Result<Array<T>> {
+    Ok({
+        match &nodes[id].kind {
             Kind::Placeholder(name) => {
                 return Err(graph_error(format!(
                     "missing feed for placeholder '{name}' (shape {})",
@@ -388,7 +475,7 @@ fn evaluate<T: Float>(
                         .resize(&mut |d| sizes::resolve(name, d, unknown, &length))?
                         .eval(&args)?;
                     check_shape(name, &nodes[id].shape, value.shape(), unknown, &length)?;
-                    note_lengths(&nodes[id].shape, value.shape(), &mut lengths);
+                    note_lengths(&nodes[id].shape, value.shape(), lengths);
                     value
                 } else {
                     op.eval(&args)?
@@ -403,13 +490,8 @@ fn evaluate<T: Float>(
                 }
                 stored
             }
-        };
-        values[id] = Some(value);
-        for &done in dead {
-            values[done] = None;
         }
-    }
-    Ok(())
+    })
 }
 
 /// Records the run-time length of each data-dependent dim of a node built as `built`.

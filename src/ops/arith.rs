@@ -16,6 +16,16 @@ macro_rules! binary {
         #[derive(Debug, Clone, PartialEq)]
         pub(crate) struct $op;
 
+        impl $op {
+            /// The op on two dense inputs of the output's length: a static graph's
+            /// prepared kernel (`graph::prepared`).
+            pub(crate) fn dense<T: Float>(a: &[T], b: &[T], out: &mut [T]) {
+                for ((o, &$p), &$q) in out.iter_mut().zip(a).zip(b) {
+                    *o = $f;
+                }
+            }
+        }
+
         impl<T: Element> OpDef<T> for $op {
             keeps_sizes!();
             fn name(&self) -> &'static str {
@@ -75,6 +85,16 @@ macro_rules! with_scalar {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq)]
         pub(crate) struct $op<T>(pub T);
+
+        impl<T: Float> $op<T> {
+            /// The op on a dense input, with its scalar passed as `c`: a static graph's
+            /// prepared kernel (`graph::prepared`).
+            pub(crate) fn dense($c: T, a: &[T], out: &mut [T]) {
+                for (o, &$p) in out.iter_mut().zip(a) {
+                    *o = $f;
+                }
+            }
+        }
 
         impl<T: Element> OpDef<T> for $op<T> {
             keeps_sizes!();
