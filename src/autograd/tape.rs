@@ -74,39 +74,56 @@ pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array
         inputs: save_inputs,
         output: save_output,
     } = op.saves();
-    let mut versions = SmallVec::new();
-    let saved_inputs = inputs
-        .iter()
-        .map(|t| {
-            save_inputs.then(|| {
-                versions.push(t.array().version());
-                t.array().clone()
-            })
-        })
-        .collect();
-    let saved_output = save_output.then(|| {
-        versions.push(output.version());
-        output.clone()
-    });
-    let node = Node {
-        seq: NEXT_SEQ.fetch_add(1, Ordering::Relaxed),
-        inputs: inputs.iter().map(|t| edge_to(t)).collect(),
-        input_shapes: inputs.iter().map(|t| shape_of(t.shape())).collect(),
-        output_shape: shape_of(output.shape()),
-        op,
-        saved: Mutex::new(Saved {
-            inputs: saved_inputs,
-            output: saved_output,
-            versions,
+    // The node is written field by field straight into its `Arc`'s allocation: built on
+    // the stack first, its 800-odd bytes were copied two or three times on the way in
+    // (into the `Mutex`, the node, the `Arc`), the largest cost of recording an op.
+    let mut node = Arc::<Node<T>>::new_uninit();
+    let slot = Arc::get_mut(&mut node)
+        .expect("a new Arc has no other handle")
+        .as_mut_ptr();
+    // SAFETY: `slot` points at the new allocation, which nothing else can see. Every field
+    // is written exactly once below (the collections empty first, then filled where they
+    // lie), before `assume_init`; a panic in between only leaks the allocation.
+    unsafe {
+        use std::ptr::addr_of_mut;
+        addr_of_mut!((*slot).seq).write(NEXT_SEQ.fetch_add(1, Ordering::Relaxed));
+        addr_of_mut!((*slot).op).write(op);
+        let edges = addr_of_mut!((*slot).inputs);
+        edges.write(SmallVec::new());
+        let shapes = addr_of_mut!((*slot).input_shapes);
+        shapes.write(SmallVec::new());
+        for t in inputs {
+            (*edges).push(edge_to(t));
+            (*shapes).push(shape_of(t.shape()));
+        }
+        addr_of_mut!((*slot).output_shape).write(shape_of(output.shape()));
+        let saved = addr_of_mut!((*slot).saved);
+        saved.write(Mutex::new(Saved {
+            inputs: SmallVec::new(),
+            output: None,
+            versions: SmallVec::new(),
             freed: false,
-        }),
-        extras: Mutex::new(Extras {
+        }));
+        let saved = (*saved).get_mut().unwrap_or_else(PoisonError::into_inner);
+        for t in inputs {
+            saved.inputs.push(save_inputs.then(|| {
+                saved.versions.push(t.array().version());
+                t.array().clone()
+            }));
+        }
+        if save_output {
+            saved.versions.push(output.version());
+            saved.output = Some(output.clone());
+        }
+        addr_of_mut!((*slot).extras).write(Mutex::new(Extras {
             retained: None,
             hooks: None,
-        }),
-        site: super::anomaly::site(),
-    };
-    Tensor::from_parts(output, Some(Arc::new(node)), true)
+        }));
+        addr_of_mut!((*slot).site).write(super::anomaly::site());
+    }
+    // SAFETY: every field was written above.
+    let node = unsafe { node.assume_init() };
+    Tensor::from_parts(output, Some(node), true)
 }
 
 fn edge_to<T: Element>(t: &Tensor<T>) -> Edge<T> {
