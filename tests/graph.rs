@@ -341,7 +341,8 @@ fn planned_runs_keep_eager_bits_across_runs_and_layouts() {
     let diff = (&pred - &y) * 0.5;
     let loss = (&diff * &diff / 3.0).sum();
     let grad = &g.gradients(&loss, &[&w])[0];
-    let other = (2.0 - &diff) * (&pred / 4.0 + 1.0);
+    let other = (2.0 - &diff) * (&pred / 4.0 + 1.0) + diff.pow(2.0) + pred.pow(0.5);
+    let crossed = x.t().mm(&diff.pow(-1.0)).sum();
     let sess = Session::new(&g);
     let eager = |xv: &Tensor, yv: &Tensor, wv: &Tensor, bv: &Tensor| {
         let wv = wv.detach().requires_grad_(true);
@@ -349,8 +350,14 @@ fn planned_runs_keep_eager_bits_across_runs_and_layouts() {
         let diff = (&pred - yv) * 0.5;
         let loss = (&diff * &diff / 3.0).sum();
         loss.backward();
-        let other = (2.0 - &diff) * (&pred / 4.0 + 1.0);
-        (loss.to_vec(), wv.grad().unwrap().to_vec(), other.to_vec())
+        let other = (2.0 - &diff) * (&pred / 4.0 + 1.0) + diff.pow(2.0) + pred.pow(0.5);
+        let crossed = xv.t().mm(&diff.pow(-1.0)).sum();
+        (
+            loss.to_vec(),
+            wv.grad().unwrap().to_vec(),
+            other.to_vec(),
+            crossed.to_vec(),
+        )
     };
     for run in 0..4 {
         let xv = match run {
@@ -367,14 +374,16 @@ fn planned_runs_keep_eager_bits_across_runs_and_layouts() {
         );
         let out = sess
             .run(
-                &[&loss, grad, &other],
+                &[&loss, grad, &other, &crossed],
                 &[(&x, &xv), (&y, &yv), (&w, &wv), (&b, &bv)],
             )
             .unwrap();
-        let (l, gw, o) = eager(&xv, &yv, &wv, &bv);
-        assert_eq!(out[0].to_vec(), l, "run {run}: loss");
-        assert_eq!(out[1].to_vec(), gw, "run {run}: gradient");
-        assert_eq!(out[2].to_vec(), o, "run {run}: other");
+        let (l, gw, o, c) = eager(&xv, &yv, &wv, &bv);
+        let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+        assert_eq!(bits(out[0].to_vec()), bits(l), "run {run}: loss");
+        assert_eq!(bits(out[1].to_vec()), bits(gw), "run {run}: gradient");
+        assert_eq!(bits(out[2].to_vec()), bits(o), "run {run}: other");
+        assert_eq!(bits(out[3].to_vec()), bits(c), "run {run}: crossed");
         // The caller owns what it fetched: writing into it must not reach the next run.
         out[2].fill_(f32::NAN);
         out[1].fill_(f32::NAN);

@@ -300,6 +300,10 @@ unsafe fn retype<'a, T, E>(op: &Operand<'a, T>) -> Operand<'a, E> {
 
 /// `c = a @ b` for one (m x k) by (k x n) product into a contiguous `c` (whatever it
 /// holds: every element is written, none read). Large ones split across threads.
+///
+/// Not inlined: inside the batch loop of [`matmul`], its many inlined kernels had the
+/// loop set up values for all of them, some 150 instructions per call of a tiny product.
+#[inline(never)]
 pub(crate) fn gemm_into<T: Float>(
     m: usize,
     n: usize,

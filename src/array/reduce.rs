@@ -55,7 +55,7 @@ multiversion! {
 const SUM_PIECE: usize = 1 << 16;
 
 /// [`sum_slice`] of a long slice, by [`SUM_PIECE`]s, split across threads.
-fn sum_pieces<T: Float>(s: &[T]) -> T {
+pub(crate) fn sum_pieces<T: Float>(s: &[T]) -> T {
     if s.len() <= SUM_PIECE {
         return sum_slice(s);
     }

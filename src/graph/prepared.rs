@@ -1,22 +1,24 @@
 //! Prepared kernels: how a planned [`Session`](super::Session) run computes the common
 //! ops without going through their general forward.
 //!
-//! Planning knows every shape, so an elementwise op between two inputs of one shape, an
-//! op with a scalar, and a 2-D product are worked out once: which loop to run and how
-//! large the product is. At run time such a step checks only that its inputs are laid
-//! out as planned (dense, or a 2-D matrix for a product) and writes into the buffer it
-//! kept from the previous run. Anything else — a broadcast, a strided input, an op
-//! with no prepared kernel — goes through the op's own forward, as eager tensors do, so
-//! the results are the same bits either way.
+//! Planning knows every shape, so these steps are worked out once: an elementwise op
+//! between two inputs of one shape, an op with a scalar (`pow` included), the sum of
+//! everything, a 2-D product, and the views a gradient graph is full of (a transpose, an
+//! expand). At run time such a step checks only that its inputs are laid out as planned
+//! (dense, or any 2-D matrix for a product) and writes into the buffer it kept from the
+//! previous run, in the session's value slot. Anything else — a broadcast, a strided
+//! input, an op with no prepared kernel — goes through the op's own forward, as eager
+//! tensors do. Both paths run the same loops in the same order: the same bits.
 
 use crate::array::matmul::{gemm_into, Operand};
-use crate::array::{catching_alloc_failure, Array};
+use crate::array::{catching_alloc_failure, sum_pieces, Array, Layout};
 use crate::element::Float;
 use crate::error::Result;
 use crate::ops::{
-    Add, AddScalar, Div, DivScalar, MatMul, Mul, MulScalar, Op, ScalarDiv, ScalarSub, Sub,
+    Add, AddScalar, Div, DivScalar, MatMul, Mul, MulScalar, Op, Pow, ScalarDiv, ScalarSub, Sub,
+    Sum, View,
 };
-use crate::shape::{numel, shape_of, Shape};
+use crate::shape::{shape_of, Shape};
 
 /// The computation of a prepared step.
 enum Kernel<T> {
@@ -26,14 +28,19 @@ enum Kernel<T> {
     Scalar(fn(T, &[T], &mut [T]), T),
     /// `[m, k] @ [k, n]`.
     MatMul { m: usize, n: usize, k: usize },
+    /// The sum of every element of a dense input.
+    Sum,
+    /// A view (a transpose, an expand) of a dense input of the shape given: its layout,
+    /// worked out once for the input at offset 0.
+    View(Layout, Shape),
 }
 
-/// One planned op with a prepared kernel, and the output buffer it keeps across runs.
+/// One planned op with a prepared kernel. Its output stays in the session's value slot
+/// from run to run (see [`Prepared::keeps_output`]), and the next run writes into it.
 pub(super) struct Prepared<T: Float> {
     name: &'static str,
     kernel: Kernel<T>,
     shape: Shape,
-    buffer: Option<Array<T>>,
 }
 
 impl<T: Float> Prepared<T> {
@@ -51,6 +58,17 @@ impl<T: Float> Prepared<T> {
             (Op::DivScalar(DivScalar(c)), [_]) => Kernel::Scalar(DivScalar::dense, *c),
             (Op::ScalarSub(ScalarSub(c)), [_]) => Kernel::Scalar(ScalarSub::dense, *c),
             (Op::ScalarDiv(ScalarDiv(c)), [_]) => Kernel::Scalar(ScalarDiv::dense, *c),
+            (Op::Pow(Pow(e)), [_]) => Kernel::Scalar(Pow::dense, *e),
+            (Op::Sum(Sum), [_]) => Kernel::Sum,
+            (Op::View(view @ (View::Transpose(..) | View::Expand(_))), &[input]) => {
+                let dense = Layout::contiguous(input);
+                let layout = match view {
+                    &View::Transpose(d0, d1) => dense.transpose(d0, d1),
+                    View::Expand(to) => dense.broadcast_to(to),
+                    _ => unreachable!("matched above"),
+                };
+                Kernel::View(layout, shape_of(input))
+            }
             (Op::MatMul(MatMul), &[&[m, k], &[k2, n]])
                 if k == k2 && m * n * k > 0 && shape == [m, n] =>
             {
@@ -62,14 +80,31 @@ impl<T: Float> Prepared<T> {
             name: op.name(),
             kernel,
             shape: shape_of(shape),
-            buffer: None,
         })
     }
 
-    /// Runs the kernel on `inputs` into the kept buffer (or a new one), or `None` if an
-    /// input is not laid out as the kernel needs: then the caller runs the op's forward.
-    /// A new buffer the allocator refuses is an out-of-memory error, as in the forward.
-    pub(super) fn run(&mut self, inputs: &[&Array<T>]) -> Option<Result<Array<T>>> {
+    /// Whether the output is a buffer of its own, kept for the next run. A view is not:
+    /// it shares its input's buffer, which it must not hold between runs.
+    pub(super) fn keeps_output(&self) -> bool {
+        !matches!(self.kernel, Kernel::View(..))
+    }
+
+    /// Runs the kernel on `inputs` into `slot`: into the buffer it holds from the last run
+    /// when nothing else holds that, else into a new one. False, with `slot` untouched, if
+    /// an input is not laid out as the kernel needs: then the caller runs the op's
+    /// forward. A new buffer the allocator refuses is an out-of-memory error, as in the
+    /// forward.
+    pub(super) fn run(&self, inputs: &[&Array<T>], slot: &mut Option<Array<T>>) -> Result<bool> {
+        if let (Kernel::View(layout, input), [a]) = (&self.kernel, inputs) {
+            // A view is the dense input's buffer under the planned layout, at its offset.
+            if !a.is_contiguous() || a.shape() != input.as_slice() {
+                return Ok(false);
+            }
+            let mut layout = layout.clone();
+            layout.offset = a.layout().offset;
+            *slot = Some(a.with_layout(layout));
+            return Ok(true);
+        }
         let dense = |a: &Array<T>| a.is_contiguous() && a.shape() == self.shape.as_slice();
         let fill: &dyn Fn(&mut [T]) = match (&self.kernel, inputs) {
             (Kernel::Zip(f), [a, b]) if dense(a) && dense(b) => &|out: &mut [T]| {
@@ -82,6 +117,10 @@ impl<T: Float> Prepared<T> {
             (Kernel::Scalar(f, c), [a]) if dense(a) => &|out: &mut [T]| {
                 let offset = a.layout().offset;
                 f(*c, &a.read()[offset..offset + out.len()], out)
+            },
+            (Kernel::Sum, [a]) if a.is_contiguous() => &|out: &mut [T]| {
+                let (offset, n) = (a.layout().offset, a.numel());
+                out[0] = sum_pieces(&a.read()[offset..offset + n]);
             },
             (&Kernel::MatMul { m, n, k }, [a, b]) if a.ndim() == 2 && b.ndim() == 2 => {
                 &move |out: &mut [T]| {
@@ -101,23 +140,18 @@ impl<T: Float> Prepared<T> {
                     })
                 }
             }
-            _ => return None,
+            _ => return Ok(false),
         };
-        if let Some(mut kept) = self.buffer.take()
+        if let Some(kept) = slot
+            && kept.shape() == self.shape.as_slice()
             && kept.refill(fill)
         {
-            return Some(Ok(kept));
+            return Ok(true);
         }
         let shape = &self.shape;
-        Some(catching_alloc_failure(self.name, || {
+        *slot = Some(catching_alloc_failure(self.name, || {
             Ok(Array::build(shape, fill))
-        }))
-    }
-
-    /// Takes back this step's output at the end of a run, to write the next run's into.
-    pub(super) fn keep(&mut self, value: Array<T>) {
-        if numel(value.shape()) == numel(&self.shape) {
-            self.buffer = Some(value);
-        }
+        })?);
+        Ok(true)
     }
 }

@@ -229,7 +229,7 @@ impl<T: Float> Session<T> {
                 })
                 .collect()
         });
-        for (&id, step) in plan.order.iter().zip(&mut plan.steps) {
+        for (&id, step) in plan.order.iter().zip(&plan.steps) {
             release(step, &mut values[id]);
         }
         outputs
@@ -365,10 +365,11 @@ fn plan<T: Float>(
     })
 }
 
-/// Empties a step's value slot: a prepared step keeps the buffer for its next run.
-fn release<T: Float>(step: &mut Step<T>, value: &mut Option<Array<T>>) {
-    if let (Step::Prepared(prepared), Some(value)) = (step, value.take()) {
-        prepared.keep(value);
+/// Empties a step's value slot, unless it is a prepared step's own buffer: that stays,
+/// for the next run to write into.
+fn release<T: Float>(step: &Step<T>, value: &mut Option<Array<T>>) {
+    if !matches!(step, Step::Prepared(prepared) if prepared.keeps_output()) {
+        *value = None;
     }
 }
 
@@ -401,7 +402,7 @@ fn fit(built: &[usize], fed: &[usize]) -> Option<Option<usize>> {
 
 fn evaluate<T: Float>(
     nodes: &[super::NodeDef<T>],
-    plan: &mut Plan<T>,
+    plan: &Plan<T>,
     feeds: &[(&Node<T>, &Tensor<T>)],
     values: &mut [Option<Array<T>>],
     unknown: Option<usize>,
@@ -410,7 +411,7 @@ fn evaluate<T: Float>(
     let mut lengths: SmallVec<[(usize, usize); 2]> = SmallVec::new();
     for at in 0..plan.order.len() {
         let (id, sized) = (plan.order[at], plan.sized[at]);
-        let value = match &mut plan.steps[at] {
+        let value = match &plan.steps[at] {
             Step::Feed(i) => {
                 let fed = feeds[*i].1;
                 if sized {
@@ -423,20 +424,28 @@ fn evaluate<T: Float>(
                 let Kind::Apply { op, inputs } = &nodes[id].kind else {
                     unreachable!("only an op is prepared")
                 };
-                let args: SmallVec<[&Array<T>; 2]> = inputs
-                    .iter()
-                    .map(|&i| values[i].as_ref().expect("inputs come first"))
-                    .collect();
-                match prepared.run(&args) {
-                    Some(value) => value?,
-                    None => op.eval(&args)?,
+                {
+                    // Inputs have smaller ids than the node (ids are a topological order).
+                    let (before, from_here) = values.split_at_mut(id);
+                    let args: SmallVec<[&Array<T>; 2]> = inputs
+                        .iter()
+                        .map(|&i| before[i].as_ref().expect("inputs come first"))
+                        .collect();
+                    let slot = &mut from_here[0];
+                    if !prepared.run(&args, slot)? {
+                        *slot = Some(op.eval(&args)?);
+                    }
                 }
+                for &done in &plan.release_after[at] {
+                    release(&plan.steps[done], &mut values[plan.order[done]]);
+                }
+                continue;
             }
             Step::Node => compute(nodes, id, sized, values, unknown, &mut lengths)?,
         };
         values[id] = Some(value);
         for &done in &plan.release_after[at] {
-            release(&mut plan.steps[done], &mut values[plan.order[done]]);
+            release(&plan.steps[done], &mut values[plan.order[done]]);
         }
     }
     Ok(())

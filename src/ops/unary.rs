@@ -300,6 +300,44 @@ pub(crate) fn sigmoid<T: Float>(x: T) -> T {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Pow<T>(pub T);
 
+/// `$apply!(f)` with `f` the function `p ↦ p^e`, as `Pow` computes it for exponent `$e`
+/// (one definition for the forward and the prepared kernel).
+macro_rules! pow_cases {
+    ($e:expr, $apply:ident) => {{
+        let e = $e;
+        let two = T::one() + T::one();
+        if e == two {
+            $apply!(|p: T| p * p)
+        } else if e == T::one() {
+            $apply!(|p: T| p)
+        } else if e == T::from(0.5).unwrap_or_else(T::nan) {
+            $apply!(T::sqrt)
+        } else if e == -T::one() {
+            $apply!(|p: T| T::one() / p)
+        } else if e == -T::from(0.5).unwrap_or_else(T::nan) {
+            // rsqrt, as PyTorch computes it.
+            $apply!(|p: T| T::one() / p.sqrt())
+        } else {
+            $apply!(|p: T| p.powf(e))
+        }
+    }};
+}
+
+impl<T: Float> Pow<T> {
+    /// `x^e` over a dense input: a static graph's prepared kernel (`graph::prepared`).
+    pub(crate) fn dense(e: T, a: &[T], out: &mut [T]) {
+        macro_rules! each {
+            ($f:expr) => {{
+                let f = $f;
+                for (o, &p) in out.iter_mut().zip(a) {
+                    *o = f(p);
+                }
+            }};
+        }
+        pow_cases!(e, each)
+    }
+}
+
 impl<T: Element> OpDef<T> for Pow<T> {
     keeps_sizes!();
     fn name(&self) -> &'static str {
@@ -317,22 +355,13 @@ impl<T: Element> OpDef<T> for Pow<T> {
     where
         T: Float,
     {
-        let (a, e) = (x[0], self.0);
-        let two = T::one() + T::one();
-        Ok(if e == two {
-            array::map(a, |p| p * p)
-        } else if e == T::one() {
-            array::map(a, |p| p)
-        } else if e == T::from(0.5).unwrap_or_else(T::nan) {
-            array::map(a, T::sqrt)
-        } else if e == -T::one() {
-            array::map(a, |p| T::one() / p)
-        } else if e == -T::from(0.5).unwrap_or_else(T::nan) {
-            // rsqrt, as PyTorch computes it.
-            array::map(a, |p| T::one() / p.sqrt())
-        } else {
-            array::map(a, |p| p.powf(e))
-        })
+        let a = x[0];
+        macro_rules! map_by {
+            ($f:expr) => {
+                array::map(a, $f)
+            };
+        }
+        Ok(pow_cases!(self.0, map_by))
     }
     /// d(x^e) = e x^(e-1).
     fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
