@@ -13,7 +13,13 @@ pub(crate) struct Layout {
 // iterator; `from_slice` copies the inline words at once (`usize` is `Copy`). Layouts are
 // cloned for every view and every saved value, so this shows in small training steps.
 impl Clone for Layout {
+    #[inline]
     fn clone(&self) -> Self {
+        if !self.shape.spilled() && !self.strides.spilled() {
+            // SAFETY: both vectors keep their (`Copy`) elements inline and own no heap
+            // memory, so a bitwise copy is an independent, valid layout: one block move.
+            return unsafe { std::ptr::read(self) };
+        }
         Layout {
             shape: shape_of(&self.shape),
             strides: shape_of(&self.strides),

@@ -150,8 +150,10 @@ impl<T: Float> Node<T> {
         retain_graph: bool,
     ) -> Result<SmallVec<[Option<G>; 3]>> {
         let mut saved = lock(&self.saved);
-        let name = self.op.name();
+        // Named only for an error: `Op::name` is a match over every op.
+        let name = || self.op.name();
         if saved.freed && self.op.saves() != Saves::NOTHING {
+            let name = name();
             return Err(Error::autograd(
                 "backward",
                 format!(
@@ -170,6 +172,7 @@ impl<T: Float> Node<T> {
             .zip(&saved.versions)
             .find(|(now, then)| now != *then)
         {
+            let name = name();
             return Err(Error::autograd(
                 "backward",
                 format!(
@@ -184,7 +187,7 @@ impl<T: Float> Node<T> {
             .map(|e| !matches!(e, Edge::Constant))
             .collect();
         if self.op.lacks_derivative() && needs.contains(&true) {
-            return Err(not_differentiable(name));
+            return Err(not_differentiable(name()));
         }
         let grads = G::with_saved(
             self,
