@@ -12,7 +12,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// Runs a [`Graph`], like `tf.Session`: `run(fetches, feeds)` evaluates what the fetches
 /// need — nothing more — and returns their values. The order of evaluation for a given
-/// set of fetches and fed nodes is worked out once and kept.
+/// set of fetches and fed nodes is worked out once and kept: a flat list of steps, where
+/// the common ops of known shapes (elementwise ops, scalar ops, `pow`, `sum`, 2-D
+/// products, transposes and expands) run prepared kernels, with no shape checks or
+/// dispatch at run time. Each of those keeps its output buffer in the session between
+/// runs and writes the next run's value into it, so a training loop allocates only the
+/// tensors `run` returns; the session holds that memory (one buffer per prepared op)
+/// until it is dropped.
 ///
 /// ```
 /// use tapegrad::graph::{Graph, Session};
