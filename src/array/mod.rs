@@ -168,9 +168,11 @@ fn quiet_alloc_failures() {
 }
 
 /// Runs a kernel, turning an [`AllocFailure`] raised inside it into an
-/// `ErrorKind::OutOfMemory` error for `op` (any other panic goes on unwinding).
+/// `ErrorKind::OutOfMemory` error for the op `name` gives (any other panic goes on
+/// unwinding). The name is asked for only then: for an [`Op`](crate::ops::Op) it is a
+/// match over every op, and every op's forward comes through here.
 pub(crate) fn catching_alloc_failure<R>(
-    op: &'static str,
+    name: impl FnOnce() -> &'static str,
     kernel: impl FnOnce() -> crate::error::Result<R>,
 ) -> crate::error::Result<R> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(kernel)) {
@@ -178,7 +180,7 @@ pub(crate) fn catching_alloc_failure<R>(
         Err(payload) => match payload.downcast::<AllocFailure>() {
             Ok(failure) => Err(crate::error::Error::new(
                 crate::error::ErrorKind::OutOfMemory,
-                op,
+                name(),
                 format!("cannot allocate {} bytes for the result", failure.bytes),
             )),
             Err(other) => std::panic::resume_unwind(other),

@@ -149,9 +149,10 @@ impl<T: Float> Prepared<T> {
             return Ok(true);
         }
         let shape = &self.shape;
-        *slot = Some(catching_alloc_failure(self.name, || {
-            Ok(Array::build(shape, fill))
-        })?);
+        *slot = Some(catching_alloc_failure(
+            || self.name,
+            || Ok(Array::build(shape, fill)),
+        )?);
         Ok(true)
     }
 }

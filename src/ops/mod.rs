@@ -455,7 +455,7 @@ macro_rules! op_list {
             /// [`Op::eval`]'s body, reached through [`Kernels`].
             fn eval_here(&self, x: &[&Array<T>]) -> Result<Array<T>> {
                 // A result the allocator refuses is an error, not an abort (see `reserve`).
-                crate::array::catching_alloc_failure(self.name(), || match self {
+                crate::array::catching_alloc_failure(|| self.name(), || match self {
                     $(Op::$variant(op) => op.forward(x),)*
                 })
             }
