@@ -389,3 +389,36 @@ fn planned_runs_keep_eager_bits_across_runs_and_layouts() {
         out[1].fill_(f32::NAN);
     }
 }
+
+/// Above 2^17 elements the prepared kernels split across threads, as the ops' forwards
+/// do: a planned run on 2 threads gives eager's bits on 1, run after run.
+#[test]
+fn large_planned_runs_on_two_threads_keep_eager_bits() {
+    let g = Graph::<f32>::new();
+    let (a, b) = (
+        g.placeholder("a", &[400, 400]),
+        g.placeholder("b", &[400, 400]),
+    );
+    let out = ((&a - &b) * 0.5 + &a * &b).pow(2.0) / 3.0;
+    let sess = Session::new(&g);
+    let values = |seed: usize| {
+        let v: Vec<f32> = (0..160_000)
+            .map(|i| ((i * 7919 + seed) % 2003) as f32 / 100.0 - 10.0)
+            .collect();
+        Tensor::from_vec(v, &[400, 400])
+    };
+    for seed in 0..3 {
+        let (av, bv) = (values(seed), values(seed + 17));
+        tapegrad::set_num_threads(1);
+        let eager = (((&av - &bv) * 0.5 + &av * &bv).pow(2.0) / 3.0).to_vec();
+        tapegrad::set_num_threads(2);
+        let planned = sess
+            .run(&[&out], &[(&a, &av), (&b, &bv)])
+            .unwrap()
+            .remove(0)
+            .to_vec();
+        tapegrad::set_num_threads(0);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&planned), bits(&eager), "run {seed}");
+    }
+}

@@ -11,7 +11,7 @@
 //! tensors do. Both paths run the same loops in the same order: the same bits.
 
 use crate::array::matmul::{gemm_into, Operand};
-use crate::array::{catching_alloc_failure, sum_pieces, Array, Layout};
+use crate::array::{catching_alloc_failure, split_rows, sum_pieces, Array, Layout};
 use crate::element::Float;
 use crate::error::Result;
 use crate::ops::{
@@ -107,16 +107,22 @@ impl<T: Float> Prepared<T> {
         }
         let dense = |a: &Array<T>| a.is_contiguous() && a.shape() == self.shape.as_slice();
         let fill: &dyn Fn(&mut [T]) = match (&self.kernel, inputs) {
-            (Kernel::Zip(f), [a, b]) if dense(a) && dense(b) => &|out: &mut [T]| {
+            // Large ones split across threads as the ops' forwards do (`split_rows`: each
+            // piece computed alike, so the same bits for any thread count).
+            (&Kernel::Zip(f), [a, b]) if dense(a) && dense(b) => &move |out: &mut [T]| {
                 let n = out.len();
                 a.read_with(b, |da, db| {
                     let (oa, ob) = (a.layout().offset, b.layout().offset);
-                    f(&da[oa..oa + n], &db[ob..ob + n], out)
+                    let (sa, sb) = (&da[oa..oa + n], &db[ob..ob + n]);
+                    split_rows(sa, 1, out, 1, |first, sa, out| {
+                        f(sa, &sb[first..first + sa.len()], out)
+                    })
                 })
             },
-            (Kernel::Scalar(f, c), [a]) if dense(a) => &|out: &mut [T]| {
+            (&Kernel::Scalar(f, c), [a]) if dense(a) => &move |out: &mut [T]| {
                 let offset = a.layout().offset;
-                f(*c, &a.read()[offset..offset + out.len()], out)
+                let src = &a.read()[offset..offset + out.len()];
+                split_rows(src, 1, out, 1, |_, src, out| f(c, src, out))
             },
             (Kernel::Sum, [a]) if a.is_contiguous() => &|out: &mut [T]| {
                 let (offset, n) = (a.layout().offset, a.numel());
