@@ -17,9 +17,16 @@ use std::sync::Arc;
 const CAPACITY: usize = 64;
 /// Buffers up to this size are always kept (while there is room).
 const SMALL_ELEMENTS: usize = 1 << 16;
-/// Larger ones are kept only while all cached buffers together stay within this many
-/// elements (32 MiB of f32 per thread); beyond it they go back to the allocator.
-const BUDGET_ELEMENTS: usize = 1 << 23;
+/// Larger ones are kept only while all cached buffers of their type together stay within
+/// this many bytes per thread; beyond it they go back to the allocator. A 10⁷-element
+/// f32 tensor (40 MB) fits: freed and made again every step, it would otherwise cost
+/// more in fresh pages (about 15 ms on the machine in BENCHMARKS.md) than its kernel.
+const BUDGET_BYTES: usize = 128 << 20;
+
+/// [`BUDGET_BYTES`] in elements of `E`.
+const fn budget<E>() -> usize {
+    BUDGET_BYTES / std::mem::size_of::<E>()
+}
 
 /// Cached storages with their lengths beside them, so a lookup scans one flat array
 /// instead of following a pointer per entry.
@@ -33,7 +40,7 @@ thread_local! {
 
 /// A cached storage holding exactly `len` elements (stale values), if one is free.
 pub(super) fn take<T: Element>(len: usize) -> Option<Arc<Storage<T>>> {
-    if len > BUDGET_ELEMENTS || len == 0 {
+    if len > budget::<T>() || len == 0 {
         return None;
     }
     fn pop<E>(cache: &Cache<E>, len: usize) -> Option<Arc<Storage<E>>> {
@@ -66,13 +73,13 @@ pub(super) fn take<T: Element>(len: usize) -> Option<Arc<Storage<T>>> {
 
 /// Keeps `storage` for reuse if this was its last handle; otherwise just drops it.
 pub(super) fn recycle<T: Element>(mut storage: Arc<Storage<T>>) {
-    if storage.len > BUDGET_ELEMENTS || storage.len == 0 || Arc::get_mut(&mut storage).is_none() {
+    if storage.len > budget::<T>() || storage.len == 0 || Arc::get_mut(&mut storage).is_none() {
         return;
     }
     fn push<E>(cache: &Cache<E>, storage: Arc<Storage<E>>) {
         if let Ok(mut cache) = cache.try_borrow_mut() {
             let fits = storage.len <= SMALL_ELEMENTS
-                || cache.iter().map(|(n, _)| n).sum::<usize>() + storage.len <= BUDGET_ELEMENTS;
+                || cache.iter().map(|(n, _)| n).sum::<usize>() + storage.len <= budget::<E>();
             if cache.len() < CAPACITY && fits {
                 cache.push((storage.len, storage));
             }
