@@ -158,6 +158,7 @@ fn transposed_operands_walk_by_tiles_to_the_same_values() {
         (2, 31, 33),
         (1, 32, 32),
         (3, 70, 45),
+        (1, 41, 50),
         (1, 65, 1),
     ] {
         let n = batch * rows * cols;

@@ -154,6 +154,24 @@ pub(crate) fn split_rows<S: Sync, O: Send>(
     });
 }
 
+/// The `h` × `w` tile at `offset` of an operand with strides `(rs, cs)`, as rows: the
+/// operand itself when it is read along its rows (`cs == 1`, row pitch `rs`), else a copy
+/// in `tile` (row pitch `w`, [`load_tile`]). Returns the rows' buffer and pitch.
+fn tile_rows<'a, T: Copy>(
+    src: &'a [T],
+    offset: usize,
+    (rs, cs): (usize, usize),
+    (h, w): (usize, usize),
+    tile: &'a mut [T],
+) -> (&'a [T], usize) {
+    if cs == 1 && h > 0 {
+        (&src[offset..offset + (h - 1) * rs + w], rs)
+    } else {
+        load_tile(src, offset, (rs, cs), (h, w), tile, w);
+        (tile, w)
+    }
+}
+
 /// `f` applied to every element, through the vectorised f32 kernel `fast` when `T` is f32
 /// and `a` is contiguous (`f`, the scalar form, serves the rest); the result is contiguous.
 pub(crate) fn map_vector<T: Float, F: vmath::Fun>(
@@ -278,11 +296,13 @@ fn zip_map_slices<T: Float>(
                     [&strides_a, &strides_b],
                     start,
                     |at, h, w, [oa, ob]| {
-                        load_tile(da, oa, ra, (h, w), &mut ta, w);
-                        load_tile(db, ob, rb, (h, w), &mut tb, w);
+                        // An operand read along its rows is used where it lies; only
+                        // the other one is copied.
+                        let (xa, pa) = tile_rows(da, oa, ra, (h, w), &mut ta);
+                        let (xb, pb) = tile_rows(db, ob, rb, (h, w), &mut tb);
                         for i in 0..h {
                             let dst = &mut out[at + i * cols..at + i * cols + w];
-                            let (x, y) = (&ta[i * w..(i + 1) * w], &tb[i * w..(i + 1) * w]);
+                            let (x, y) = (&xa[i * pa..i * pa + w], &xb[i * pb..i * pb + w]);
                             for ((o, &x), &y) in dst.iter_mut().zip(x).zip(y) {
                                 *o = f(x, y);
                             }
