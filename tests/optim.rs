@@ -262,3 +262,33 @@ fn should_give_the_same_bits_for_large_and_small_parameters() {
         assert_eq!(big_bits, joined, "configuration {c}");
     }
 }
+
+#[test]
+fn should_give_the_same_bits_on_one_thread_and_two() {
+    // Parameters of 2^17 elements and more are updated in one piece per thread; each
+    // element's update is its own, so the split must not change a bit. An odd length
+    // leaves the last piece short.
+    let values: Vec<f32> = (0..200_003)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0)
+        .collect();
+    let configs: [MakeOptimizer; 3] = [
+        |p| Box::new(Adam::new(p, 0.01)),
+        |p| Box::new(Adam::new(p, 0.01).amsgrad(true).weight_decay(0.1)),
+        |p| Box::new(AdamW::new(p, 0.01).amsgrad(true)),
+    ];
+    for (c, make) in configs.iter().enumerate() {
+        let run = |threads| {
+            tapegrad::set_num_threads(threads);
+            let p = Tensor::from_vec(values.clone(), &[values.len()]).requires_grad_(true);
+            let mut opt = make(vec![p.clone()]);
+            for _ in 0..3 {
+                opt.zero_grad();
+                (&p * &p * &p).sum().backward();
+                opt.step();
+            }
+            tapegrad::set_num_threads(0);
+            p.to_vec().into_iter().map(f32::to_bits).collect::<Vec<u32>>()
+        };
+        assert_eq!(run(1), run(2), "configuration {c}");
+    }
+}

@@ -240,10 +240,61 @@ const NO_DECAY: u8 = 0;
 const L2: u8 = 1;
 const DECOUPLED: u8 = 2;
 
+/// [`update`] over pieces of a large parameter, one per thread (above
+/// [`PARALLEL_ELEMENTS`](crate::array::PARALLEL_ELEMENTS), as elementwise ops split):
+/// every element's update is its own, so the bits do not depend on the thread count.
+fn dispatch<T: Float, const DECAY: u8, const AMSGRAD: bool>(b: Buffers<'_, T>, k: &Scalars<T>) {
+    let n = b.theta.len();
+    // The size first: a small parameter (the lecture's) never reads the thread setting.
+    let threads = if n < crate::array::PARALLEL_ELEMENTS {
+        1
+    } else {
+        crate::array::num_threads()
+    };
+    if threads < 2 {
+        return dispatch_piece::<T, DECAY, AMSGRAD>(b, k);
+    }
+    // Pieces of whole cache lines (16 f32), so no two threads write one line.
+    let piece = n.div_ceil(threads).next_multiple_of(16);
+    let Buffers {
+        theta,
+        grads,
+        m,
+        v,
+        v_max,
+    } = b;
+    let mut v_max = v_max.chunks_mut(if AMSGRAD { piece } else { 1 });
+    rayon::scope(|scope| {
+        for (((theta, grads), m), v) in theta
+            .chunks_mut(piece)
+            .zip(grads.chunks(piece))
+            .zip(m.chunks_mut(piece))
+            .zip(v.chunks_mut(piece))
+        {
+            let v_max = if AMSGRAD {
+                v_max.next().unwrap_or_default()
+            } else {
+                Default::default()
+            };
+            let b = Buffers {
+                theta,
+                grads,
+                m,
+                v,
+                v_max,
+            };
+            scope.spawn(move |_| dispatch_piece::<T, DECAY, AMSGRAD>(b, k));
+        }
+    });
+}
+
 /// [`update`], with AVX-512 where the CPU has it (detected at run time; the same IEEE
 /// operations in the same order, so the same results, 16 f32 lanes at a time).
 #[inline(always)]
-fn dispatch<T: Float, const DECAY: u8, const AMSGRAD: bool>(b: Buffers<'_, T>, k: &Scalars<T>) {
+fn dispatch_piece<T: Float, const DECAY: u8, const AMSGRAD: bool>(
+    b: Buffers<'_, T>,
+    k: &Scalars<T>,
+) {
     #[cfg(target_arch = "x86_64")]
     if b.theta.len() >= 64 && std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU supports AVX-512F, checked just above.
