@@ -287,7 +287,10 @@ fn should_give_the_same_bits_on_one_thread_and_two() {
                 opt.step();
             }
             tapegrad::set_num_threads(0);
-            p.to_vec().into_iter().map(f32::to_bits).collect::<Vec<u32>>()
+            p.to_vec()
+                .into_iter()
+                .map(f32::to_bits)
+                .collect::<Vec<u32>>()
         };
         assert_eq!(run(1), run(2), "configuration {c}");
     }

@@ -22,7 +22,7 @@
 //! | `sigmoid` | 2 ulp | `1 / (1 + e^-x)` or `e^x / (1 + e^x)`, whichever cannot overflow |
 //! | `softplus` | 2 ulp | `max(x, 0) + log1p(e^-|x|)`, `log1p` from `log` with Goldberg's correction |
 //! | `gelu` | 5 ulp | `x Φ(x)`; `Φ(-|x|) = e^(-x²/2) t Q(t)`, `t = 1 / (1 + |x|/2)`, `Q` a degree-12 fit, and a degree-5 fit near 0 (`benches/python/fit_gelu.py`) |
-//! | `gelu`'s derivative | 1 ulp (tested to 4), or 2^-24 near its root at -0.7518 | the same parts |
+//! | `gelu`'s derivative | 1 ulp (tested to 4), or 2^-24 near its root at -0.7518; without FMA, 1.1 · 2^-24 there (140 ulp of 0.006 at x = -0.7378, `TAPEGRAD_ULP_STRIDE=101`) | the same parts |
 //!
 //! Each loop goes a block of 256 elements at a time: a block whose values all lie in the
 //! common range ([`Fun::narrow`]: no NaN, no subnormal or infinite exponential inside)
@@ -397,11 +397,12 @@ impl Fun for Softplus {
 
 /// The parts of `Φ(-|x|)` (the normal distribution's lower tail) = `t Q(t) e^(hi + lo)`,
 /// with `hi + lo = -x²/2`: `(hi, lo, t Q(t))`, for [`scaled_exp`] to combine.
+/// Without `WIDE`, `|x| <= 12` (the callers' [`Fun::narrow`]).
 #[inline(always)]
-fn normal_tail<const FMA: bool>(x: f32) -> (f32, f32, f32) {
+fn normal_tail<const FMA: bool, const WIDE: bool>(x: f32) -> (f32, f32, f32) {
     // Past 15 the tail is 0 in f32; the cap keeps every intermediate finite.
     let a = x.abs();
-    let y = if a < 15.0 { a } else { 15.0 };
+    let y = if WIDE && a >= 15.0 { 15.0 } else { a };
     let t = 1.0 / (1.0 + 0.5 * y);
     // Q(t) = Φ(-y) e^(y²/2) / t, fitted in t - 0.5588 (benches/python/fit_gelu.py).
     let q = horner::<FMA, 13>(
@@ -422,11 +423,17 @@ fn normal_tail<const FMA: bool>(x: f32) -> (f32, f32, f32) {
             0.355_867_8,
         ],
     );
-    // -y²/2 with y² split: y_hi keeps 12 bits, so y_hi² is exact, and the rest rides
-    // along as the small part.
-    let y_hi = f32::from_bits(y.to_bits() & 0xffff_f000);
-    let hi = -0.5 * (y_hi * y_hi);
-    let lo = -0.5 * ((y - y_hi) * (y + y_hi));
+    // -y²/2 exactly, as a rounded product and its error (`-y/2` is exact): with a fused
+    // multiply-add the error is one instruction; without, y is split so that y_hi keeps
+    // 12 bits, y_hi² is exact, and the rest rides along as the small part.
+    let (hi, lo) = if FMA {
+        let half = -0.5 * y;
+        let hi = half * y;
+        (hi, half.mul_add(y, -hi))
+    } else {
+        let y_hi = f32::from_bits(y.to_bits() & 0xffff_f000);
+        (-0.5 * (y_hi * y_hi), -0.5 * ((y - y_hi) * (y + y_hi)))
+    };
     (hi, lo, t * q)
 }
 
@@ -444,15 +451,15 @@ impl Fun for Gelu {
     }
     #[inline(always)]
     fn at<const FMA: bool, const WIDE: bool>(self, x: f32) -> f32 {
-        let (hi, lo, tq) = normal_tail::<FMA>(x);
+        let (hi, lo, tq) = normal_tail::<FMA, WIDE>(x);
         // Below 0, x Φ(x) is x times the tail, scaled before its power of two (it can be
         // subnormal); above, x (1 - tail). One exponential serves both.
         let k = if x >= 0.0 { tq } else { x * tq };
         let scaled = scaled_exp::<FMA, WIDE>(hi, lo, k);
         let large = if x >= 0.0 { x * (1.0 - scaled) } else { scaled };
         // Below -15 the value rounds to -0 (and x · tq, unbounded, must not meet the
-        // capped e^(-15²/2)).
-        let large = if x <= -15.0 { -0.0 } else { large };
+        // capped e^(-15²/2)). (The narrow path never sees |x| > 12.)
+        let large = if WIDE && x <= -15.0 { -0.0 } else { large };
         // Near 0, x Φ(x) = x/2 + x² P(x²), fitted on |x| <= 0.7 (fit_gelu.py): the
         // tail's 1 - tail would lose bits there.
         let z = x * x;
@@ -471,7 +478,7 @@ impl Fun for Gelu {
         // -inf Φ(-inf) is -inf · 0: NaN, as the formula and PyTorch give.
         if x.abs() <= 0.7 {
             small
-        } else if x == f32::NEG_INFINITY {
+        } else if WIDE && x == f32::NEG_INFINITY {
             f32::NAN
         } else {
             large
@@ -490,14 +497,14 @@ impl Fun for GeluDerivative {
     }
     #[inline(always)]
     fn at<const FMA: bool, const WIDE: bool>(self, x: f32) -> f32 {
-        let (hi, lo, tq) = normal_tail::<FMA>(x);
+        let (hi, lo, tq) = normal_tail::<FMA, WIDE>(x);
         let xd = x * FRAC_1_SQRT_2PI;
         // Below 0: (t Q(t) + x/√(2π)) e^(-x²/2), one rounding of a possibly subnormal
         // value; above: 1 - (t Q(t) - x/√(2π)) e^(-x²/2). One exponential serves both.
         let k = if x >= 0.0 { xd - tq } else { tq + xd };
         let scaled = scaled_exp::<FMA, WIDE>(hi, lo, k);
         let large = if x >= 0.0 { 1.0 + scaled } else { scaled };
-        let large = if x <= -15.0 { -0.0 } else { large };
+        let large = if WIDE && x <= -15.0 { -0.0 } else { large };
         // Near 0, 1/2 + x R(x²), fitted on |x| <= 0.7 (fit_gelu.py).
         let p = horner::<FMA, 6>(
             x * x,
@@ -513,7 +520,7 @@ impl Fun for GeluDerivative {
         let small = mad::<FMA>(x, p, 0.5);
         let r = if x.abs() <= 0.7 { small } else { large };
         // At ±inf, x φ(x) is inf · 0: NaN, as the formula and PyTorch give.
-        if x.is_infinite() {
+        if WIDE && x.is_infinite() {
             f32::NAN
         } else {
             r
