@@ -5,6 +5,10 @@
 
 use tapegrad::Tensor;
 
+/// Held by each test that sets the thread count, which is global: the test harness runs
+/// tests side by side, and one test's reset must not land in another's measured run.
+static THREAD_SETTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Distance in ulps between two f32s (both NaN: 0).
 fn ulps(a: f32, b: f32) -> u64 {
     if a.is_nan() || b.is_nan() {
@@ -111,6 +115,7 @@ fn two_threads_give_the_same_bits_as_one() {
         |x, _| x.argmax_dim(1, false).to_dtype::<f32>(),
         |x, t| tapegrad::nn::functional::cross_entropy(x, t),
     ];
+    let _setting = THREAD_SETTING.lock().unwrap_or_else(|e| e.into_inner());
     let run = |threads| {
         tapegrad::set_num_threads(threads);
         let bits = |t: Tensor| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
@@ -150,9 +155,12 @@ fn fused_cross_entropy_has_second_derivatives_through_both_inputs() {
 }
 
 /// Transposed operands go through tiles of 32 × 32 (elementwise ops, unary maps,
-/// `contiguous`): shapes around the tile size, against indices computed by hand.
+/// `contiguous`): shapes around the tile size, against indices computed by hand. On two
+/// threads: the last shape, above 2^17 elements, deals its bands of tiles out to both.
 #[test]
 fn transposed_operands_walk_by_tiles_to_the_same_values() {
+    let _setting = THREAD_SETTING.lock().unwrap_or_else(|e| e.into_inner());
+    tapegrad::set_num_threads(2);
     for (batch, rows, cols) in [
         (1, 1, 70),
         (2, 31, 33),
@@ -160,6 +168,7 @@ fn transposed_operands_walk_by_tiles_to_the_same_values() {
         (3, 70, 45),
         (1, 41, 50),
         (1, 65, 1),
+        (2, 301, 250),
     ] {
         let n = batch * rows * cols;
         let a_raw: Vec<f32> = (0..n).map(|i| (i % 97) as f32 * 0.25 - 3.0).collect();
@@ -185,4 +194,5 @@ fn transposed_operands_walk_by_tiles_to_the_same_values() {
         let negated: Vec<f32> = copy.iter().map(|v| -v).collect();
         assert_eq!((-&a).to_vec(), negated, "neg, {shape:?}");
     }
+    tapegrad::set_num_threads(0);
 }

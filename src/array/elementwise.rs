@@ -54,16 +54,23 @@ pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T + Sync) -> Array<T>
                     // A transposed input: a tile at a time, read along its memory.
                     let nd = shape.len();
                     let (cols, steps) = (shape[nd - 1], (strides[nd - 2], strides[nd - 1]));
-                    let mut tile = [T::zero(); TILE * TILE];
-                    for_each_tile(&shape, [&strides], [layout.offset], |at, h, w, [o]| {
-                        load_tile(&data, o, steps, (h, w), &mut tile, w);
-                        for i in 0..h {
-                            let dst = &mut out[at + i * cols..at + i * cols + w];
-                            for (d, &x) in dst.iter_mut().zip(&tile[i * w..(i + 1) * w]) {
-                                d.write(f(x));
+                    let data: &[T] = &data;
+                    for_each_tile(
+                        &shape,
+                        [&strides],
+                        [layout.offset],
+                        out,
+                        || [T::zero(); TILE * TILE],
+                        |tile, band, j0, h, w, [o]| {
+                            load_tile(data, o, steps, (h, w), tile, w);
+                            for i in 0..h {
+                                let dst = &mut band[i * cols + j0..i * cols + j0 + w];
+                                for (d, &x) in dst.iter_mut().zip(&tile[i * w..(i + 1) * w]) {
+                                    d.write(f(x));
+                                }
                             }
-                        }
-                    });
+                        },
+                    );
                     return;
                 }
                 let mut rows = out.chunks_exact_mut(len.max(1));
@@ -289,19 +296,20 @@ fn zip_map_slices<T: Float>(
                     (strides_a[nd - 2], strides_a[nd - 1]),
                     (strides_b[nd - 2], strides_b[nd - 1]),
                 );
-                let (mut ta, mut tb) = ([T::zero(); TILE * TILE], [T::zero(); TILE * TILE]);
                 let start = [ba.offset, bb.offset];
                 for_each_tile(
                     &walk,
                     [&strides_a, &strides_b],
                     start,
-                    |at, h, w, [oa, ob]| {
+                    out,
+                    || ([T::zero(); TILE * TILE], [T::zero(); TILE * TILE]),
+                    |(ta, tb), band, j0, h, w, [oa, ob]| {
                         // An operand read along its rows is used where it lies; only
                         // the other one is copied.
-                        let (xa, pa) = tile_rows(da, oa, ra, (h, w), &mut ta);
-                        let (xb, pb) = tile_rows(db, ob, rb, (h, w), &mut tb);
+                        let (xa, pa) = tile_rows(da, oa, ra, (h, w), ta);
+                        let (xb, pb) = tile_rows(db, ob, rb, (h, w), tb);
                         for i in 0..h {
-                            let dst = &mut out[at + i * cols..at + i * cols + w];
+                            let dst = &mut band[i * cols + j0..i * cols + j0 + w];
                             let (x, y) = (&xa[i * pa..i * pa + w], &xb[i * pb..i * pb + w]);
                             for ((o, &x), &y) in dst.iter_mut().zip(x).zip(y) {
                                 *o = f(x, y);

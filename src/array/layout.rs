@@ -218,39 +218,93 @@ pub(crate) fn wants_tiles(shape: &[usize], row_strides: &[usize]) -> bool {
     shape.len() >= 2 && row_strides.iter().any(|&s| s > 1)
 }
 
-/// `f(position, h, w, offsets)` for each tile of the last two dims of `shape` (at least 2
-/// dims), [`TILE`] × [`TILE`] or smaller at the edges: `position` is the row-major index
-/// of the tile's first element, `h` × `w` its size, `offsets` where it starts in each
-/// operand. With [`load_tile`], an operand read across its rows (a transposed one) is read
-/// along its memory a tile at a time, where a row-by-row walk would load a cache line per
-/// element and evict it before its neighbours are used.
-pub(crate) fn for_each_tile<const N: usize>(
+/// `f(scratch, band, j0, h, w, offsets)` for each tile of the last two dims of `shape` (at
+/// least 2 dims), [`TILE`] × [`TILE`] or smaller at the edges, with `out` (the row-major
+/// output, `shape`'s size) cut into bands of the tiles' rows: `band` holds the `h` output
+/// rows of the tile (all their columns), the tile starts at column `j0` and measures
+/// `h` × `w`, and `offsets` is where it starts in each operand. With [`load_tile`], an
+/// operand read across its rows (a transposed one) is read along its memory a tile at a
+/// time, where a row-by-row walk would load a cache line per element and evict it before
+/// its neighbours are used.
+///
+/// Above [`PARALLEL_ELEMENTS`](super::elementwise::PARALLEL_ELEMENTS) the bands are dealt
+/// out in equal runs, one per thread, each with its own `scratch()`; every element is
+/// computed alike whatever the split.
+pub(crate) fn for_each_tile<const N: usize, O: Send, S>(
     shape: &[usize],
     strides: [&[usize]; N],
     start: [usize; N],
-    mut f: impl FnMut(usize, usize, usize, [usize; N]),
+    out: &mut [O],
+    scratch: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &mut [O], usize, usize, usize, [usize; N]) + Sync,
 ) {
     let nd = shape.len();
     debug_assert!(nd >= 2);
-    let (rows, cols) = (shape[nd - 2], shape[nd - 1]);
-    let mut base = 0;
+    let cols = shape[nd - 1];
+    // The tiles of one band, left to right.
+    let band = |s: &mut S, out: &mut [O], h: usize, at: [usize; N]| {
+        for j0 in (0..cols).step_by(TILE) {
+            let offsets = std::array::from_fn(|k| at[k] + j0 * strides[k][nd - 1]);
+            f(s, out, j0, h, TILE.min(cols - j0), offsets);
+        }
+    };
+    let threads = if out.len() < super::elementwise::PARALLEL_ELEMENTS {
+        1
+    } else {
+        super::matmul::num_threads()
+    };
+    if threads < 2 {
+        let mut s = scratch();
+        let mut rest = out;
+        for_each_band(shape, strides, start, |h, at| {
+            let (this, tail) = std::mem::take(&mut rest).split_at_mut(h * cols);
+            rest = tail;
+            band(&mut s, this, h, at);
+        });
+        return;
+    }
+    let mut bands: Vec<(&mut [O], usize, [usize; N])> = Vec::new();
+    let mut rest = out;
+    for_each_band(shape, strides, start, |h, at| {
+        let (this, tail) = std::mem::take(&mut rest).split_at_mut(h * cols);
+        rest = tail;
+        bands.push((this, h, at));
+    });
+    let per_thread = bands.len().div_ceil(threads);
+    let (band, scratch) = (&band, &scratch);
+    rayon::scope(|scope| {
+        for run in bands.chunks_mut(per_thread) {
+            scope.spawn(move |_| {
+                let mut s = scratch();
+                for (out, h, at) in run {
+                    band(&mut s, out, *h, *at);
+                }
+            });
+        }
+    });
+}
+
+/// `visit(h, offsets)` for each band of [`TILE`] rows of the last two dims of `shape`, in
+/// row-major order: its height and where its first row starts in each operand.
+fn for_each_band<const N: usize>(
+    shape: &[usize],
+    strides: [&[usize]; N],
+    start: [usize; N],
+    mut visit: impl FnMut(usize, [usize; N]),
+) {
+    let nd = shape.len();
+    let rows = shape[nd - 2];
     for_each_row(
         &shape[..nd - 1],
         strides.map(|s| &s[..nd - 1]),
         start,
         |block| {
             for i0 in (0..rows).step_by(TILE) {
-                for j0 in (0..cols).step_by(TILE) {
-                    let at: [usize; N] = std::array::from_fn(|k| {
-                        block[k] + i0 * strides[k][nd - 2] + j0 * strides[k][nd - 1]
-                    });
-                    let (h, w) = (TILE.min(rows - i0), TILE.min(cols - j0));
-                    f(base + i0 * cols + j0, h, w, at);
-                }
+                let at = std::array::from_fn(|k| block[k] + i0 * strides[k][nd - 2]);
+                visit(TILE.min(rows - i0), at);
             }
-            base += rows * cols;
         },
-    );
+    )
 }
 
 /// Copies the `h` × `w` tile at `offset` of an operand with row stride `rs` and column

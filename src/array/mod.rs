@@ -430,11 +430,19 @@ impl<T: Element> Array<T> {
             if layout::wants_tiles(&shape, &[layout::row(&shape, &strides).1]) {
                 // A transposed or permuted view: by tiles (see `for_each_tiled`).
                 let data = self.read();
+                let data: &[T] = &data;
                 let nd = shape.len();
                 let (cols, steps) = (shape[nd - 1], (strides[nd - 2], strides[nd - 1]));
-                layout::for_each_tile(&shape, [&strides], [layout.offset], |at, h, w, [o]| {
-                    layout::load_tile(&data, o, steps, (h, w), &mut out[at..], cols);
-                });
+                layout::for_each_tile(
+                    &shape,
+                    [&strides],
+                    [layout.offset],
+                    out,
+                    || (),
+                    |_, band, j0, h, w, [o]| {
+                        layout::load_tile(data, o, steps, (h, w), &mut band[j0..], cols);
+                    },
+                );
                 return;
             }
             let mut at = 0;
