@@ -209,7 +209,7 @@ pub(crate) fn row(shape: &[usize], strides: &[usize]) -> (usize, usize) {
     }
 }
 
-/// Side of the square tiles that strided walks take (see [`for_each_tiled`]).
+/// Side of the square tiles that strided walks take (see [`for_each_tile`]).
 pub(crate) const TILE: usize = 32;
 
 /// True when a walk should go by tiles: at least two dims, and some operand reads its rows

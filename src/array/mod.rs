@@ -428,7 +428,7 @@ impl<T: Element> Array<T> {
             let layout = self.layout();
             let (shape, [strides]) = layout::coalesce(&layout.shape, [&layout.strides]);
             if layout::wants_tiles(&shape, &[layout::row(&shape, &strides).1]) {
-                // A transposed or permuted view: by tiles (see `for_each_tiled`).
+                // A transposed or permuted view: by tiles (see `layout::for_each_tile`).
                 let data = self.read();
                 let data: &[T] = &data;
                 let nd = shape.len();
