@@ -126,8 +126,8 @@ fn train_model(
     }
 }
 
-/// A model, its optimizer, the input shape, and the steps to measure.
-type Case = (Sequential, Box<dyn Optimizer>, [usize; 2], usize);
+/// A model, its optimizer, the input shape, the steps to warm up, and the steps to measure.
+type Case = (Sequential, Box<dyn Optimizer>, [usize; 2], usize, usize);
 
 #[test]
 fn nn_and_optimizer_loops_hold_memory_flat() {
@@ -138,7 +138,7 @@ fn nn_and_optimizer_loops_hold_memory_flat() {
         {
             let m = Sequential::new().add(Linear::new(4, 2));
             let o = Box::new(Adam::new(m.parameters(), 1e-3));
-            (m, o, [64, 4], 5_000)
+            (m, o, [64, 4], 1_000, 5_000)
         },
         {
             let m = Sequential::new()
@@ -146,10 +146,13 @@ fn nn_and_optimizer_loops_hold_memory_flat() {
                 .add(Relu)
                 .add(Linear::new(256, 10));
             let o = Box::new(AdamW::new(m.parameters(), 1e-3));
-            (m, o, [128, 784], 100)
+            // On 2 threads the MLP's resident memory settles after 15-65 steps, a step
+            // that varies from run to run, and is flat from there (measured to step
+            // 1,000): 100 steps warm up, where 20 left this test failing one run in five.
+            (m, o, [128, 784], 100, 100)
         },
     ];
-    for (model, optimizer, shape, steps) in cases {
+    for (model, optimizer, shape, warm_up, steps) in cases {
         let x: Tensor = Tensor::randn(&shape);
         let classes: Vec<usize> = (0..shape[0]).map(|i| i % 2).collect();
         let optimizer = std::cell::RefCell::new(optimizer);
@@ -158,7 +161,7 @@ fn nn_and_optimizer_loops_hold_memory_flat() {
         holds_flat(
             &format!("{shape:?}, {steps} steps"),
             1024 * 1024,
-            || train(steps / 5),
+            || train(warm_up),
             || train(steps),
         );
     }
