@@ -127,6 +127,7 @@ pub mod optim;
 mod rng;
 pub mod shape;
 mod tensor;
+mod unique;
 
 pub use array::matmul::{get_num_threads, set_num_threads};
 pub use autograd::{no_grad, no_grad_guard, NoGradGuard};

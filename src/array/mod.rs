@@ -205,8 +205,8 @@ impl<T: Element> Array<T> {
         let n = numel(shape);
         let storage = match pool::take::<T>(n) {
             Some(mut storage) => {
-                let unshared =
-                    Arc::get_mut(&mut storage).expect("a pooled storage has no other handle");
+                let unshared = crate::unique::unique_mut(&mut storage)
+                    .expect("a pooled storage has no other handle");
                 fill(
                     unshared
                         .data
@@ -242,8 +242,8 @@ impl<T: Element> Array<T> {
         let n = numel(shape);
         let storage = match pool::take::<T>(n) {
             Some(mut storage) => {
-                let unshared =
-                    Arc::get_mut(&mut storage).expect("a pooled storage has no other handle");
+                let unshared = crate::unique::unique_mut(&mut storage)
+                    .expect("a pooled storage has no other handle");
                 let data = unshared
                     .data
                     .get_mut()
@@ -292,7 +292,7 @@ impl<T: Element> Array<T> {
             return false;
         }
         let n = self.layout.numel();
-        match Arc::get_mut(&mut self.storage) {
+        match crate::unique::unique_mut(&mut self.storage) {
             Some(storage) => {
                 let data = storage
                     .data

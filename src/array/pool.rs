@@ -73,7 +73,10 @@ pub(super) fn take<T: Element>(len: usize) -> Option<Arc<Storage<T>>> {
 
 /// Keeps `storage` for reuse if this was its last handle; otherwise just drops it.
 pub(super) fn recycle<T: Element>(mut storage: Arc<Storage<T>>) {
-    if storage.len > budget::<T>() || storage.len == 0 || Arc::get_mut(&mut storage).is_none() {
+    if storage.len > budget::<T>()
+        || storage.len == 0
+        || crate::unique::unique_mut(&mut storage).is_none()
+    {
         return;
     }
     fn push<E>(cache: &Cache<E>, storage: Arc<Storage<E>>) {

@@ -174,7 +174,8 @@ impl<T: Float> Tensor<T> {
         ANY.store(true, Ordering::Relaxed);
         let hook = Arc::new(hook);
         Ok(match &self.0.grad_fn {
-            Some(node) => lock(&node.extras)
+            Some(node) => node
+                .extras()
                 .hooks
                 .get_or_insert_with(Hooks::default)
                 .add(hook),

@@ -16,7 +16,7 @@ use crate::tensor::{Tensor, TensorImpl};
 use smallvec::SmallVec;
 use std::collections::BinaryHeap;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 /// Creation order of nodes. A node is always made after the nodes of its inputs, so
@@ -33,7 +33,11 @@ pub(crate) struct Node<T: Element> {
     pub(crate) output_shape: Shape,
     saved: Mutex<Saved<T>>,
     /// What the tensor this node made rarely asks for: `retain_grad`, `register_hook`.
-    pub(crate) extras: Mutex<Extras<T>>,
+    /// Reached through [`Node::extras`], which sets `has_extras`.
+    extras: Mutex<Extras<T>>,
+    /// Set once `extras` is first written: until then the backward walk skips its lock
+    /// (two locked instructions per node).
+    has_extras: AtomicBool,
     /// Where the user's code called the op, noted in anomaly mode only.
     site: Option<&'static Location<'static>>,
 }
@@ -119,6 +123,7 @@ pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array
             retained: None,
             hooks: None,
         }));
+        addr_of_mut!((*slot).has_extras).write(AtomicBool::new(false));
         addr_of_mut!((*slot).site).write(super::anomaly::site());
     }
     // SAFETY: every field was written above.
@@ -136,7 +141,13 @@ fn edge_to<T: Element>(t: &Tensor<T>) -> Edge<T> {
 
 impl<T: Element> Node<T> {
     pub(crate) fn retain_grad_of(&self, t: &Tensor<T>) {
-        lock(&self.extras).retained = Some(Arc::downgrade(&t.0));
+        self.extras().retained = Some(Arc::downgrade(&t.0));
+    }
+
+    /// The node's rarely used parts, locked, for writing.
+    pub(crate) fn extras(&self) -> std::sync::MutexGuard<'_, Extras<T>> {
+        self.has_extras.store(true, Ordering::Release);
+        lock(&self.extras)
     }
 }
 
@@ -335,7 +346,7 @@ impl<T: Element> Drop for Node<T> {
         while let Some(mut node) = orphans.pop() {
             // Emptied in place (no `Weak` handles to nodes exist, so the last strong one
             // gets `&mut`); moving the node out of its `Arc` would copy all of it.
-            if let Some(node) = Arc::get_mut(&mut node) {
+            if let Some(node) = crate::unique::unique_mut(&mut node) {
                 take_last_handles(&mut node.inputs, &mut orphans);
             }
         }
@@ -483,10 +494,12 @@ fn walk_into<T: Float, G: Grad<T>>(
             let more = heap.pop().expect("peeked").grad;
             grad = G::plus(&grad, &more);
         }
-        let (retained, hooks) = {
+        let (retained, hooks) = if node.has_extras.load(Ordering::Acquire) {
             let extras = lock(&node.extras);
             let hooks = super::hooks::any().then(|| extras.hooks.clone()).flatten();
             (extras.retained.as_ref().and_then(Weak::upgrade), hooks)
+        } else {
+            (None, None)
         };
         if let Some(hooks) = hooks {
             grad = hooks.run(grad)?;

@@ -9,6 +9,7 @@
 
 mod create;
 mod display;
+mod handle;
 pub(crate) mod inplace;
 mod operators;
 mod ops;
@@ -21,6 +22,7 @@ use crate::device::Device;
 use crate::element::{DType, Element, Float};
 use crate::error::{or_panic, Error, Result};
 use crate::ops::{Op, Value, View};
+use std::mem::ManuallyDrop;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -39,7 +41,7 @@ use std::sync::{Arc, Mutex};
 /// assert_eq!(y.to_vec(), vec![3.0, 5.0, 7.0, 9.0]);
 /// assert_eq!(x.t().to_vec(), vec![1.0, 3.0, 2.0, 4.0]);
 /// ```
-pub struct Tensor<T: Element = f32>(pub(crate) Arc<TensorImpl<T>>);
+pub struct Tensor<T: Element = f32>(pub(crate) ManuallyDrop<Arc<TensorImpl<T>>>);
 
 pub(crate) struct TensorImpl<T: Element> {
     pub(crate) array: Array<T>,
@@ -56,7 +58,14 @@ pub(crate) struct TensorImpl<T: Element> {
 
 impl<T: Element> Clone for Tensor<T> {
     fn clone(&self) -> Self {
-        Tensor(Arc::clone(&self.0))
+        Tensor(ManuallyDrop::new(Arc::clone(&self.0)))
+    }
+}
+
+impl<T: Element> Drop for Tensor<T> {
+    fn drop(&mut self) {
+        // SAFETY: the handle is not used again: this is the tensor's last moment.
+        handle::release(unsafe { ManuallyDrop::take(&mut self.0) });
     }
 }
 
@@ -71,14 +80,14 @@ impl<T: Element> Tensor<T> {
         grad_fn: Option<Arc<Node<T>>>,
         requires_grad: bool,
     ) -> Self {
-        Tensor(Arc::new(TensorImpl {
+        Tensor(ManuallyDrop::new(handle::new(TensorImpl {
             array,
             device: Device::Cpu,
             requires_grad: AtomicBool::new(requires_grad || grad_fn.is_some()),
             grad: Mutex::new(None),
             grad_fn,
             hooks: Mutex::new(None),
-        }))
+        })))
     }
 
     pub(crate) fn array(&self) -> &Array<T> {
