@@ -68,12 +68,17 @@ struct Saved<T: Element> {
     freed: bool,
 }
 
-/// Wraps `output` as a tensor, recording `op` if gradients are enabled and an input needs one.
-/// Only float tensors can require grad, so for other element types this just wraps.
+/// Whether an op on `inputs` is recorded now: gradients are enabled and an input needs one.
+/// Callers ask first, so an op that is not recorded is never moved (its 150-odd bytes
+/// copied) on its way to being dropped.
+#[inline]
+pub(crate) fn records<T: Element>(inputs: &[&Tensor<T>]) -> bool {
+    is_grad_enabled() && inputs.iter().any(|t| t.requires_grad())
+}
+
+/// Wraps `output` as a tensor made by `op`, recorded on the tape: for when [`records`] said
+/// yes (only float tensors can require grad).
 pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array<T>) -> Tensor<T> {
-    if !is_grad_enabled() || !inputs.iter().any(|t| t.requires_grad()) {
-        return Tensor::from_array(output);
-    }
     let Saves {
         inputs: save_inputs,
         output: save_output,

@@ -80,14 +80,11 @@ impl<T: Element> Tensor<T> {
         grad_fn: Option<Arc<Node<T>>>,
         requires_grad: bool,
     ) -> Self {
-        Tensor(ManuallyDrop::new(handle::new(TensorImpl {
+        Tensor(ManuallyDrop::new(handle::new(
             array,
-            device: Device::Cpu,
-            requires_grad: AtomicBool::new(requires_grad || grad_fn.is_some()),
-            grad: Mutex::new(None),
             grad_fn,
-            hooks: Mutex::new(None),
-        })))
+            requires_grad,
+        )))
     }
 
     pub(crate) fn array(&self) -> &Array<T> {
@@ -236,6 +233,9 @@ impl<T: Float> Tensor<T> {
                 op.eval(&arrays)?
             }
         };
+        if !tape::records(inputs) {
+            return Ok(Tensor::from_array(output));
+        }
         Ok(tape::record(op, inputs, output))
     }
 }
@@ -247,6 +247,9 @@ impl<T: Element> Value<T> for Tensor<T> {
 
     fn try_view_op(&self, view: View) -> Result<Self> {
         let output = view.apply(self.array())?;
+        if !tape::records(&[self]) {
+            return Ok(Tensor::from_array(output));
+        }
         Ok(tape::record(Op::View(view), &[self], output))
     }
 
