@@ -87,7 +87,7 @@ pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array
     // the stack first, its 800-odd bytes were copied two or three times on the way in
     // (into the `Mutex`, the node, the `Arc`), the largest cost of recording an op.
     let mut node = Arc::<Node<T>>::new_uninit();
-    let slot = Arc::get_mut(&mut node)
+    let slot = crate::unique::unique_mut(&mut node)
         .expect("a new Arc has no other handle")
         .as_mut_ptr();
     // SAFETY: `slot` points at the new allocation, which nothing else can see. Every field
@@ -409,24 +409,26 @@ impl<T: Element> Value<T> for Array<T> {
     }
 }
 
-/// A gradient waiting for its node; ordered by the node's `seq` for the max-heap.
-struct Pending<T: Float, G> {
-    node: Arc<Node<T>>,
+/// A gradient waiting for its node; ordered by the node's `seq` for the max-heap. The node
+/// is borrowed from the graph, which the walk's roots keep alive: no reference count is
+/// touched (two locked instructions per edge).
+struct Pending<'a, T: Float, G> {
+    node: &'a Arc<Node<T>>,
     grad: G,
 }
 
-impl<T: Float, G> PartialEq for Pending<T, G> {
+impl<T: Float, G> PartialEq for Pending<'_, T, G> {
     fn eq(&self, other: &Self) -> bool {
         self.node.seq == other.node.seq
     }
 }
-impl<T: Float, G> Eq for Pending<T, G> {}
-impl<T: Float, G> PartialOrd for Pending<T, G> {
+impl<T: Float, G> Eq for Pending<'_, T, G> {}
+impl<T: Float, G> PartialOrd for Pending<'_, T, G> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<T: Float, G> Ord for Pending<T, G> {
+impl<T: Float, G> Ord for Pending<'_, T, G> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.node.seq.cmp(&other.node.seq)
     }
@@ -454,15 +456,21 @@ pub(crate) fn walk<T: Float, G: Grad<T>>(
         retained: SmallVec::new(),
         captured: vec![None; capture.map_or(0, <[_]>::len)],
     };
-    walk_into(&mut found, roots, retain_graph, capture.unwrap_or(&[]))?;
+    let (roots, grads): (Vec<Tensor<T>>, Vec<G>) = roots.into_iter().unzip();
+    walk_into(
+        &mut found,
+        roots.iter().zip(grads),
+        retain_graph,
+        capture.unwrap_or(&[]),
+    )?;
     Ok(found)
 }
 
 /// [`walk`], filling `found` in place (the plain `backward` keeps it on its own stack
 /// rather than having a few hundred bytes of gradients moved back to it).
-fn walk_into<T: Float, G: Grad<T>>(
+fn walk_into<'a, T: Float, G: Grad<T>>(
     found: &mut Walked<T, G>,
-    roots: impl IntoIterator<Item = (Tensor<T>, G)>,
+    roots: impl IntoIterator<Item = (&'a Tensor<T>, G)>,
     retain_graph: bool,
     capture: &[&Tensor<T>],
 ) -> Result<()> {
@@ -480,22 +488,19 @@ fn walk_into<T: Float, G: Grad<T>>(
     for (root, grad) in roots {
         match &root.0.grad_fn {
             Some(node) => {
-                let pending = Pending {
-                    node: Arc::clone(node),
-                    grad,
-                };
+                let pending = Pending { node, grad };
                 if next.is_none() {
                     next = Some(pending);
                 } else {
                     heap.push(pending);
                 }
             }
-            None => leaf_gradient(found, capture, root, grad),
+            None => leaf_gradient(found, capture, root.clone(), grad),
         }
     }
     while let Some(Pending { node, mut grad }) = next.take().or_else(|| heap.pop()) {
         // Every consumer of `node` has a larger seq and has run: its gradient is complete.
-        while heap.peek().is_some_and(|p| Arc::ptr_eq(&p.node, &node)) {
+        while heap.peek().is_some_and(|p| Arc::ptr_eq(p.node, node)) {
             let more = heap.pop().expect("peeked").grad;
             grad = G::plus(&grad, &more);
         }
@@ -515,7 +520,7 @@ fn walk_into<T: Float, G: Grad<T>>(
             }
         } else {
             for (i, t) in capture.iter().enumerate() {
-                if t.0.grad_fn.as_ref().is_some_and(|n| Arc::ptr_eq(n, &node)) {
+                if t.0.grad_fn.as_ref().is_some_and(|n| Arc::ptr_eq(n, node)) {
                     add_to(&mut found.captured[i], grad.clone());
                 }
             }
@@ -525,10 +530,7 @@ fn walk_into<T: Float, G: Grad<T>>(
             match (edge, g) {
                 (Edge::Leaf(t), Some(g)) => leaf_gradient(found, capture, t.clone(), g),
                 (Edge::Node(n), Some(g)) => {
-                    let pending = Pending {
-                        node: Arc::clone(n),
-                        grad: g,
-                    };
+                    let pending = Pending { node: n, grad: g };
                     if heap.is_empty() && next.is_none() {
                         next = Some(pending);
                     } else {
@@ -626,7 +628,7 @@ pub(crate) fn backward<T: Float>(
             retained: SmallVec::new(),
             captured: Vec::new(),
         };
-        walk_into(&mut found, [(root.clone(), grad)], retain_graph, &[])?;
+        walk_into(&mut found, [(root, grad)], retain_graph, &[])?;
         for (t, g) in found.leaves.drain(..) {
             accumulate_grad(&t.0, g);
         }
