@@ -352,6 +352,23 @@ fn a_failing_backward_changes_no_gradient() {
 }
 
 #[test]
+fn a_view_that_must_copy_what_the_allocator_refuses_is_out_of_memory() {
+    // A broadcast view of 2^46 f32 (256 TiB) costs nothing; reshaping or making it
+    // contiguous copies it, which no allocator can. This panicked silently before (the
+    // allocation failure's payload escaped the view path, and its hook prints nothing).
+    let big = Tensor::<f32>::zeros(&[1]).broadcast_to(&[1 << 23, 1 << 23]);
+    let e = big.try_reshape(&[1usize << 46]).unwrap_err();
+    assert_eq!(
+        (e.kind(), e.op()),
+        (ErrorKind::OutOfMemory, "reshape"),
+        "{e}"
+    );
+    let e = big.try_contiguous().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::OutOfMemory, "{e}");
+    assert_eq!(big.shape(), &[1 << 23, 1 << 23]);
+}
+
+#[test]
 fn an_op_result_the_allocator_refuses_is_out_of_memory_not_an_abort() {
     // Inputs that exist (a broadcast view costs nothing), a result that passes the element
     // count check but cannot exist: 2^23 x 2^23 f32 is 256 TiB, more than x86-64's 128 TiB

@@ -2,7 +2,7 @@
 //! each other's adjoints (so every derivative, to any order, is one of the three), and
 //! max/avg pooling with theirs. Kernels: `array/conv.rs`.
 
-use super::grad::sum_to;
+use super::grad::{sum_to, view};
 use super::{InputGrads, OpDef, Rule, Saves, Value, View};
 use crate::array::conv::{self, ConvSizes, Window};
 use crate::array::pooling::{self, PoolSizes};
@@ -167,7 +167,7 @@ impl<T: Element> OpDef<T> for Conv2d {
             grads.push(rule.need(2).then(|| {
                 let o = rule.shape(2)[0];
                 let summed = sum_to(g, &shape_of(&[o, 1, 1]));
-                V::apply(View::Reshape(shape_of(&[o])), &[&summed])
+                view(&summed, View::Reshape(shape_of(&[o])))
             }));
         }
         grads

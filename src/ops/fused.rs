@@ -3,7 +3,7 @@
 //! dominates (BENCHMARKS.md measures the gain). Their chain rules are built from the
 //! primitives, plus one value-only helper.
 
-use super::grad::{count, matrix_transpose, mul, neg, scale, sum_to};
+use super::grad::{count, matrix_transpose, mul, neg, scale, sum_to, view};
 use super::{
     DivCount, Exp, FullLike, InputGrads, LogSumExp, MatMul, OpDef, Rule, Saves, Sub, Sum, SumDim,
     Value, View,
@@ -87,7 +87,7 @@ impl<T: Element> OpDef<T> for Linear {
             if v.dims().len() == 2 {
                 v.clone()
             } else {
-                V::apply(View::Reshape(smallvec![rows, cols]), &[v])
+                view(v, View::Reshape(smallvec![rows, cols]))
             }
         };
         let mut grads = rule.two(
@@ -361,7 +361,7 @@ impl<T: Element> OpDef<T> for CrossEntropyGrad {
         let (x, g) = (rule.x(0), rule.x(1));
         let shape = rule.shape(0).clone();
         let column: Shape = smallvec![shape[0], 1];
-        let g_column = V::apply(View::Reshape(column), &[g]);
+        let g_column = view(g, View::Reshape(column));
         rule.two(
             || {
                 // d/dx of (s - onehot) g: s ⊙ (v - <s, v>), v = gy g (s = softmax(x)).

@@ -256,12 +256,23 @@ pub(crate) mod grad {
         V::apply(op, &[a])
     }
 
+    /// A view of `a` inside a chain rule, whose views always fit (an error is a tapegrad
+    /// bug). Straight to [`Value::try_view_op`]: on arrays a new layout over the same
+    /// buffer, with no `Op` built and dispatched.
+    pub(crate) fn view<T: Float, V: Value<T>>(a: &V, view: View) -> V {
+        let name = <View as super::OpDef<T>>::name(&view);
+        match crate::array::catching_alloc_failure(|| name, || a.try_view_op(view)) {
+            Ok(value) => value,
+            Err(e) => panic!("a gradient rule built an inconsistent view (a tapegrad bug): {e}"),
+        }
+    }
+
     /// `a` broadcast to `to` (itself if it has that shape).
     pub(crate) fn expand<T: Float, V: Value<T>>(a: &V, to: &[usize]) -> V {
         if a.dims() == to {
             a.clone()
         } else {
-            V::apply(View::Expand(shape_of(to)), &[a])
+            view(a, View::Expand(shape_of(to)))
         }
     }
 
@@ -287,14 +298,14 @@ pub(crate) mod grad {
         } else {
             let mut s = input.clone();
             s[dim] = 1;
-            V::apply(View::Reshape(s), &[g])
+            view(g, View::Reshape(s))
         }
     }
 
     /// Swaps the last two dims (the matrix dims of a batched operand).
     pub(crate) fn matrix_transpose<T: Float, V: Value<T>>(a: &V) -> V {
         let nd = a.dims().len();
-        V::apply(View::Transpose(nd - 2, nd - 1), &[a])
+        view(a, View::Transpose(nd - 2, nd - 1))
     }
 
     /// `n` as `T`.

@@ -1,7 +1,7 @@
 //! Views: new shapes and strides over the same buffer, no copy (except `contiguous`, and a
 //! reshape of a non-contiguous tensor). They work on every element type.
 
-use super::grad::sum_to;
+use super::grad::{sum_to, view};
 use super::{resize_shape, InputGrads, OpDef, Rule, Saves, Value};
 use crate::array::{self, Array, Layout};
 use crate::element::{Element, Float};
@@ -192,15 +192,15 @@ impl<T: Element> OpDef<T> for View {
         T: Float,
     {
         rule.one(|| match self {
-            View::Transpose(d0, d1) => V::apply(View::Transpose(*d0, *d1), &[g]),
+            View::Transpose(d0, d1) => view(g, View::Transpose(*d0, *d1)),
             View::Permute(dims) => {
                 let mut inverse: Shape = smallvec::smallvec![0; dims.len()];
                 for (i, &d) in dims.iter().enumerate() {
                     inverse[d] = i;
                 }
-                V::apply(View::Permute(inverse), &[g])
+                view(g, View::Permute(inverse))
             }
-            View::Reshape(_) => V::apply(View::Reshape(rule.shape(0).clone()), &[g]),
+            View::Reshape(_) => view(g, View::Reshape(rule.shape(0).clone())),
             View::Expand(_) => sum_to(g, rule.shape(0)),
             View::Contiguous => g.clone(),
             &View::Narrow { dim, start, .. } => V::apply(
@@ -214,7 +214,7 @@ impl<T: Element> OpDef<T> for View {
             &View::Select { dim, index } => {
                 let mut kept = shape_of(rule.shape(0));
                 kept[dim] = 1;
-                let g = V::apply(View::Reshape(kept), &[g]);
+                let g = view(g, View::Reshape(kept));
                 let size = rule.shape(0)[dim];
                 V::apply(
                     NarrowGrad {

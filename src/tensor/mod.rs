@@ -246,7 +246,9 @@ impl<T: Element> Value<T> for Tensor<T> {
     }
 
     fn try_view_op(&self, view: View) -> Result<Self> {
-        let output = view.apply(self.array())?;
+        // A reshape of a strided tensor copies: a copy the allocator refuses is an error.
+        let name = <View as crate::ops::OpDef<T>>::name(&view);
+        let output = crate::array::catching_alloc_failure(|| name, || view.apply(self.array()))?;
         if !tape::records(&[self]) {
             return Ok(Tensor::from_array(output));
         }
