@@ -2,6 +2,8 @@
 # Instructions per training step of each lecture workload, counted by callgrind: the same
 # figure on a loaded or an idle machine. Each workload runs twice, for 200 and 1200 steps;
 # the difference divided by 1000 is one step, with set-up and warm-up cancelled out.
+# Beside it, the locked instructions per step (`lock`-prefixed and `xchg`: atomic
+# read-modify-writes, some twenty cycles each, which callgrind counts as one).
 #
 #   bash benches/callgrind.sh            # W1 W3 W4 W5 W6 W6in
 #   bash benches/callgrind.sh W3 W4      # some of them
@@ -21,12 +23,50 @@ for l in sys.stdin:
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 count() {
-  TAPEGRAD_NUM_THREADS=1 valgrind --tool=callgrind --callgrind-out-file="$out/cg" "$bin" "$1" "$2" 2>&1 |
-    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+  TAPEGRAD_NUM_THREADS=1 valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file="$out/cg" \
+    "$bin" "$1" "$2" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-printf '%-6s %12s\n' workload 'instr/step'
+# Executions of locked instructions in the last profile: their addresses from objdump,
+# their counts from the profile's per-instruction lines (relative addresses, `calls=`
+# lines followed by the call's cost, which is skipped).
+locked() {
+  python3 - "$bin" "$out/cg" <<'PY'
+import re, subprocess, sys
+binary, profile = sys.argv[1], sys.argv[2]
+listing = subprocess.run(["objdump", "-d", "--no-show-raw-insn", binary],
+                         capture_output=True, text=True, check=True).stdout
+locked = {int(m.group(1), 16) for m in re.finditer(r"^\s+([0-9a-f]+):\s+(?:lock|xchg)", listing, re.M)}
+total, addr, skip, cost = 0, 0, False, 1
+for line in open(profile):
+    if line.startswith("positions:"):
+        cost = len(line.split()) - 1  # the Ir column follows the position columns
+        continue
+    if line.startswith("calls="):
+        skip = True
+        continue
+    if not line or line[0] not in "0123456789+-*":
+        continue
+    fields = line.split()
+    a = fields[0]
+    if a.startswith("0x"):
+        addr = int(a, 16)
+    elif a[0] in "+-":
+        step = int(a[1:], 16) if a[1:].startswith("0x") else int(a[1:])
+        addr += step if a[0] == "+" else -step
+    if skip:
+        skip = False
+        continue
+    if addr in locked and len(fields) > cost:
+        total += int(fields[cost])
+print(total)
+PY
+}
+printf '%-6s %12s %12s\n' workload 'instr/step' 'locked/step'
 for w in "${workloads[@]}"; do
   short=$(count "$w" 200)
+  short_locked=$(locked)
   long=$(count "$w" 1200)
-  printf '%-6s %12.0f\n' "$w" "$(python3 -c "print(($long - $short) / 1000)")"
+  long_locked=$(locked)
+  printf '%-6s %12.0f %12.1f\n' "$w" "$(python3 -c "print(($long - $short) / 1000)")" \
+    "$(python3 -c "print(($long_locked - $short_locked) / 1000)")"
 done
