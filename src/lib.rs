@@ -126,6 +126,7 @@ mod ops;
 pub mod optim;
 mod rng;
 pub mod shape;
+mod slots;
 mod tensor;
 mod unique;
 

@@ -12,9 +12,11 @@ use crate::element::{Element, Float};
 use crate::error::{Error, Result};
 use crate::ops::{Add, Op, Rule, Saves, Value, View};
 use crate::shape::{shape_of, Shape};
+use crate::slots;
 use crate::tensor::{Tensor, TensorImpl};
 use smallvec::SmallVec;
 use std::collections::BinaryHeap;
+use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -50,6 +52,40 @@ pub(crate) struct Extras<T: Element> {
     pub(crate) hooks: Option<Hooks<T>>,
 }
 
+/// A handle to a recorded node: an `Arc` whose last drop keeps the node's allocation in
+/// the thread's cache (`crate::slots`) for the next node recorded, instead of freeing it.
+pub(crate) struct NodeRef<T: Element>(ManuallyDrop<Arc<Node<T>>>);
+
+impl<T: Element> NodeRef<T> {
+    /// Another handle to the node `arc` points to.
+    pub(crate) fn share(arc: &Arc<Node<T>>) -> Self {
+        NodeRef(ManuallyDrop::new(Arc::clone(arc)))
+    }
+}
+
+impl<T: Element> Clone for NodeRef<T> {
+    fn clone(&self) -> Self {
+        NodeRef::share(&self.0)
+    }
+}
+
+impl<T: Element> std::ops::Deref for NodeRef<T> {
+    type Target = Arc<Node<T>>;
+    fn deref(&self) -> &Arc<Node<T>> {
+        &self.0
+    }
+}
+
+impl<T: Element> Drop for NodeRef<T> {
+    fn drop(&mut self) {
+        // SAFETY: the handle is not used again: this is its last moment.
+        let arc = unsafe { ManuallyDrop::take(&mut self.0) };
+        if let Some(slot) = slots::empty_last(arc) {
+            slots::nodes::keep(slot);
+        }
+    }
+}
+
 /// Where an input's gradient goes.
 pub(crate) enum Edge<T: Element> {
     /// The input does not require grad.
@@ -57,7 +93,7 @@ pub(crate) enum Edge<T: Element> {
     /// A leaf that requires grad: its `.grad()` accumulates.
     Leaf(Tensor<T>),
     /// The output of another recorded op.
-    Node(Arc<Node<T>>),
+    Node(NodeRef<T>),
 }
 
 /// The values backward needs, with the storage version each had when it was saved.
@@ -86,7 +122,7 @@ pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array
     // The node is written field by field straight into its `Arc`'s allocation: built on
     // the stack first, its 800-odd bytes were copied two or three times on the way in
     // (into the `Mutex`, the node, the `Arc`), the largest cost of recording an op.
-    let mut node = Arc::<Node<T>>::new_uninit();
+    let mut node = slots::nodes::take::<T>();
     let slot = crate::unique::unique_mut(&mut node)
         .expect("a new Arc has no other handle")
         .as_mut_ptr();
@@ -132,13 +168,13 @@ pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array
         addr_of_mut!((*slot).site).write(super::anomaly::site());
     }
     // SAFETY: every field was written above.
-    let node = unsafe { node.assume_init() };
+    let node = NodeRef(ManuallyDrop::new(unsafe { slots::filled(node) }));
     Tensor::from_parts(output, Some(node), true)
 }
 
 fn edge_to<T: Element>(t: &Tensor<T>) -> Edge<T> {
     match &t.0.grad_fn {
-        Some(node) => Edge::Node(Arc::clone(node)),
+        Some(node) => Edge::Node(node.clone()),
         None if t.requires_grad() => Edge::Leaf(t.clone()),
         None => Edge::Constant,
     }
@@ -322,11 +358,12 @@ impl<T: Float> Grad<T> for Tensor<T> {
                 saved.as_ref().map(|a| match edge {
                     Edge::Constant => Tensor::from_array(a.clone()),
                     Edge::Leaf(t) => t.clone(),
-                    Edge::Node(n) => Tensor::from_parts(a.clone(), Some(Arc::clone(n)), true),
+                    Edge::Node(n) => Tensor::from_parts(a.clone(), Some(n.clone()), true),
                 })
             })
             .collect();
-        let output = output.map(|a| Tensor::from_parts(a.clone(), Some(Arc::clone(node)), true));
+        let output =
+            output.map(|a| Tensor::from_parts(a.clone(), Some(NodeRef::share(node)), true));
         f(&inputs, output.as_ref())
     }
     fn plus(a: &Self, b: &Self) -> Self {
@@ -346,12 +383,12 @@ impl<T: Float> Grad<T> for Tensor<T> {
 /// each of those is emptied the same way before it is freed.
 impl<T: Element> Drop for Node<T> {
     fn drop(&mut self) {
-        let mut orphans: SmallVec<[Arc<Node<T>>; 8]> = SmallVec::new();
+        let mut orphans: SmallVec<[NodeRef<T>; 8]> = SmallVec::new();
         take_last_handles(&mut self.inputs, &mut orphans);
         while let Some(mut node) = orphans.pop() {
             // Emptied in place (no `Weak` handles to nodes exist, so the last strong one
             // gets `&mut`); moving the node out of its `Arc` would copy all of it.
-            if let Some(node) = crate::unique::unique_mut(&mut node) {
+            if let Some(node) = crate::unique::unique_mut(&mut node.0) {
                 take_last_handles(&mut node.inputs, &mut orphans);
             }
         }
@@ -361,7 +398,7 @@ impl<T: Element> Drop for Node<T> {
 /// Moves out the input nodes this edge list holds the last handle to.
 fn take_last_handles<T: Element>(
     inputs: &mut SmallVec<[Edge<T>; 3]>,
-    into: &mut SmallVec<[Arc<Node<T>>; 8]>,
+    into: &mut SmallVec<[NodeRef<T>; 8]>,
 ) {
     for edge in inputs.iter_mut() {
         if matches!(edge, Edge::Node(n) if Arc::strong_count(n) == 1)

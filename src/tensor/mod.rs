@@ -17,7 +17,7 @@ mod select;
 
 use crate::array::Array;
 use crate::autograd::hooks::Hooks;
-use crate::autograd::tape::{self, Node};
+use crate::autograd::tape::{self, NodeRef};
 use crate::device::Device;
 use crate::element::{DType, Element, Float};
 use crate::error::{or_panic, Error, Result};
@@ -51,7 +51,7 @@ pub(crate) struct TensorImpl<T: Element> {
     /// The accumulated gradient (leaves, and non-leaves after `retain_grad`).
     pub(crate) grad: Mutex<Option<Tensor<T>>>,
     /// The recorded op that made this tensor; `None` for a leaf.
-    pub(crate) grad_fn: Option<Arc<Node<T>>>,
+    pub(crate) grad_fn: Option<NodeRef<T>>,
     /// A leaf's gradient hooks (a non-leaf's are kept with its `grad_fn`).
     pub(crate) hooks: Mutex<Option<Hooks<T>>>,
 }
@@ -77,7 +77,7 @@ impl<T: Element> Tensor<T> {
 
     pub(crate) fn from_parts(
         array: Array<T>,
-        grad_fn: Option<Arc<Node<T>>>,
+        grad_fn: Option<NodeRef<T>>,
         requires_grad: bool,
     ) -> Self {
         Tensor(ManuallyDrop::new(handle::new(
