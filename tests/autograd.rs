@@ -273,3 +273,33 @@ fn should_sum_every_path_through_an_intermediate_used_twice() {
         assert!((g - e).abs() < 1e-14, "{g} vs {e}");
     }
 }
+
+#[test]
+fn a_graph_recorded_on_several_threads_runs_each_node_once() {
+    // Nodes are numbered per thread. The first thread records 100 ops before y, so y's
+    // number is high; the second thread is fresh, yet w = 3y must number above y, or the
+    // walk would run y's rule before w's gradient reaches it, and then again (an error:
+    // exp's saved output is freed by the first run).
+    let x = Tensor::<f64>::ones(&[2]).requires_grad_(true);
+    let x1 = x.clone();
+    let y = std::thread::spawn(move || {
+        let mut t = x1.clone();
+        for _ in 0..100 {
+            t = &t * 1.0;
+        }
+        drop(t);
+        x1.exp()
+    })
+    .join()
+    .expect("first thread");
+    let y1 = y.clone();
+    let w = std::thread::spawn(move || &y1 * 3.0)
+        .join()
+        .expect("second thread");
+    std::thread::spawn(move || (&w + &y).sum().try_backward())
+        .join()
+        .expect("third thread")
+        .expect("each node's rule runs once");
+    let e = 1f64.exp();
+    assert_eq!(x.grad().expect("x's gradient").to_vec(), vec![4.0 * e; 2]);
+}

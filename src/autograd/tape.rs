@@ -18,13 +18,43 @@ use smallvec::SmallVec;
 use std::collections::BinaryHeap;
 use std::mem::ManuallyDrop;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-/// Creation order of nodes. A node is always made after the nodes of its inputs, so
-/// visiting nodes by decreasing `seq` visits every consumer before what it consumes:
-/// a topological order without a visited set (PyTorch's engine uses the same key).
-static NEXT_SEQ: AtomicU64 = AtomicU64::new(0);
+/// Node numbers (`Node::seq`). A node's number is larger than its inputs' numbers, so
+/// visiting nodes by decreasing `seq` visits every consumer before what it consumes: a
+/// topological order without a visited set (PyTorch's engine uses creation order).
+///
+/// Each thread counts on its own, with no atomic read-modify-write per op: a number is
+/// `count << 16 | tag`, where `count` is the thread's next count or one more than the
+/// largest count among the inputs (made on any thread), and `tag` tells threads apart. So
+/// numbers grow along every edge, and are unique while fewer than 65,536 threads have
+/// recorded (beyond that, ties are broken by address in the walk, see `Pending`).
+mod seq {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    const TAG_BITS: u32 = 16;
+    static NEXT_TAG: AtomicU64 = AtomicU64::new(0);
+
+    thread_local! {
+        /// This thread's next count, and its tag (`u64::MAX` until its first node).
+        static STATE: Cell<(u64, u64)> = const { Cell::new((0, u64::MAX)) };
+    }
+
+    /// A number for a node whose inputs' largest number is `after` (0 if none).
+    pub(super) fn next(after: u64) -> u64 {
+        STATE.with(|state| {
+            let (count, mut tag) = state.get();
+            if tag == u64::MAX {
+                tag = NEXT_TAG.fetch_add(1, Ordering::Relaxed) & ((1 << TAG_BITS) - 1);
+            }
+            let count = count.max((after >> TAG_BITS) + 1);
+            state.set((count + 1, tag));
+            count << TAG_BITS | tag
+        })
+    }
+}
 
 /// One recorded op application.
 pub(crate) struct Node<T: Element> {
@@ -131,7 +161,11 @@ pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array
     // lie), before `assume_init`; a panic in between only leaks the allocation.
     unsafe {
         use std::ptr::addr_of_mut;
-        addr_of_mut!((*slot).seq).write(NEXT_SEQ.fetch_add(1, Ordering::Relaxed));
+        let after = inputs
+            .iter()
+            .filter_map(|t| t.0.grad_fn.as_ref().map(|n| n.seq))
+            .max();
+        addr_of_mut!((*slot).seq).write(seq::next(after.unwrap_or(0)));
         addr_of_mut!((*slot).op).write(op);
         let edges = addr_of_mut!((*slot).inputs);
         edges.write(SmallVec::new());
@@ -456,7 +490,7 @@ struct Pending<'a, T: Float, G> {
 
 impl<T: Float, G> PartialEq for Pending<'_, T, G> {
     fn eq(&self, other: &Self) -> bool {
-        self.node.seq == other.node.seq
+        Arc::ptr_eq(self.node, other.node)
     }
 }
 impl<T: Float, G> Eq for Pending<'_, T, G> {}
@@ -467,7 +501,10 @@ impl<T: Float, G> PartialOrd for Pending<'_, T, G> {
 }
 impl<T: Float, G> Ord for Pending<'_, T, G> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.node.seq.cmp(&other.node.seq)
+        // The address breaks a tie of numbers (threads whose tags wrapped around), so
+        // every entry for one node pops in one run.
+        let key = |p: &Self| (p.node.seq, Arc::as_ptr(p.node) as usize);
+        key(self).cmp(&key(other))
     }
 }
 
