@@ -35,7 +35,9 @@ import re, subprocess, sys
 binary, profile = sys.argv[1], sys.argv[2]
 listing = subprocess.run(["objdump", "-d", "--no-show-raw-insn", binary],
                          capture_output=True, text=True, check=True).stdout
-locked = {int(m.group(1), 16) for m in re.finditer(r"^\s+([0-9a-f]+):\s+(?:lock|xchg)", listing, re.M)}
+# `xchg` locks only with a memory operand (one with parentheses); between registers it is
+# an ordinary move.
+locked = {int(m.group(1), 16) for m in re.finditer(r"^\s+([0-9a-f]+):\s+(?:lock\b.*|xchg\s.*\(.*)$", listing, re.M)}
 total, addr, skip, cost = 0, 0, False, 1
 for line in open(profile):
     if line.startswith("positions:"):
