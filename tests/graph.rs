@@ -422,3 +422,31 @@ fn large_planned_runs_on_two_threads_keep_eager_bits() {
         assert_eq!(bits(&planned), bits(&eager), "run {seed}");
     }
 }
+
+#[test]
+fn fetched_values_are_private_to_the_caller() {
+    // An op's result is handed over without a copy; the same node fetched twice, a fed
+    // tensor and a variable come back as copies. Writing into any of them in place must
+    // change nothing else: not the other outputs, not the feed, not the variable, not the
+    // next run.
+    let g = Graph::<f64>::new();
+    let x = g.placeholder("x", &[2]);
+    let v = g.variable("v", &Tensor::from_vec(vec![10.0, 20.0], &[2]));
+    let y = &x * 2.0;
+    let sess = Session::new(&g);
+    let fed = Tensor::from_vec(vec![1.0, 2.0], &[2]);
+    for _ in 0..3 {
+        let out = sess.run(&[&y, &y, &x, &v], &[(&x, &fed)]).unwrap();
+        for o in &out {
+            o.add_(&Tensor::from_vec(vec![100.0, 100.0], &[2]));
+        }
+        assert_eq!(out[0].to_vec(), vec![102.0, 104.0]);
+        assert_eq!(out[1].to_vec(), vec![102.0, 104.0]);
+        assert_eq!(out[2].to_vec(), vec![101.0, 102.0]);
+        assert_eq!(out[3].to_vec(), vec![110.0, 120.0]);
+        assert_eq!(fed.to_vec(), vec![1.0, 2.0]);
+    }
+    let again = sess.run(&[&y, &v], &[(&x, &fed)]).unwrap();
+    assert_eq!(again[0].to_vec(), vec![2.0, 4.0]);
+    assert_eq!(again[1].to_vec(), vec![10.0, 20.0]);
+}

@@ -227,11 +227,21 @@ impl<T: Float> Session<T> {
         let outputs = result.map(|()| {
             fetches
                 .iter()
-                .map(|n| {
-                    let value = values[n.id].as_ref().expect("fetched nodes are evaluated");
-                    // A private copy: the caller may change it in place without touching
-                    // a constant, a variable or a fed tensor.
-                    Tensor::from_array(value.private_copy())
+                .enumerate()
+                .map(|(i, n)| {
+                    let slot = &mut values[n.id];
+                    let value = slot.as_ref().expect("fetched nodes are evaluated");
+                    // The caller may change an output in place without touching a
+                    // constant, a variable or a fed tensor: a value whose buffer nothing
+                    // else holds (an op's result) is handed over as it is, anything else
+                    // as a private copy. (A step that kept its buffer for the next run
+                    // makes a new one then, from the thread's pool.)
+                    let fetched_again = fetches[i + 1..].iter().any(|m| m.id == n.id);
+                    if value.is_unique() && !fetched_again {
+                        Tensor::from_array(slot.take().expect("checked above"))
+                    } else {
+                        Tensor::from_array(value.private_copy())
+                    }
                 })
                 .collect()
         });
