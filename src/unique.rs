@@ -3,8 +3,8 @@
 //!
 //! `Arc::get_mut` locks the weak count with a compare-and-swap to rule out a `Weak` being
 //! made at the same moment from another strong handle. A locked instruction costs some
-//! twenty cycles and drains the store buffer; a lecture training step made some 190 of
-//! them, and the samples of a profile (perf, W3) landed after them about half the time.
+//! twenty cycles and drains the store buffer; the lecture's autograd step (W3) made 174
+//! of them (`benches/callgrind.sh`), and perf put about half its samples right after them.
 //! When the handle in hand is the only strong one, no other handle exists to make a
 //! `Weak` from, so two plain loads decide it.
 

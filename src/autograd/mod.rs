@@ -18,6 +18,8 @@ mod grad;
 mod grad_mode;
 mod gradcheck;
 pub(crate) mod hooks;
+pub(crate) mod node_ref;
+mod seq;
 pub(crate) mod tape;
 
 pub use anomaly::{detect_anomaly, is_anomaly_enabled, set_detect_anomaly};

@@ -7,6 +7,8 @@
 
 use super::grad_mode::is_grad_enabled;
 use super::hooks::Hooks;
+use super::node_ref::NodeRef;
+use super::seq;
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
@@ -20,41 +22,6 @@ use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-
-/// Node numbers (`Node::seq`). A node's number is larger than its inputs' numbers, so
-/// visiting nodes by decreasing `seq` visits every consumer before what it consumes: a
-/// topological order without a visited set (PyTorch's engine uses creation order).
-///
-/// Each thread counts on its own, with no atomic read-modify-write per op: a number is
-/// `count << 16 | tag`, where `count` is the thread's next count or one more than the
-/// largest count among the inputs (made on any thread), and `tag` tells threads apart. So
-/// numbers grow along every edge, and are unique while fewer than 65,536 threads have
-/// recorded (beyond that, ties are broken by address in the walk, see `Pending`).
-mod seq {
-    use std::cell::Cell;
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    const TAG_BITS: u32 = 16;
-    static NEXT_TAG: AtomicU64 = AtomicU64::new(0);
-
-    thread_local! {
-        /// This thread's next count, and its tag (`u64::MAX` until its first node).
-        static STATE: Cell<(u64, u64)> = const { Cell::new((0, u64::MAX)) };
-    }
-
-    /// A number for a node whose inputs' largest number is `after` (0 if none).
-    pub(super) fn next(after: u64) -> u64 {
-        STATE.with(|state| {
-            let (count, mut tag) = state.get();
-            if tag == u64::MAX {
-                tag = NEXT_TAG.fetch_add(1, Ordering::Relaxed) & ((1 << TAG_BITS) - 1);
-            }
-            let count = count.max((after >> TAG_BITS) + 1);
-            state.set((count + 1, tag));
-            count << TAG_BITS | tag
-        })
-    }
-}
 
 /// One recorded op application.
 pub(crate) struct Node<T: Element> {
@@ -80,40 +47,6 @@ pub(crate) struct Extras<T: Element> {
     retained: Option<Weak<TensorImpl<T>>>,
     /// Hooks registered on the (non-leaf) tensor this node made.
     pub(crate) hooks: Option<Hooks<T>>,
-}
-
-/// A handle to a recorded node: an `Arc` whose last drop keeps the node's allocation in
-/// the thread's cache (`crate::slots`) for the next node recorded, instead of freeing it.
-pub(crate) struct NodeRef<T: Element>(ManuallyDrop<Arc<Node<T>>>);
-
-impl<T: Element> NodeRef<T> {
-    /// Another handle to the node `arc` points to.
-    pub(crate) fn share(arc: &Arc<Node<T>>) -> Self {
-        NodeRef(ManuallyDrop::new(Arc::clone(arc)))
-    }
-}
-
-impl<T: Element> Clone for NodeRef<T> {
-    fn clone(&self) -> Self {
-        NodeRef::share(&self.0)
-    }
-}
-
-impl<T: Element> std::ops::Deref for NodeRef<T> {
-    type Target = Arc<Node<T>>;
-    fn deref(&self) -> &Arc<Node<T>> {
-        &self.0
-    }
-}
-
-impl<T: Element> Drop for NodeRef<T> {
-    fn drop(&mut self) {
-        // SAFETY: the handle is not used again: this is its last moment.
-        let arc = unsafe { ManuallyDrop::take(&mut self.0) };
-        if let Some(slot) = slots::empty_last(arc) {
-            slots::nodes::keep(slot);
-        }
-    }
 }
 
 /// Where an input's gradient goes.

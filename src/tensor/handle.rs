@@ -3,7 +3,7 @@
 
 use super::TensorImpl;
 use crate::array::Array;
-use crate::autograd::tape::NodeRef;
+use crate::autograd::node_ref::NodeRef;
 use crate::device::Device;
 use crate::element::Element;
 use crate::slots::{self, handles};

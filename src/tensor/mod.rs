@@ -17,7 +17,8 @@ mod select;
 
 use crate::array::Array;
 use crate::autograd::hooks::Hooks;
-use crate::autograd::tape::{self, NodeRef};
+use crate::autograd::node_ref::NodeRef;
+use crate::autograd::tape;
 use crate::device::Device;
 use crate::element::{DType, Element, Float};
 use crate::error::{or_panic, Error, Result};
