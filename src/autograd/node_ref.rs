@@ -8,12 +8,22 @@ use std::sync::Arc;
 
 /// A handle to a recorded node: an `Arc` whose last drop keeps the node's allocation in
 /// the thread's cache (`crate::slots`) for the next node recorded, instead of freeing it.
-pub(crate) struct NodeRef<T: Element>(pub(super) ManuallyDrop<Arc<Node<T>>>);
+pub(crate) struct NodeRef<T: Element>(ManuallyDrop<Arc<Node<T>>>);
 
 impl<T: Element> NodeRef<T> {
+    /// The handle for a node just recorded.
+    pub(super) fn new(node: Arc<Node<T>>) -> Self {
+        NodeRef(ManuallyDrop::new(node))
+    }
+
+    /// The node, if this is its last handle (nodes have no `Weak` handles).
+    pub(super) fn unique_mut(&mut self) -> Option<&mut Node<T>> {
+        crate::unique::unique_mut(&mut self.0)
+    }
+
     /// Another handle to the node `arc` points to.
     pub(crate) fn share(arc: &Arc<Node<T>>) -> Self {
-        NodeRef(ManuallyDrop::new(Arc::clone(arc)))
+        NodeRef::new(Arc::clone(arc))
     }
 }
 

@@ -18,7 +18,6 @@ use crate::slots;
 use crate::tensor::{Tensor, TensorImpl};
 use smallvec::SmallVec;
 use std::collections::BinaryHeap;
-use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -135,7 +134,7 @@ pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array
         addr_of_mut!((*slot).site).write(super::anomaly::site());
     }
     // SAFETY: every field was written above.
-    let node = NodeRef(ManuallyDrop::new(unsafe { slots::filled(node) }));
+    let node = NodeRef::new(unsafe { slots::filled(node) });
     Tensor::from_parts(output, Some(node), true)
 }
 
@@ -355,7 +354,7 @@ impl<T: Element> Drop for Node<T> {
         while let Some(mut node) = orphans.pop() {
             // Emptied in place (no `Weak` handles to nodes exist, so the last strong one
             // gets `&mut`); moving the node out of its `Arc` would copy all of it.
-            if let Some(node) = crate::unique::unique_mut(&mut node.0) {
+            if let Some(node) = node.unique_mut() {
                 take_last_handles(&mut node.inputs, &mut orphans);
             }
         }
