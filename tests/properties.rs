@@ -195,6 +195,36 @@ proptest! {
         }
     }
 
+    /// f32 elementwise ops with one transposed operand (taken through AVX registers where
+    /// the CPU has AVX2) give the bits of the same ops on contiguous copies: either operand
+    /// transposed, batched or not, sizes with and without whole 8 × 8 blocks, and sizes
+    /// past the parallel threshold.
+    #[test]
+    fn transposed_f32_elementwise_matches_contiguous(
+        batch in 1usize..3,
+        rows in 1usize..40,
+        cols in 1usize..40,
+        big in prop::bool::weighted(0.1),
+        seed in any::<u64>(),
+    ) {
+        // Big: past 2^17 elements, where tiles are split across threads.
+        let (batch, rows, cols) = if big { (1, rows + 370, cols + 370) } else { (batch, rows, cols) };
+        let n = batch * rows * cols;
+        let value = |k: usize| {
+            let h = (k as u64 ^ seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            (h >> 40) as f32 / (1u64 << 24) as f32 * 6.0 - 3.0
+        };
+        let stored = Tensor::<f32>::from_vec((0..n).map(value).collect(), &[batch, cols, rows]);
+        let t = stored.transpose(1, 2);
+        let c = t.contiguous();
+        let other = Tensor::<f32>::from_vec((0..n).map(|k| value(k + n)).collect(), &[batch, rows, cols]);
+        prop_assert_eq!((&t + &other).to_vec(), (&c + &other).to_vec());
+        prop_assert_eq!((&other - &t).to_vec(), (&other - &c).to_vec());
+        prop_assert_eq!((&t / &other).to_vec(), (&c / &other).to_vec());
+        prop_assert_eq!(t.abs().to_vec(), c.abs().to_vec());
+        prop_assert_eq!((&t * 0.5).to_vec(), (&c * 0.5).to_vec());
+    }
+
     #[test]
     fn reductions_agree(x in shape(4, 5).prop_flat_map(tensor), keepdim in any::<bool>()) {
         let total = x.sum().item();

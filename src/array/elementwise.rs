@@ -4,7 +4,8 @@
 //! index arithmetic, no bounds checks in the loop) and a strided fallback that walks rows.
 
 use super::layout::{
-    coalesce, for_each_row, for_each_tile, load_tile, row, wants_tiles, Layout, TILE,
+    coalesce, for_each_row, for_each_tile, load_tile, map_transposed, row, tile_shape, wants_tiles,
+    zip_transposed, Layout, Rows, Transposed, REGISTER_TILE, TILE,
 };
 use super::matmul::num_threads;
 use super::{vmath, Array};
@@ -55,13 +56,29 @@ pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T + Sync) -> Array<T>
                     let nd = shape.len();
                     let (cols, steps) = (shape[nd - 1], (strides[nd - 2], strides[nd - 1]));
                     let data: &[T] = &data;
+                    let tiles = tile_shape::<T>(steps);
                     for_each_tile(
                         &shape,
                         [&strides],
                         [layout.offset],
                         out,
+                        tiles,
                         || [T::zero(); TILE * TILE],
                         |tile, band, j0, h, w, [o]| {
+                            if tiles == REGISTER_TILE {
+                                // From registers (see `zip_transposed`).
+                                let t = Transposed {
+                                    data,
+                                    offset: o,
+                                    cs: steps.1,
+                                };
+                                let dst = Rows {
+                                    data: band,
+                                    offset: j0,
+                                    pitch: cols,
+                                };
+                                return map_transposed(t, dst, (h, w), |x| MaybeUninit::new(f(x)));
+                            }
                             load_tile(data, o, steps, (h, w), tile, w);
                             for i in 0..h {
                                 let dst = &mut band[i * cols + j0..i * cols + j0 + w];
@@ -297,15 +314,55 @@ fn zip_map_slices<T: Float>(
                     (strides_b[nd - 2], strides_b[nd - 1]),
                 );
                 let start = [ba.offset, bb.offset];
+                // One operand transposed, the other read along its rows: the transposed
+                // one from registers, in whole bands of 8 rows (see `zip_transposed`);
+                // otherwise an operand read along its rows is used where it lies and only
+                // the other one is copied, a tile at a time.
+                let a_registers = rb.1 == 1 && tile_shape::<T>(ra) == REGISTER_TILE;
+                let b_registers = ra.1 == 1 && tile_shape::<T>(rb) == REGISTER_TILE;
+                let tiles = if a_registers || b_registers {
+                    REGISTER_TILE
+                } else {
+                    (TILE, TILE)
+                };
                 for_each_tile(
                     &walk,
                     [&strides_a, &strides_b],
                     start,
                     out,
+                    tiles,
                     || ([T::zero(); TILE * TILE], [T::zero(); TILE * TILE]),
                     |(ta, tb), band, j0, h, w, [oa, ob]| {
-                        // An operand read along its rows is used where it lies; only
-                        // the other one is copied.
+                        let f = &f;
+                        let dst = Rows {
+                            data: band,
+                            offset: j0,
+                            pitch: cols,
+                        };
+                        if a_registers || b_registers {
+                            // The transposed operand and the one read along its rows.
+                            let ((td, to, cs), (rd, ro, pitch)) = if a_registers {
+                                ((da, oa, ra.1), (db, ob, rb.0))
+                            } else {
+                                ((db, ob, rb.1), (da, oa, ra.0))
+                            };
+                            let t = Transposed {
+                                data: td,
+                                offset: to,
+                                cs,
+                            };
+                            let r = Rows {
+                                data: rd,
+                                offset: ro,
+                                pitch,
+                            };
+                            return if a_registers {
+                                zip_transposed(t, r, dst, (h, w), f)
+                            } else {
+                                zip_transposed(t, r, dst, (h, w), |y, x| f(x, y))
+                            };
+                        }
+                        let band = dst.data;
                         let (xa, pa) = tile_rows(da, oa, ra, (h, w), ta);
                         let (xb, pb) = tile_rows(db, ob, rb, (h, w), tb);
                         for i in 0..h {

@@ -438,6 +438,7 @@ impl<T: Element> Array<T> {
                     [&strides],
                     [layout.offset],
                     out,
+                    (layout::TILE, layout::TILE),
                     || (),
                     |_, band, j0, h, w, [o]| {
                         layout::load_tile(data, o, steps, (h, w), &mut band[j0..], cols);
