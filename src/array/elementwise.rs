@@ -3,11 +3,12 @@
 //! Each kernel has a contiguous fast path (slice iterators the compiler vectorizes, no
 //! index arithmetic, no bounds checks in the loop) and a strided fallback that walks rows.
 
-use super::layout::{
-    coalesce, for_each_row, for_each_tile, load_tile, map_transposed, row, tile_shape, wants_tiles,
-    zip_transposed, Layout, Rows, Transposed, REGISTER_TILE, TILE,
-};
+use super::layout::{coalesce, for_each_row, row, Layout};
 use super::matmul::num_threads;
+use super::tiles::{
+    for_each_tile, load_tile, map_transposed, tile_shape, wants_tiles, zip_transposed, Rows,
+    Transposed, REGISTER_TILE, TILE,
+};
 use super::{vmath, Array};
 use crate::element::{DType, Element, Float};
 use crate::error::Result;

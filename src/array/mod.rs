@@ -71,6 +71,7 @@ pub(crate) mod pooling;
 mod reduce;
 pub(crate) mod scan;
 pub(crate) mod select;
+mod tiles;
 pub(crate) mod vmath;
 
 pub(crate) use elementwise::{
@@ -427,21 +428,21 @@ impl<T: Element> Array<T> {
         {
             let layout = self.layout();
             let (shape, [strides]) = layout::coalesce(&layout.shape, [&layout.strides]);
-            if layout::wants_tiles(&shape, &[layout::row(&shape, &strides).1]) {
-                // A transposed or permuted view: by tiles (see `layout::for_each_tile`).
+            if tiles::wants_tiles(&shape, &[layout::row(&shape, &strides).1]) {
+                // A transposed or permuted view: by tiles (see `tiles::for_each_tile`).
                 let data = self.read();
                 let data: &[T] = &data;
                 let nd = shape.len();
                 let (cols, steps) = (shape[nd - 1], (strides[nd - 2], strides[nd - 1]));
-                layout::for_each_tile(
+                tiles::for_each_tile(
                     &shape,
                     [&strides],
                     [layout.offset],
                     out,
-                    (layout::TILE, layout::TILE),
+                    (tiles::TILE, tiles::TILE),
                     || (),
                     |_, band, j0, h, w, [o]| {
-                        layout::load_tile(data, o, steps, (h, w), &mut band[j0..], cols);
+                        tiles::load_tile(data, o, steps, (h, w), &mut band[j0..], cols);
                     },
                 );
                 return;
