@@ -64,9 +64,10 @@ pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T + Sync) -> Array<T>
                         [layout.offset],
                         out,
                         tiles,
-                        || [T::zero(); TILE * TILE],
+                        // The register path needs no buffer: none is made (or zeroed).
+                        || (tiles != REGISTER_TILE).then(|| [T::zero(); TILE * TILE]),
                         |tile, band, j0, h, w, [o]| {
-                            if tiles == REGISTER_TILE {
+                            let Some(tile) = tile else {
                                 // From registers (see `zip_transposed`).
                                 let t = Transposed {
                                     data,
@@ -79,7 +80,7 @@ pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T + Sync) -> Array<T>
                                     pitch: cols,
                                 };
                                 return map_transposed(t, dst, (h, w), |x| MaybeUninit::new(f(x)));
-                            }
+                            };
                             load_tile(data, o, steps, (h, w), tile, w);
                             for i in 0..h {
                                 let dst = &mut band[i * cols + j0..i * cols + j0 + w];
@@ -332,16 +333,16 @@ fn zip_map_slices<T: Float>(
                     start,
                     out,
                     tiles,
-                    || ([T::zero(); TILE * TILE], [T::zero(); TILE * TILE]),
-                    |(ta, tb), band, j0, h, w, [oa, ob]| {
+                    // The register path needs no buffers: none are made (or zeroed).
+                    || {
+                        (tiles != REGISTER_TILE)
+                            .then(|| ([T::zero(); TILE * TILE], [T::zero(); TILE * TILE]))
+                    },
+                    |buffers, band, j0, h, w, [oa, ob]| {
                         let f = &f;
-                        let dst = Rows {
-                            data: band,
-                            offset: j0,
-                            pitch: cols,
-                        };
-                        if a_registers || b_registers {
-                            // The transposed operand and the one read along its rows.
+                        let Some((ta, tb)) = buffers else {
+                            // The register path: the transposed operand and the one read
+                            // along its rows.
                             let ((td, to, cs), (rd, ro, pitch)) = if a_registers {
                                 ((da, oa, ra.1), (db, ob, rb.0))
                             } else {
@@ -357,13 +358,17 @@ fn zip_map_slices<T: Float>(
                                 offset: ro,
                                 pitch,
                             };
+                            let dst = Rows {
+                                data: band,
+                                offset: j0,
+                                pitch: cols,
+                            };
                             return if a_registers {
                                 zip_transposed(t, r, dst, (h, w), f)
                             } else {
                                 zip_transposed(t, r, dst, (h, w), |y, x| f(x, y))
                             };
-                        }
-                        let band = dst.data;
+                        };
                         let (xa, pa) = tile_rows(da, oa, ra, (h, w), ta);
                         let (xb, pb) = tile_rows(db, ob, rb, (h, w), tb);
                         for i in 0..h {
