@@ -18,6 +18,14 @@ pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }
 
+/// Whether two lists of sizes (shapes, strides, node ids) are equal, compared inline: `==` on slices calls
+/// `memcmp`, some twenty instructions a call for the two or three dims a shape has, and
+/// a planned graph run compares a few shapes per step.
+#[inline]
+pub(crate) fn same(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// The most elements a tensor may have: at 8 bytes an element (the widest type), its
 /// buffer must fit in `isize::MAX` bytes, as every Rust allocation must.
 pub const MAX_NUMEL: usize = isize::MAX as usize / 8;

@@ -450,3 +450,38 @@ fn fetched_values_are_private_to_the_caller() {
     assert_eq!(again[0].to_vec(), vec![2.0, 4.0]);
     assert_eq!(again[1].to_vec(), vec![10.0, 20.0]);
 }
+
+#[test]
+fn ops_on_constants_fold_but_feeds_still_win() {
+    // `Session` computes ops on constants alone once, when planning. A folded value must
+    // still give way to a feed of the constant or of the op itself, must come back to the
+    // caller as a copy (writing into it changes no later run), and must be the value an
+    // unfolded run computes: `c * 3 + x` against the same sum eagerly.
+    let g = Graph::<f32>::new();
+    let c = g.constant(&Tensor::from_vec(vec![1.0, 2.0], &[2]));
+    let x = g.placeholder("x", &[2]);
+    let tripled = &c * 3.0;
+    let broadcast = &g.constant(&Tensor::from_vec(vec![0.5], &[])) * &tripled;
+    let y = &tripled + &x;
+    let sess = Session::new(&g);
+    let fed = Tensor::from_vec(vec![10.0, 20.0], &[2]);
+    for _ in 0..2 {
+        let out = sess
+            .run(&[&y, &tripled, &broadcast], &[(&x, &fed)])
+            .unwrap();
+        assert_eq!(out[0].to_vec(), vec![13.0, 26.0]);
+        assert_eq!(out[1].to_vec(), vec![3.0, 6.0]);
+        assert_eq!(out[2].to_vec(), vec![1.5, 3.0]);
+        out[1].add_(&Tensor::from_vec(vec![100.0, 100.0], &[2]));
+    }
+    let other = Tensor::from_vec(vec![-1.0, 4.0], &[2]);
+    let out = sess.run(&[&y], &[(&x, &fed), (&c, &other)]).unwrap();
+    assert_eq!(out[0].to_vec(), vec![7.0, 32.0]);
+    let out = sess.run(&[&y], &[(&x, &fed), (&tripled, &other)]).unwrap();
+    assert_eq!(out[0].to_vec(), vec![9.0, 24.0]);
+    let out = sess.run(&[&y, &broadcast], &[(&x, &fed)]).unwrap();
+    assert_eq!(out[0].to_vec(), vec![13.0, 26.0]);
+    assert_eq!(out[1].to_vec(), vec![1.5, 3.0]);
+    let eager = &(&Tensor::from_vec(vec![1.0f32, 2.0], &[2]) * 3.0) + &fed;
+    assert_eq!(out[0].to_vec(), eager.to_vec());
+}

@@ -18,7 +18,7 @@ use crate::ops::{
     Add, AddScalar, Div, DivScalar, MatMul, Mul, MulScalar, Op, Pow, ScalarDiv, ScalarSub, Sub,
     Sum, View,
 };
-use crate::shape::{shape_of, Shape};
+use crate::shape::{same, shape_of, Shape};
 
 /// The computation of a prepared step.
 enum Kernel<T> {
@@ -97,7 +97,7 @@ impl<T: Float> Prepared<T> {
     pub(super) fn run(&self, inputs: &[&Array<T>], slot: &mut Option<Array<T>>) -> Result<bool> {
         if let (Kernel::View(layout, input), [a]) = (&self.kernel, inputs) {
             // A view is the dense input's buffer under the planned layout, at its offset.
-            if !a.is_contiguous() || a.shape() != input.as_slice() {
+            if !a.is_contiguous() || !same(a.shape(), input) {
                 return Ok(false);
             }
             let mut layout = layout.clone();
@@ -105,7 +105,7 @@ impl<T: Float> Prepared<T> {
             *slot = Some(a.with_layout(layout));
             return Ok(true);
         }
-        let dense = |a: &Array<T>| a.is_contiguous() && a.shape() == self.shape.as_slice();
+        let dense = |a: &Array<T>| a.is_contiguous() && same(a.shape(), &self.shape);
         let fill: &dyn Fn(&mut [T]) = match (&self.kernel, inputs) {
             // Large ones split across threads as the ops' forwards do (`split_rows`: each
             // piece computed alike, so the same bits for any thread count).
@@ -149,7 +149,7 @@ impl<T: Float> Prepared<T> {
             _ => return Ok(false),
         };
         if let Some(kept) = slot
-            && kept.shape() == self.shape.as_slice()
+            && same(kept.shape(), &self.shape)
             && kept.refill(fill)
         {
             return Ok(true);

@@ -70,6 +70,10 @@ enum Step<T: Float> {
     /// It is the run's feed number `i` (a plan is used only with the feeds it was made
     /// for, in the same order: they are part of its key).
     Feed(usize),
+    /// A value known when planning: a constant node's, or that of an op computed from
+    /// constants alone (folded once, as TensorFlow's optimiser does: a gradient's seed of
+    /// ones, broadcast and scaled).
+    Constant(Array<T>),
     /// An op with a prepared kernel (`prepared.rs`), planned for fixed shapes.
     Prepared(Prepared<T>),
     /// Anything else: computed from the node's kind, as written in the graph.
@@ -152,7 +156,7 @@ impl<T: Float> Session<T> {
                     node.id
                 )));
             }
-            let fits_as_built = value.shape() == node.shape();
+            let fits_as_built = crate::shape::same(value.shape(), node.shape());
             let found = if fits_as_built {
                 Some(None)
             } else {
@@ -198,7 +202,10 @@ impl<T: Float> Session<T> {
         key.push(usize::MAX);
         key.extend(feeds.iter().map(|(n, _)| n.id));
         *runs += 1;
-        if recent.as_ref().is_none_or(|(k, _, _)| k != key) {
+        if recent
+            .as_ref()
+            .is_none_or(|(k, _, _)| !crate::shape::same(k, key))
+        {
             let found = match plans.remove(key.as_slice()) {
                 Some((plan, _)) => plan,
                 // Planning checks every feed a fetch needs, so a run that would fail does
@@ -277,38 +284,14 @@ fn plan<T: Float>(
     feeds: &[(&Node<T>, &Tensor<T>)],
 ) -> Result<Plan<T>> {
     let is_fed = |id: usize| feeds.iter().any(|(n, _)| n.id == id);
-    let inputs_of = |id: usize| -> SmallVec<[usize; 2]> {
-        match &nodes[id].kind {
-            _ if is_fed(id) => SmallVec::new(),
-            Kind::Apply { op, inputs } => {
-                // A node sized by a data-dependent length needs the node that has it.
-                let mut inputs = inputs.clone();
-                let mut note = |d: usize| {
-                    if let Ok(sizes::Size::Dynamic(k)) = sizes::decode("run", d)
-                        && k != id
-                        && !inputs.contains(&k)
-                    {
-                        inputs.push(k);
-                    }
-                };
-                nodes[id].shape.iter().for_each(|&d| note(d));
-                let _ = op.resize(&mut |d| {
-                    note(d);
-                    Ok(d)
-                });
-                inputs
-            }
-            Kind::Assign { variable, value } => SmallVec::from_slice(&[*variable, *value]),
-            _ => SmallVec::new(),
-        }
-    };
-    let mut needed = vec![false; nodes.len()];
-    let mut stack: Vec<usize> = fetches.iter().map(|n| n.id).collect();
-    while let Some(id) = stack.pop() {
-        if !std::mem::replace(&mut needed[id], true) {
-            stack.extend(inputs_of(id));
-        }
-    }
+    // What the fetches need without folding, then with the folded values as sources.
+    let mut folded = vec![None; nodes.len()];
+    let needed = reached(nodes.len(), fetches, |id| {
+        inputs(nodes, id, &is_fed, &folded)
+    });
+    folded = fold_constants(nodes, &needed, &is_fed);
+    let inputs_of = |id: usize| inputs(nodes, id, &is_fed, &folded);
+    let needed = reached(nodes.len(), fetches, inputs_of);
     let order: Vec<usize> = (0..nodes.len()).filter(|&id| needed[id]).collect();
     if let Some(name) = order.iter().find_map(|&id| match &nodes[id].kind {
         Kind::Placeholder(name) if !is_fed(id) => Some((name, id)),
@@ -349,12 +332,16 @@ fn plan<T: Float>(
             unknown
         })
         .collect();
+    let mut folded = folded;
     let steps = order
         .iter()
         .zip(&sized)
         .map(|(&id, &sized): (&usize, &bool)| {
             if let Some(i) = feeds.iter().position(|(n, _)| n.id == id) {
                 return Step::Feed(i);
+            }
+            if let Some(value) = folded[id].take() {
+                return Step::Constant(value);
             }
             match &nodes[id].kind {
                 Kind::Apply { op, inputs }
@@ -379,6 +366,87 @@ fn plan<T: Float>(
         release_after,
         sized,
     })
+}
+
+/// The nodes a run needs evaluated before node `id`: none for a source, a fed node or one
+/// folded when planning.
+fn inputs<T: Float>(
+    nodes: &[super::NodeDef<T>],
+    id: usize,
+    is_fed: &dyn Fn(usize) -> bool,
+    folded: &[Option<Array<T>>],
+) -> SmallVec<[usize; 2]> {
+    match &nodes[id].kind {
+        _ if is_fed(id) || folded[id].is_some() => SmallVec::new(),
+        Kind::Apply { op, inputs } => {
+            // A node sized by a data-dependent length needs the node that has it.
+            let mut inputs = inputs.clone();
+            let mut note = |d: usize| {
+                if let Ok(sizes::Size::Dynamic(k)) = sizes::decode("run", d)
+                    && k != id
+                    && !inputs.contains(&k)
+                {
+                    inputs.push(k);
+                }
+            };
+            nodes[id].shape.iter().for_each(|&d| note(d));
+            let _ = op.resize(&mut |d| {
+                note(d);
+                Ok(d)
+            });
+            inputs
+        }
+        Kind::Assign { variable, value } => SmallVec::from_slice(&[*variable, *value]),
+        _ => SmallVec::new(),
+    }
+}
+
+/// Which of `count` nodes the fetches reach through `inputs_of`.
+fn reached<T: Float>(
+    count: usize,
+    fetches: &[&Node<T>],
+    inputs_of: impl Fn(usize) -> SmallVec<[usize; 2]>,
+) -> Vec<bool> {
+    let mut needed = vec![false; count];
+    let mut stack: Vec<usize> = fetches.iter().map(|n| n.id).collect();
+    while let Some(id) = stack.pop() {
+        if !std::mem::replace(&mut needed[id], true) {
+            stack.extend(inputs_of(id));
+        }
+    }
+    needed
+}
+
+/// The values known without any feed, by node id: every `needed` constant that is not fed, and every op on those alone whose shape is fully known, computed here once
+/// (ops are pure functions of their inputs). An op that fails is left to fail at run
+/// time, where an unfolded graph would.
+fn fold_constants<T: Float>(
+    nodes: &[super::NodeDef<T>],
+    needed: &[bool],
+    is_fed: &dyn Fn(usize) -> bool,
+) -> Vec<Option<Array<T>>> {
+    let mut folded: Vec<Option<Array<T>>> = vec![None; nodes.len()];
+    let known = |shape: &[usize]| !shape.iter().any(|&d| sizes::is_unknown(d));
+    for id in (0..nodes.len()).filter(|&id| needed[id]) {
+        if is_fed(id) || !known(&nodes[id].shape) {
+            continue;
+        }
+        folded[id] = match &nodes[id].kind {
+            Kind::Constant(value) => Some(value.clone()),
+            Kind::Apply { op, inputs } if inputs.iter().all(|&i| folded[i].is_some()) => {
+                let mut fixed = true;
+                let _ = op.resize(&mut |d| {
+                    fixed &= !sizes::is_unknown(d);
+                    Ok(d)
+                });
+                let args: SmallVec<[&Array<T>; 2]> =
+                    inputs.iter().filter_map(|&i| folded[i].as_ref()).collect();
+                fixed.then(|| op.eval(&args).ok()).flatten()
+            }
+            _ => None,
+        };
+    }
+    folded
 }
 
 /// Empties a step's value slot, unless it is a prepared step's own buffer: that stays,
@@ -436,6 +504,7 @@ fn evaluate<T: Float>(
                 values[id] = Some(fed.array().clone());
                 continue;
             }
+            Step::Constant(value) => value.clone(),
             Step::Prepared(prepared) => {
                 let Kind::Apply { op, inputs } = &nodes[id].kind else {
                     unreachable!("only an op is prepared")
