@@ -94,7 +94,7 @@ pub(crate) fn shape_of(dims: &[usize]) -> Shape {
 /// assert!(broadcast_shapes("add", &[2, 3], &[4]).is_err());
 /// ```
 pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Shape> {
-    if a == b {
+    if same(a, b) {
         return Ok(shape_of(a));
     }
     let ndim = a.len().max(b.len());

@@ -253,8 +253,8 @@ fn zip_map_slices<T: Float>(
     (lb, db): (&Layout, &[T]),
     f: impl Fn(T, T) -> T + Sync,
 ) -> Array<T> {
-    let a_dense = la.is_contiguous() && la.shape.as_slice() == shape;
-    let b_dense = lb.is_contiguous() && lb.shape.as_slice() == shape;
+    let a_dense = la.is_contiguous() && crate::shape::same(&la.shape, shape);
+    let b_dense = lb.is_contiguous() && crate::shape::same(&lb.shape, shape);
     Array::build(shape, |out| {
         if a_dense && b_dense {
             // Large ones split across threads (each piece alike: the same bits).
@@ -437,7 +437,8 @@ pub(crate) fn apply_inplace<T: Float>(dst: &Array<T>, src: &Array<T>, f: impl Fn
         let (mut guard_d, guard_s) = dst.write_reading(src);
         let (dd, ds): (&mut [T], &[T]) = (&mut guard_d, &guard_s);
         let n = ld.numel();
-        if ld.is_contiguous() && lsrc.is_contiguous() && lsrc.shape == ld.shape {
+        if ld.is_contiguous() && lsrc.is_contiguous() && crate::shape::same(&lsrc.shape, &ld.shape)
+        {
             let rd = &mut dd[ld.offset..ld.offset + n];
             for (x, &y) in rd.iter_mut().zip(&ds[lsrc.offset..lsrc.offset + n]) {
                 *x = f(*x, y);

@@ -327,7 +327,7 @@ fn sum_rows<T: Float, const N: usize>(src: &[T]) -> [T; N] {
 /// Sums `a` down to `target`, a shape that broadcasts to `a`'s: the adjoint of broadcasting,
 /// used to bring a gradient back to its input's shape. One pass, one allocation.
 pub(crate) fn sum_to_shape<T: Float>(a: &Array<T>, target: &[usize]) -> Array<T> {
-    if a.shape() == target {
+    if crate::shape::same(a.shape(), target) {
         return a.clone();
     }
     let c = a.contiguous();

@@ -650,7 +650,9 @@ pub(crate) fn backward<T: Float>(
 fn accumulate_graph_grad<T: Float>(t: &TensorImpl<T>, g: Tensor<T>) {
     let mut slot = lock(&t.grad);
     let total = match slot.take() {
-        Some(existing) if existing.shape() == g.shape() => Tensor::plus(&existing, &g),
+        Some(existing) if crate::shape::same(existing.shape(), g.shape()) => {
+            Tensor::plus(&existing, &g)
+        }
         _ => g,
     };
     *slot = Some(total);
@@ -662,7 +664,7 @@ fn accumulate_graph_grad<T: Float>(t: &TensorImpl<T>, g: Tensor<T>) {
 fn accumulate_grad<T: Float>(t: &TensorImpl<T>, g: Array<T>) {
     let mut slot = lock(&t.grad);
     match slot.as_ref() {
-        Some(existing) if existing.shape() == g.shape() => {
+        Some(existing) if crate::shape::same(existing.shape(), g.shape()) => {
             array::apply_inplace(existing.array(), &g, |a, b| a + b);
         }
         _ => {

@@ -269,7 +269,7 @@ pub(crate) mod grad {
 
     /// `a` broadcast to `to` (itself if it has that shape).
     pub(crate) fn expand<T: Float, V: Value<T>>(a: &V, to: &[usize]) -> V {
-        if a.dims() == to {
+        if crate::shape::same(a.dims(), to) {
             a.clone()
         } else {
             view(a, View::Expand(shape_of(to)))
@@ -278,7 +278,7 @@ pub(crate) mod grad {
 
     /// `a` summed down to `to`, undoing a broadcast (itself if it has that shape).
     pub(crate) fn sum_to<T: Float, V: Value<T>>(a: &V, to: &Shape) -> V {
-        if a.dims() == to.as_slice() {
+        if crate::shape::same(a.dims(), to) {
             a.clone()
         } else {
             V::apply(SumTo(to.clone()), &[a])
