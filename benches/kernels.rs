@@ -171,6 +171,12 @@ fn speed2(c: &mut Criterion) {
             b.iter(|| black_box(x.sigmoid()))
         });
         group.bench_function(format!("gelu {label}"), |b| b.iter(|| black_box(x.gelu())));
+        // No math, the same walk: what reading and writing the memory alone costs, the
+        // floor under the functions above (on a machine whose memory one core saturates,
+        // a second thread cannot speed up any of them at 10⁷).
+        group.bench_function(format!("mul_scalar {label}"), |b| {
+            b.iter(|| black_box(&x * 2.0))
+        });
     }
     let x: Tensor = Tensor::randn(&[1000, 1000]);
     let y: Tensor = Tensor::randn(&[1000, 1000]);

@@ -1,6 +1,7 @@
 """PyTorch side of `cargo bench -p tapegrad-benches --bench kernels -- speed2_f32`
-(issue 13's kernel targets): vector math on 10^6 and 10^7 f32, max_dim, an add with a
-transposed operand, softmax + cross-entropy forward and backward.
+(issue 13's kernel targets): vector math on 10^6 and 10^7 f32 (and `x * 2`, the memory
+traffic alone), max_dim, an add with a transposed operand, softmax + cross-entropy
+forward and backward.
 
 Prints one JSON line per workload, the median of single calls in µs, with the thread
 count given (default 1):
@@ -25,6 +26,7 @@ for label, n in [("1e6", 10**6), ("1e7", 10**7)]:
     WORKLOADS[f"tanh {label}"] = lambda x=x: torch.tanh(x)
     WORKLOADS[f"sigmoid {label}"] = lambda x=x: torch.sigmoid(x)
     WORKLOADS[f"gelu {label}"] = lambda x=x: F.gelu(x)
+    WORKLOADS[f"mul_scalar {label}"] = lambda x=x: x * 2.0
 x = torch.randn(1000, 1000)
 y = torch.randn(1000, 1000)
 WORKLOADS["max_dim 1 [1000, 1000]"] = lambda: x.max(dim=1)
