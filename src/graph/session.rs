@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// Runs a [`Graph`], like `tf.Session`: `run(fetches, feeds)` evaluates what the fetches
 /// need — nothing more — and returns their values. The order of evaluation for a given
 /// set of fetches and fed nodes is worked out once and kept: a flat list of steps, where
+/// ops on constants alone (a gradient's seed, say) are computed once, when planning, and
 /// the common ops of known shapes (elementwise ops, scalar ops, `pow`, `sum`, 2-D
 /// products, transposes and expands) run prepared kernels, with no shape checks or
 /// dispatch at run time. Each of those keeps its output buffer in the session between
