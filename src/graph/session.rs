@@ -418,9 +418,10 @@ fn reached<T: Float>(
     needed
 }
 
-/// The values known without any feed, by node id: every `needed` constant that is not fed, and every op on those alone whose shape is fully known, computed here once
-/// (ops are pure functions of their inputs). An op that fails is left to fail at run
-/// time, where an unfolded graph would.
+/// The values known without any feed, by node id: every `needed` constant that is not
+/// fed, and every op on those alone whose shape is fully known, computed here once (ops
+/// are pure functions of their inputs). An op that fails is left to fail at run time,
+/// where an unfolded graph would.
 fn fold_constants<T: Float>(
     nodes: &[super::NodeDef<T>],
     needed: &[bool],
