@@ -333,7 +333,6 @@ fn plan<T: Float>(
             unknown
         })
         .collect();
-    let mut folded = folded;
     let steps = order
         .iter()
         .zip(&sized)
