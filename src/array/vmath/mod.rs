@@ -21,13 +21,16 @@
 //! | `tanh` | 1 ulp | Cephes' odd polynomial below 0.625, `1 - 2 / (e^2|x| + 1)` above |
 //! | `sigmoid` | 2 ulp | `1 / (1 + e^-x)` or `e^x / (1 + e^x)`, whichever cannot overflow |
 //! | `softplus` | 2 ulp | `max(x, 0) + log1p(e^-|x|)`, `log1p` from `log` with Goldberg's correction |
-//! | `gelu` | 5 ulp | `x Φ(x)`; `Φ(-|x|) = e^(-x²/2) t Q(t)`, `t = 1 / (1 + |x|/2)`, `Q` a degree-12 fit, and a degree-5 fit near 0 (`benches/python/fit_gelu.py`) |
-//! | `gelu`'s derivative | 1 ulp (tested to 4), or 2^-24 near its root at -0.7518; without FMA, 1.1 · 2^-24 there (140 ulp of 0.006 at x = -0.7378, `TAPEGRAD_ULP_STRIDE=101`) | the same parts |
+//! | `gelu` | 5 ulp | `x Φ(x)`; `Φ(-|x|) = e^(-x²/2) M(|x|)`, Mills' ratio `M` a ratio of two degree-4 polynomials up to 5 and `G(1/x²) / |x|` beyond (`benches/python/fit_gelu.py`); `x Φ(x) = x - x Φ(-x)` above 0 |
+//! | `gelu`'s derivative | 1 ulp (tested to 4), or 2^-24 near its root at -0.7518 (0.9 · 2^-24 at most, every f32 in [-0.8, -0.7] swept) | the same parts, and a degree-5 fit near 0 |
 //!
 //! Each loop goes a block of 256 elements at a time: a block whose values all lie in the
 //! common range ([`Fun::narrow`]: no NaN, no subnormal or infinite exponential inside)
 //! applies `2^n` with one integer add to the exponent bits; any other block takes the wide
-//! path, which splits `2^n` in two factors and clamps. Both are tested on their own.
+//! path, which splits `2^n` in two factors and clamps. A function may also name a core
+//! range ([`Fun::core`]) where a cheaper form is exact enough (GELU's `|x| <= 5`, one
+//! rational function where the rest of the narrow range needs two). Each path is tested
+//! on its own.
 //! [`map_streaming`], for results too large for the cache, writes each block out with
 //! non-temporal stores: the same bits, a third less memory traffic.
 //!
@@ -47,9 +50,21 @@ pub(crate) trait Fun: Copy + Send + Sync {
     /// True where `at::<_, false>` is exact: the common range (not NaN, no subnormal or
     /// infinite exponential inside).
     fn narrow(self, x: f32) -> bool;
+    /// The value at `x` where [`Fun::core`] holds, a part of the common range where a
+    /// cheaper form keeps the accuracy; the narrow path's value by default.
+    #[inline(always)]
+    fn at_core<const FMA: bool>(self, x: f32) -> f32 {
+        self.at::<FMA, false>(x)
+    }
+    /// True where `at_core` may be used (implies [`Fun::narrow`]); everywhere by default.
+    #[inline(always)]
+    fn core(self, _x: f32) -> bool {
+        true
+    }
 }
 
-/// Blocks of this many elements take the narrow path when all of them allow it.
+/// Blocks of this many elements take the narrow path when all of them allow it (and the
+/// core path when all of them allow that).
 const BLOCK: usize = 256;
 
 /// `dst[i] = f(src[i])`, through the widest vector unit this CPU has.
@@ -124,8 +139,16 @@ unsafe fn stream_with<F: Fun>(f: F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
 #[inline(always)]
 fn map_with<F: Fun, const FMA: bool>(f: F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
     for (s, d) in src.chunks(BLOCK).zip(dst.chunks_mut(BLOCK)) {
-        // (`&`, not `&&`: one vectorised test of the whole block.)
-        if s.iter().fold(true, |all, &x| all & f.narrow(x)) {
+        // (`&`, not `&&`: one vectorised test of the whole block. Where `core` is the
+        // default, `core` folds to true and the middle loop is never compiled.)
+        let (narrow, core) = s.iter().fold((true, true), |(narrow, core), &x| {
+            (narrow & f.narrow(x), core & f.core(x))
+        });
+        if narrow && core {
+            for (d, &x) in d.iter_mut().zip(s) {
+                d.write(f.at_core::<FMA>(x));
+            }
+        } else if narrow {
             for (d, &x) in d.iter_mut().zip(s) {
                 d.write(f.at::<FMA, false>(x));
             }
@@ -181,6 +204,12 @@ fn horner<const FMA: bool, const N: usize>(x: f32, c: [f32; N]) -> f32 {
         acc = mad::<FMA>(acc, x, k);
     }
     acc
+}
+
+/// [`horner`] over a slice (of a length known where it is inlined), with FMA.
+#[inline(always)]
+fn horner_slice(x: f32, c: &[f32]) -> f32 {
+    c[1..].iter().fold(c[0], |acc, &k| acc.mul_add(x, k))
 }
 
 /// `x` rounded to the nearest whole number (ties to even), as a float and as an integer,
@@ -244,7 +273,8 @@ fn scaled_exp<const FMA: bool, const WIDE: bool>(hi: f32, lo: f32, k: f32) -> f3
             0.5,
         ],
     );
-    let e = (mad::<FMA>(p, r * r, r) + 1.0) * k;
+    // k (1 + e^r - 1) as one multiply-add: one rounding where `(.. + 1) * k` takes two.
+    let e = mad::<FMA>(mad::<FMA>(p, r * r, r), k, k);
     // 2^n as two factors: n reaches -150 (subnormal results) and 128 (overflow to inf),
     // beyond one f32's exponent range. The first product is exact.
     if WIDE {
@@ -454,34 +484,49 @@ impl Fun for Softplus {
     }
 }
 
-/// The parts of `Φ(-|x|)` (the normal distribution's lower tail) = `t Q(t) e^(hi + lo)`,
-/// with `hi + lo = -x²/2`: `(hi, lo, t Q(t))`, for [`scaled_exp`] to combine.
-/// Without `WIDE`, `|x| <= 12` (the callers' [`Fun::narrow`]).
+/// The parts of `Φ(-|x|)` (the normal distribution's lower tail) = `M e^(hi + lo)`, with
+/// `hi + lo = -x²/2` and `M = Φ(-|x|) e^(x²/2)` (Mills' ratio over √(2π)): `(hi, lo, M)`,
+/// for [`scaled_exp`] to combine (`benches/python/fit_gelu.py` gives the fits):
+///
+/// - up to 5, `M = P(y) / Q(y)` in `y = |x|`, degrees 4 and 4, every coefficient positive:
+///   no step cancels, and `y` is exact, so no rounded intermediate is amplified;
+/// - from 5 to 15 (past which the tail is 0 in f32), `M = G(1/y²) / y`: Horner's rule in
+///   `y` would round at every step with the high powers dominating, while in `1/y²` the
+///   constant term dominates and the rounding of `1/y²` barely moves `G`.
+///
+/// `CORE` (`|x| <= 5` for the whole block) evaluates the first alone; otherwise each lane
+/// takes its own, and without `WIDE`, `|x| <= 12` (the callers' [`Fun::narrow`]).
 #[inline(always)]
-fn normal_tail<const FMA: bool, const WIDE: bool>(x: f32) -> (f32, f32, f32) {
+fn normal_tail<const FMA: bool, const WIDE: bool, const CORE: bool>(x: f32) -> (f32, f32, f32) {
     // Past 15 the tail is 0 in f32; the cap keeps every intermediate finite.
     let a = x.abs();
     let y = if WIDE && a >= 15.0 { 15.0 } else { a };
-    let t = 1.0 / (1.0 + 0.5 * y);
-    // Q(t) = Φ(-y) e^(y²/2) / t, fitted in t - 0.5588 (benches/python/fit_gelu.py).
-    let q = horner::<FMA, 13>(
-        t - 0.558_823_5,
-        [
-            -0.032_329_46,
-            0.067_305_63,
-            -0.013_768_877,
-            -0.066_2,
-            0.075_141_55,
-            -0.008_179_469,
-            -0.074_091_494,
-            0.083_040_89,
-            0.024_382_502,
-            -0.144_305_77,
-            0.031_804_95,
-            0.336_658_78,
-            0.355_867_8,
-        ],
-    );
+    let mills = if !FMA {
+        // Without FMA each Horner step rounds twice (6 ulp of GELU in f32): f64 instead,
+        // which SSE2 has on every x86_64.
+        let y = y as f64;
+        let h = |c: &[f32], v: f64| c.iter().fold(0.0, |acc, &k| acc * v + k as f64);
+        let near = h(&NUMERATOR, y) / h(&DENOMINATOR, y);
+        let far = h(&FAR, 1.0 / (y * y)) / y;
+        (if CORE || y <= 5.0 { near } else { far }) as f32
+    } else if CORE {
+        horner_slice(y, &NUMERATOR) / horner_slice(y, &DENOMINATOR)
+    } else {
+        // One division for both: P / Q near, G / y far (a lane's other side may be inf
+        // or NaN, and is not taken).
+        let far = y > 5.0;
+        let numerator = if far {
+            horner_slice(1.0 / (y * y), &FAR)
+        } else {
+            horner_slice(y, &NUMERATOR)
+        };
+        let denominator = if far {
+            y
+        } else {
+            horner_slice(y, &DENOMINATOR)
+        };
+        numerator / denominator
+    };
     // -y²/2 exactly, as a rounded product and its error (`-y/2` is exact): with a fused
     // multiply-add the error is one instruction; without, y is split so that y_hi keeps
     // 12 bits, y_hi² is exact, and the rest rides along as the small part.
@@ -493,8 +538,28 @@ fn normal_tail<const FMA: bool, const WIDE: bool>(x: f32) -> (f32, f32, f32) {
         let y_hi = f32::from_bits(y.to_bits() & 0xffff_f000);
         (-0.5 * (y_hi * y_hi), -0.5 * ((y - y_hi) * (y + y_hi)))
     };
-    (hi, lo, t * q)
+    (hi, lo, mills)
 }
+
+// Mills' ratio, highest power first: P and Q on [0, 5] (relative error of the fit 7e-9),
+// and G on [5, 15] (7e-10).
+const NUMERATOR: [f32; 5] = [
+    1.859_275_6e-6,
+    0.010_404_275,
+    0.088_656_59,
+    0.300_965_4,
+    0.5,
+];
+const DENOMINATOR: [f32; 5] = [0.026_210_88, 0.220_524_86, 0.794_209_36, 1.399_814_8, 1.0];
+const FAR: [f32; 7] = [
+    940.334_6,
+    -244.564_45,
+    38.448_15,
+    -5.930_213,
+    1.196_342_8,
+    -0.398_940_03,
+    0.398_942_26,
+];
 
 /// 1/√(2π), the normal density's factor.
 const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
@@ -509,39 +574,41 @@ impl Fun for Gelu {
         x.abs() <= 12.0
     }
     #[inline(always)]
+    fn core(self, x: f32) -> bool {
+        x.abs() <= 5.0
+    }
+    #[inline(always)]
     fn at<const FMA: bool, const WIDE: bool>(self, x: f32) -> f32 {
-        let (hi, lo, tq) = normal_tail::<FMA, WIDE>(x);
-        // Below 0, x Φ(x) is x times the tail, scaled before its power of two (it can be
-        // subnormal); above, x (1 - tail). One exponential serves both.
-        let k = if x >= 0.0 { tq } else { x * tq };
-        let scaled = scaled_exp::<FMA, WIDE>(hi, lo, k);
-        let large = if x >= 0.0 { x * (1.0 - scaled) } else { scaled };
-        // Below -15 the value rounds to -0 (and x · tq, unbounded, must not meet the
-        // capped e^(-15²/2)). (The narrow path never sees |x| > 12.)
-        let large = if WIDE && x <= -15.0 { -0.0 } else { large };
-        // Near 0, x Φ(x) = x/2 + x² P(x²), fitted on |x| <= 0.7 (fit_gelu.py): the
-        // tail's 1 - tail would lose bits there.
-        let z = x * x;
-        let p = horner::<FMA, 6>(
-            z,
-            [
-                -8.557_951e-6,
-                1.149_777_2e-4,
-                -1.187_219_3e-3,
-                9.973_546e-3,
-                -6.649_038e-2,
-                3.989_423e-1,
-            ],
-        );
-        let small = mad::<FMA>(z, p, 0.5 * x);
-        // -inf Φ(-inf) is -inf · 0: NaN, as the formula and PyTorch give.
-        if x.abs() <= 0.7 {
-            small
-        } else if WIDE && x == f32::NEG_INFINITY {
-            f32::NAN
-        } else {
-            large
-        }
+        gelu::<FMA, WIDE, false>(x)
+    }
+    #[inline(always)]
+    fn at_core<const FMA: bool>(self, x: f32) -> f32 {
+        gelu::<FMA, false, true>(x)
+    }
+}
+
+/// GELU, on the path the flags name (see [`normal_tail`]).
+#[inline(always)]
+fn gelu<const FMA: bool, const WIDE: bool, const CORE: bool>(x: f32) -> f32 {
+    let (hi, lo, mills) = normal_tail::<FMA, WIDE, CORE>(x);
+    // x Φ(-|x|) = x M e^(-x²/2), with x M applied before the power of two (the product
+    // can be subnormal). That is the value below 0; above, x Φ(x) is x - x Φ(-x), where
+    // x Φ(-x) <= x/2, so the difference loses no bits.
+    let scaled = scaled_exp::<FMA, WIDE>(hi, lo, x * mills);
+    let r = if x > 0.0 { x - scaled } else { scaled };
+    if !WIDE {
+        return r;
+    }
+    // Past ±15, x Φ(x) rounds to x or -0 (and the capped tail must not meet an unbounded
+    // x); -inf Φ(-inf) is -inf · 0: NaN, as the formula and PyTorch give.
+    if x == f32::NEG_INFINITY {
+        f32::NAN
+    } else if x <= -15.0 {
+        -0.0
+    } else if x >= 15.0 {
+        x
+    } else {
+        r
     }
 }
 
@@ -555,35 +622,49 @@ impl Fun for GeluDerivative {
         x.abs() <= 12.0
     }
     #[inline(always)]
+    fn core(self, x: f32) -> bool {
+        x.abs() <= 5.0
+    }
+    #[inline(always)]
     fn at<const FMA: bool, const WIDE: bool>(self, x: f32) -> f32 {
-        let (hi, lo, tq) = normal_tail::<FMA, WIDE>(x);
-        let xd = x * FRAC_1_SQRT_2PI;
-        // Below 0: (t Q(t) + x/√(2π)) e^(-x²/2), one rounding of a possibly subnormal
-        // value; above: 1 - (t Q(t) - x/√(2π)) e^(-x²/2). One exponential serves both.
-        let k = if x >= 0.0 { xd - tq } else { tq + xd };
-        let scaled = scaled_exp::<FMA, WIDE>(hi, lo, k);
-        let large = if x >= 0.0 { 1.0 + scaled } else { scaled };
-        let large = if WIDE && x <= -15.0 { -0.0 } else { large };
-        // Near 0, 1/2 + x R(x²), fitted on |x| <= 0.7 (fit_gelu.py).
-        let p = horner::<FMA, 6>(
-            x * x,
-            [
-                -1.010_168_6e-4,
-                1.148_014_6e-3,
-                -9.497_117e-3,
-                5.984_118e-2,
-                -2.659_615_3e-1,
-                7.978_846e-1,
-            ],
-        );
-        let small = mad::<FMA>(x, p, 0.5);
-        let r = if x.abs() <= 0.7 { small } else { large };
-        // At ±inf, x φ(x) is inf · 0: NaN, as the formula and PyTorch give.
-        if WIDE && x.is_infinite() {
-            f32::NAN
-        } else {
-            r
-        }
+        gelu_derivative::<FMA, WIDE, false>(x)
+    }
+    #[inline(always)]
+    fn at_core<const FMA: bool>(self, x: f32) -> f32 {
+        gelu_derivative::<FMA, false, true>(x)
+    }
+}
+
+/// GELU's derivative, on the path the flags name (see [`normal_tail`]).
+#[inline(always)]
+fn gelu_derivative<const FMA: bool, const WIDE: bool, const CORE: bool>(x: f32) -> f32 {
+    let (hi, lo, mills) = normal_tail::<FMA, WIDE, CORE>(x);
+    let xd = x * FRAC_1_SQRT_2PI;
+    // Below 0: (M + x/√(2π)) e^(-x²/2), one rounding of a possibly subnormal value;
+    // above: 1 - (M - x/√(2π)) e^(-x²/2). One exponential serves both.
+    let k = if x >= 0.0 { xd - mills } else { mills + xd };
+    let scaled = scaled_exp::<FMA, WIDE>(hi, lo, k);
+    let large = if x >= 0.0 { 1.0 + scaled } else { scaled };
+    let large = if WIDE && x <= -15.0 { -0.0 } else { large };
+    // Near 0, 1/2 + x R(x²), fitted on |x| <= 0.7 (fit_gelu.py).
+    let p = horner::<FMA, 6>(
+        x * x,
+        [
+            -1.010_168_6e-4,
+            1.148_014_6e-3,
+            -9.497_117e-3,
+            5.984_118e-2,
+            -2.659_615_3e-1,
+            7.978_846e-1,
+        ],
+    );
+    let small = mad::<FMA>(x, p, 0.5);
+    let r = if x.abs() <= 0.7 { small } else { large };
+    // At ±inf, x φ(x) is inf · 0: NaN, as the formula and PyTorch give.
+    if WIDE && x.is_infinite() {
+        f32::NAN
+    } else {
+        r
     }
 }
 
