@@ -50,16 +50,18 @@ pub(crate) trait Fun: Copy + Send + Sync {
     /// True where `at::<_, false>` is exact: the common range (not NaN, no subnormal or
     /// infinite exponential inside).
     fn narrow(self, x: f32) -> bool;
-    /// The value at `x` where [`Fun::core`] holds, a part of the common range where a
-    /// cheaper form keeps the accuracy; the narrow path's value by default.
+    /// Whether the function has a core range ([`Fun::core`]): a part of the common range
+    /// where a cheaper form ([`Fun::at_core`]) keeps the accuracy.
+    const CORE: bool = false;
+    /// The value at `x` where [`Fun::core`] holds; the narrow path's value by default.
     #[inline(always)]
     fn at_core<const FMA: bool>(self, x: f32) -> f32 {
         self.at::<FMA, false>(x)
     }
-    /// True where `at_core` may be used (implies [`Fun::narrow`]); everywhere by default.
+    /// True where `at_core` may be used (implies [`Fun::narrow`]); read only with `CORE`.
     #[inline(always)]
-    fn core(self, _x: f32) -> bool {
-        true
+    fn core(self, x: f32) -> bool {
+        self.narrow(x)
     }
 }
 
@@ -139,16 +141,13 @@ unsafe fn stream_with<F: Fun>(f: F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
 #[inline(always)]
 fn map_with<F: Fun, const FMA: bool>(f: F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
     for (s, d) in src.chunks(BLOCK).zip(dst.chunks_mut(BLOCK)) {
-        // (`&`, not `&&`: one vectorised test of the whole block. Where `core` is the
-        // default, `core` folds to true and the middle loop is never compiled.)
-        let (narrow, core) = s.iter().fold((true, true), |(narrow, core), &x| {
-            (narrow & f.narrow(x), core & f.core(x))
-        });
-        if narrow && core {
+        // (`&`, not `&&`: one vectorised test of the whole block. The core test comes
+        // first, so a block inside it is tested once; without `CORE` it compiles away.)
+        if F::CORE && s.iter().fold(true, |all, &x| all & f.core(x)) {
             for (d, &x) in d.iter_mut().zip(s) {
                 d.write(f.at_core::<FMA>(x));
             }
-        } else if narrow {
+        } else if s.iter().fold(true, |all, &x| all & f.narrow(x)) {
             for (d, &x) in d.iter_mut().zip(s) {
                 d.write(f.at::<FMA, false>(x));
             }
@@ -573,6 +572,7 @@ impl Fun for Gelu {
     fn narrow(self, x: f32) -> bool {
         x.abs() <= 12.0
     }
+    const CORE: bool = true;
     #[inline(always)]
     fn core(self, x: f32) -> bool {
         x.abs() <= 5.0
@@ -621,6 +621,7 @@ impl Fun for GeluDerivative {
     fn narrow(self, x: f32) -> bool {
         x.abs() <= 12.0
     }
+    const CORE: bool = true;
     #[inline(always)]
     fn core(self, x: f32) -> bool {
         x.abs() <= 5.0

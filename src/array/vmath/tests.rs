@@ -140,12 +140,14 @@ fn check_near_root<F: Fun>(
         record("narrow", worst_of(&narrow, &ys));
         // And the core path alone, with and without FMA where the CPU has it (the
         // blocks of the compiled loops take it only when all their values allow it).
-        let core: Vec<f32> = narrow.iter().copied().filter(|&x| f.core(x)).collect();
-        let ys: Vec<f32> = core.iter().map(|&x| f.at_core::<false>(x)).collect();
-        record("core", worst_of(&core, &ys));
-        if fused_multiply_add() {
-            let ys: Vec<f32> = core.iter().map(|&x| f.at_core::<true>(x)).collect();
-            record("core, FMA", worst_of(&core, &ys));
+        if F::CORE {
+            let core: Vec<f32> = xs.iter().copied().filter(|&x| f.core(x)).collect();
+            let ys: Vec<f32> = core.iter().map(|&x| f.at_core::<false>(x)).collect();
+            record("core", worst_of(&core, &ys));
+            if fused_multiply_add() {
+                let ys: Vec<f32> = core.iter().map(|&x| f.at_core::<true>(x)).collect();
+                record("core, FMA", worst_of(&core, &ys));
+            }
         }
         for (flavour, ys) in flavours(f, &xs) {
             record(flavour, worst_of(&xs, &ys));
