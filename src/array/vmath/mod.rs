@@ -205,12 +205,6 @@ fn horner<const FMA: bool, const N: usize>(x: f32, c: [f32; N]) -> f32 {
     acc
 }
 
-/// [`horner`] over a slice (of a length known where it is inlined), with FMA.
-#[inline(always)]
-fn horner_slice(x: f32, c: &[f32]) -> f32 {
-    c[1..].iter().fold(c[0], |acc, &k| acc.mul_add(x, k))
-}
-
 /// `x` rounded to the nearest whole number (ties to even), as a float and as an integer,
 /// for `|x| < 2^22`: adding 1.5 · 2^23 pushes the fraction out of the mantissa, whose low
 /// bits then hold the integer. One add and one subtract on every target, where
@@ -509,20 +503,20 @@ fn normal_tail<const FMA: bool, const WIDE: bool, const CORE: bool>(x: f32) -> (
         let far = h(&FAR, 1.0 / (y * y)) / y;
         (if CORE || y <= 5.0 { near } else { far }) as f32
     } else if CORE {
-        horner_slice(y, &NUMERATOR) / horner_slice(y, &DENOMINATOR)
+        horner::<true, 5>(y, NUMERATOR) / horner::<true, 5>(y, DENOMINATOR)
     } else {
         // One division for both: P / Q near, G / y far (a lane's other side may be inf
         // or NaN, and is not taken).
         let far = y > 5.0;
         let numerator = if far {
-            horner_slice(1.0 / (y * y), &FAR)
+            horner::<true, 7>(1.0 / (y * y), FAR)
         } else {
-            horner_slice(y, &NUMERATOR)
+            horner::<true, 5>(y, NUMERATOR)
         };
         let denominator = if far {
             y
         } else {
-            horner_slice(y, &DENOMINATOR)
+            horner::<true, 5>(y, DENOMINATOR)
         };
         numerator / denominator
     };
