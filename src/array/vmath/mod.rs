@@ -501,13 +501,13 @@ fn normal_tail<const FMA: bool, const WIDE: bool, const CORE: bool>(x: f32) -> (
         let h = |c: &[f32], v: f64| c.iter().fold(0.0, |acc, &k| acc * v + k as f64);
         let near = h(&NUMERATOR, y) / h(&DENOMINATOR, y);
         let far = h(&FAR, 1.0 / (y * y)) / y;
-        (if CORE || y <= 5.0 { near } else { far }) as f32
+        (if CORE || y <= NEAR as f64 { near } else { far }) as f32
     } else if CORE {
         horner::<true, 5>(y, NUMERATOR) / horner::<true, 5>(y, DENOMINATOR)
     } else {
         // One division for both: P / Q near, G / y far (a lane's other side may be inf
         // or NaN, and is not taken).
-        let far = y > 5.0;
+        let far = y > NEAR;
         let numerator = if far {
             horner::<true, 7>(1.0 / (y * y), FAR)
         } else {
@@ -534,8 +534,13 @@ fn normal_tail<const FMA: bool, const WIDE: bool, const CORE: bool>(x: f32) -> (
     (hi, lo, mills)
 }
 
-// Mills' ratio, highest power first: P and Q on [0, 5] (relative error of the fit 7e-9),
-// and G on [5, 15] (7e-10).
+/// Where the tail's two fits meet, and GELU's core range (`|x| <= NEAR`).
+const NEAR: f32 = 5.0;
+/// GELU's narrow range (`|x| <= TAIL_NARROW`): its results stay normal numbers there.
+const TAIL_NARROW: f32 = 12.0;
+
+// Mills' ratio, highest power first: P and Q on [0, NEAR] (relative error of the fit
+// 7e-9), and G on [NEAR, 15] (7e-10).
 const NUMERATOR: [f32; 5] = [
     1.859_275_6e-6,
     0.010_404_275,
@@ -564,12 +569,12 @@ pub(crate) struct Gelu;
 impl Fun for Gelu {
     #[inline(always)]
     fn narrow(self, x: f32) -> bool {
-        x.abs() <= 12.0
+        x.abs() <= TAIL_NARROW
     }
     const CORE: bool = true;
     #[inline(always)]
     fn core(self, x: f32) -> bool {
-        x.abs() <= 5.0
+        x.abs() <= NEAR
     }
     #[inline(always)]
     fn at<const FMA: bool, const WIDE: bool>(self, x: f32) -> f32 {
@@ -613,12 +618,12 @@ pub(crate) struct GeluDerivative;
 impl Fun for GeluDerivative {
     #[inline(always)]
     fn narrow(self, x: f32) -> bool {
-        x.abs() <= 12.0
+        x.abs() <= TAIL_NARROW
     }
     const CORE: bool = true;
     #[inline(always)]
     fn core(self, x: f32) -> bool {
-        x.abs() <= 5.0
+        x.abs() <= NEAR
     }
     #[inline(always)]
     fn at<const FMA: bool, const WIDE: bool>(self, x: f32) -> f32 {
