@@ -445,6 +445,23 @@ fn small_gemm<T: Float>(m: usize, n: usize, k: usize, a: &Operand<T>, b: &Operan
         while j0 < n {
             let cols = (n - j0).min(4);
             let at = Tile { i0, j0, n, k };
+            if rows == 4 && T::DTYPE == DType::F32 {
+                // SAFETY: `Float` is sealed and `DTYPE` names the primitive, so `T` is f32
+                // here: the casts retype memory as its own type.
+                let done = unsafe {
+                    super::outer::column_tile_f32(
+                        (i0, j0, n, k),
+                        cols,
+                        &retype(a),
+                        &retype(b),
+                        std::slice::from_raw_parts_mut(c.as_mut_ptr() as *mut f32, c.len()),
+                    )
+                };
+                if done {
+                    j0 += cols;
+                    continue;
+                }
+            }
             macro_rules! dispatch {
                 ($(($r:literal, $c:literal))*) => {
                     match (rows, cols) {

@@ -66,6 +66,7 @@ mod elementwise;
 pub(crate) mod index;
 mod layout;
 pub(crate) mod matmul;
+mod outer;
 mod pool;
 pub(crate) mod pooling;
 mod reduce;
