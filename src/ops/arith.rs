@@ -78,6 +78,42 @@ binary!(
     |rule, g| (&div(g, rule.x(1)), &neg(&div(&mul(g, rule.x(0)), &mul(rule.x(1), rule.x(1)))))
 );
 
+/// `a * (b * c)`, with `c` carried in the op: a chain rule's product with a constant
+/// factor in one pass instead of two (the square's `g · 2x`, rounded as PyTorch rounds it:
+/// `2x` first). d(a (b c)) = (b c) da + (a c) db.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MulScaled<T>(pub T);
+
+impl<T: Element> OpDef<T> for MulScaled<T> {
+    keeps_sizes!();
+    fn name(&self) -> &'static str {
+        "mul"
+    }
+    fn saves(&self) -> Saves {
+        Saves::INPUTS
+    }
+    fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
+        broadcast_shapes("mul", shapes[0], shapes[1])
+    }
+    fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
+    where
+        T: Float,
+    {
+        let c = self.0;
+        array::zip_map("mul", x[0], x[1], move |p, q| p * (q * c))
+    }
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    where
+        T: Float,
+    {
+        let c = self.0;
+        rule.two(
+            || sum_to(&V::apply(MulScaled(c), &[g, rule.x(1)]), rule.shape(0)),
+            || sum_to(&V::apply(MulScaled(c), &[g, rule.x(0)]), rule.shape(1)),
+        )
+    }
+}
+
 /// Defines an op between a value and a scalar `c` (carried in the op).
 macro_rules! with_scalar {
     ($(#[$doc:meta])* $op:ident, $name:literal, $saves:expr, |$p:ident, $c:ident| $f:expr,
@@ -178,5 +214,35 @@ impl<T: Element> OpDef<T> for Neg {
         T: Float,
     {
         rule.one(|| neg(g))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MulScaled;
+    use crate::autograd::{gradcheck, gradgradcheck, GradcheckOptions};
+    use crate::Tensor;
+
+    fn mul_scaled(v: &[Tensor<f64>]) -> Tensor<f64> {
+        Tensor::apply(MulScaled(2.5).into(), &[&v[0], &v[1]]).expect("the shapes broadcast")
+    }
+
+    /// Only the square's chain rule on arrays applies `MulScaled`, but its own chain rule
+    /// is the formula's: checked against finite differences, once and twice, broadcast.
+    #[test]
+    fn mul_scaled_has_the_derivatives_of_its_formula() {
+        let a = Tensor::<f64>::from_vec(vec![0.5, -1.0, 2.0, 0.25, 3.0, -0.75], &[2, 3]);
+        let b = Tensor::<f64>::from_vec(vec![1.5, -2.0, 0.5], &[3]);
+        assert_eq!(
+            mul_scaled(&[a.clone(), b.clone()]).to_vec(),
+            [1.875, 5.0, 2.5, 0.9375, -15.0, -0.9375]
+        );
+        let report = gradcheck(
+            mul_scaled,
+            &[a.clone(), b.clone()],
+            GradcheckOptions::default(),
+        );
+        assert!(report.passed, "{report}");
+        gradgradcheck(mul_scaled, &[a, b]).expect("second derivatives");
     }
 }

@@ -55,7 +55,7 @@ mod unary;
 mod view;
 
 pub(crate) use arith::{
-    Add, AddScalar, Div, DivScalar, Mul, MulScalar, Neg, ScalarDiv, ScalarSub, Sub,
+    Add, AddScalar, Div, DivScalar, Mul, MulScalar, MulScaled, Neg, ScalarDiv, ScalarSub, Sub,
 };
 pub(crate) use conv::{
     AvgPool2dGrad, Conv2d, Conv2dInputGrad, Conv2dWeightGrad, ConvParams, MaxPool2dGrad,
@@ -489,6 +489,7 @@ op_list! {
     Div(Div),
     AddScalar(AddScalar<T>),
     MulScalar(MulScalar<T>),
+    MulScaled(MulScaled<T>),
     DivScalar(DivScalar<T>),
     ScalarSub(ScalarSub<T>),
     ScalarDiv(ScalarDiv<T>),

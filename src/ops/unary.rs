@@ -375,8 +375,14 @@ impl<T: Element> OpDef<T> for Pow<T> {
                 // PyTorch gives exactly 0 for e = 0, even where x^-1 is inf.
                 scale(g, T::zero())
             } else if e == two {
-                // The lecture's square skips the x^1 copy: 2x, exactly as PyTorch computes it.
-                mul(g, &scale(rule.x(0), two))
+                // The lecture's square skips the x^1 copy: 2x, exactly as PyTorch computes it;
+                // on arrays in one pass. Recorded values keep the two ops, which a static
+                // graph's plan has prepared kernels for.
+                if V::records() {
+                    mul(g, &scale(rule.x(0), two))
+                } else {
+                    V::apply(super::MulScaled(two), &[g, rule.x(0)])
+                }
             } else {
                 mul(g, &scale(&apply1(Pow(e - T::one()), rule.x(0)), e))
             }
