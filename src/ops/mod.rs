@@ -404,19 +404,36 @@ pub(crate) fn resize_shape(
     shape.iter().map(|&d| size(d)).collect()
 }
 
+/// How an op's parameters are kept in an [`Op`]: as they are, or boxed (see [`op_list`]).
+pub(crate) trait Stored<T> {
+    type As;
+}
+
 /// Turns the list of op types into the [`Op`] enum and its dispatch: one `match` per
 /// [`OpDef`] method, each with an arm per op and none for "everything else".
+///
+/// An entry marked `boxed` is kept behind a `Box`: an op with large parameters (shapes,
+/// index arrays) would otherwise size every `Op`, and every op recorded on the tape moves
+/// its `Op` twice (152 bytes through `memcpy`, where the largest unboxed one is 56).
 macro_rules! op_list {
-    ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
+    (@store $ty:ty) => { $ty };
+    (@store $ty:ty, boxed) => { Box<$ty> };
+    (@wrap $op:ident) => { $op };
+    (@wrap $op:ident, boxed) => { Box::new($op) };
+    ($($(#[$doc:meta])* $variant:ident($ty:ty) $($boxed:ident)?,)*) => {
         /// One op application, as tape nodes and static-graph nodes store it.
         #[derive(Debug, Clone, PartialEq)]
         pub(crate) enum Op<T> {
-            $($(#[$doc])* $variant($ty),)*
+            $($(#[$doc])* $variant(<$ty as Stored<T>>::As),)*
         }
+
+        $(impl<T> Stored<T> for $ty {
+            type As = op_list!(@store $ty $(, $boxed)?);
+        })*
 
         $(impl<T> From<$ty> for Op<T> {
             fn from(op: $ty) -> Self {
-                Op::$variant(op)
+                Op::$variant(op_list!(@wrap op $(, $boxed)?))
             }
         })*
 
@@ -424,28 +441,28 @@ macro_rules! op_list {
             /// See [`OpDef::name`].
             pub(crate) fn name(&self) -> &'static str {
                 match self {
-                    $(Op::$variant(op) => OpDef::<T>::name(op),)*
+                    $(Op::$variant(op) => { let op: &$ty = op; OpDef::<T>::name(op) })*
                 }
             }
 
             /// See [`OpDef::saves`].
             pub(crate) fn saves(&self) -> Saves {
                 match self {
-                    $(Op::$variant(op) => OpDef::<T>::saves(op),)*
+                    $(Op::$variant(op) => { let op: &$ty = op; OpDef::<T>::saves(op) })*
                 }
             }
 
             /// See [`OpDef::resize`].
             pub(crate) fn resize(&self, size: &mut dyn FnMut(usize) -> Result<usize>) -> Result<Op<T>> {
                 Ok(match self {
-                    $(Op::$variant(op) => Op::$variant(OpDef::<T>::resize(op, size)?),)*
+                    $(Op::$variant(op) => { let op: &$ty = op; Op::from(OpDef::<T>::resize(op, size)?) })*
                 })
             }
 
             /// See [`OpDef::output_shape`].
             pub(crate) fn output_shape(&self, shapes: &[&[usize]]) -> Result<Shape> {
                 match self {
-                    $(Op::$variant(op) => OpDef::<T>::output_shape(op, shapes),)*
+                    $(Op::$variant(op) => { let op: &$ty = op; OpDef::<T>::output_shape(op, shapes) })*
                 }
             }
         }
@@ -539,35 +556,35 @@ op_list! {
     CumprodGrad(CumprodGrad),
     // Selection and indexing (select.rs).
     Predicate(Predicate<T>),
-    Where(Where),
-    MaskGrad(MaskGrad),
+    Where(Where) boxed,
+    MaskGrad(MaskGrad) boxed,
     FullLike(FullLike<T>),
     Maximum(Maximum),
     MaxShare(MaxShare),
     MaxAll(MaxAll),
     EvenShare(EvenShare),
-    IndexSelect(IndexSelect),
-    IndexAdd(IndexAdd),
-    Gather(Gather),
-    Scatter(Scatter),
+    IndexSelect(IndexSelect) boxed,
+    IndexAdd(IndexAdd) boxed,
+    Gather(Gather) boxed,
+    Scatter(Scatter) boxed,
     Argsort(Argsort),
     MaskedSelect(MaskedSelect),
     MaskedScatter(MaskedScatter),
     // Copies into a new arrangement (join.rs).
     Cat(Cat),
     Flip(Flip),
-    Pad(Pad<T>),
+    Pad(Pad<T>) boxed,
     Triangle(Triangle),
     // Products (matmul.rs).
     MatMul(MatMul),
     // Convolution and pooling (conv.rs).
-    Conv2d(Conv2d),
-    Conv2dInputGrad(Conv2dInputGrad),
-    Conv2dWeightGrad(Conv2dWeightGrad),
-    Pool2d(Pool2d),
-    MaxPool2dGrad(MaxPool2dGrad),
-    MaxPool2dSelect(MaxPool2dSelect),
-    AvgPool2dGrad(AvgPool2dGrad),
+    Conv2d(Conv2d) boxed,
+    Conv2dInputGrad(Conv2dInputGrad) boxed,
+    Conv2dWeightGrad(Conv2dWeightGrad) boxed,
+    Pool2d(Pool2d) boxed,
+    MaxPool2dGrad(MaxPool2dGrad) boxed,
+    MaxPool2dSelect(MaxPool2dSelect) boxed,
+    AvgPool2dGrad(AvgPool2dGrad) boxed,
     // Views (view.rs).
     View(View),
     NarrowGrad(NarrowGrad),
