@@ -34,6 +34,55 @@ pub(crate) fn gather_rows<T: Element>(a: &Array<T>, mut visit: impl FnMut(&[T]))
     });
 }
 
+/// `out[i] = f(a[i])` over two equally long slices, compiled for AVX2 where the CPU has
+/// it: the loop then runs 8 f32 lanes wide instead of the baseline's 4 (SSE2), with the
+/// same operations in the same order, so the same bits. (The closure is inlined into the
+/// AVX2 copy; a closure that calls a math function keeps calling it per element.)
+#[inline]
+fn map_slice<A: Copy, B, F: Fn(A) -> B>(a: &[A], out: &mut [B], f: &F) {
+    #[inline(always)]
+    fn each<A: Copy, B, F: Fn(A) -> B>(a: &[A], out: &mut [B], f: &F) {
+        for (o, &x) in out.iter_mut().zip(a) {
+            *o = f(x);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2<A: Copy, B, F: Fn(A) -> B>(a: &[A], out: &mut [B], f: &F) {
+            each(a, out, f)
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { avx2(a, out, f) };
+        }
+    }
+    each(a, out, f)
+}
+
+/// `out[i] = f(a[i], b[i])`, as [`map_slice`].
+#[inline]
+fn zip_slice<T: Copy, B, F: Fn(T, T) -> B>(a: &[T], b: &[T], out: &mut [B], f: &F) {
+    #[inline(always)]
+    fn each<T: Copy, B, F: Fn(T, T) -> B>(a: &[T], b: &[T], out: &mut [B], f: &F) {
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = f(x, y);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2<T: Copy, B, F: Fn(T, T) -> B>(a: &[T], b: &[T], out: &mut [B], f: &F) {
+            each(a, b, out, f)
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { avx2(a, b, out, f) };
+        }
+    }
+    each(a, b, out, f)
+}
+
 /// `f` applied to every element; the result is contiguous.
 pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T + Sync) -> Array<T> {
     let layout = a.layout();
@@ -45,9 +94,7 @@ pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T + Sync) -> Array<T>
             if layout.is_contiguous() {
                 let src = &data[layout.offset..layout.offset + out.len()];
                 split_work(src, out, |src, out| {
-                    for (o, &x) in out.iter_mut().zip(src) {
-                        o.write(f(x));
-                    }
+                    map_slice(src, out, &|x| MaybeUninit::new(f(x)));
                 });
             } else {
                 let (shape, [strides]) = coalesce(&layout.shape, [&layout.strides]);
@@ -269,23 +316,17 @@ fn zip_map_slices<T: Float>(
             // Large ones split across threads (each piece alike: the same bits).
             let (sa, sb) = (&da[la.offset..la.offset + n], &db[lb.offset..lb.offset + n]);
             split_rows(sa, 1, out, 1, |first, sa, out| {
-                for ((o, &x), &y) in out.iter_mut().zip(sa).zip(&sb[first..]) {
-                    *o = f(x, y);
-                }
+                zip_slice(sa, &sb[first..first + sa.len()], out, &f);
             });
         } else if a_dense && lb.numel() == 1 {
             let y = db[lb.offset];
             split_work(&da[la.offset..la.offset + n], out, |sa, out| {
-                for (o, &x) in out.iter_mut().zip(sa) {
-                    *o = f(x, y);
-                }
+                map_slice(sa, out, &|x| f(x, y));
             });
         } else if b_dense && la.numel() == 1 {
             let x = da[la.offset];
             split_work(&db[lb.offset..lb.offset + n], out, |sb, out| {
-                for (o, &y) in out.iter_mut().zip(sb) {
-                    *o = f(x, y);
-                }
+                map_slice(sb, out, &|y| f(x, y));
             });
         } else if a_dense && repeats_as_suffix(lb, shape) {
             // `x + bias`: b's values repeat along the leading dims.
