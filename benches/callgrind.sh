@@ -28,10 +28,12 @@ count() {
 }
 # Executions of locked instructions in the last profile: their addresses from objdump,
 # their counts from the profile's per-instruction lines (relative addresses, `calls=`
-# lines followed by the call's cost, which is skipped).
+# lines followed by the call's cost, which is skipped). Only lines of the binary itself
+# count: a shared library's addresses (libc's memcpy) are offsets in that library and
+# may equal the address of a locked instruction in the binary.
 locked() {
   python3 - "$bin" "$out/cg" <<'PY'
-import re, subprocess, sys
+import os, re, subprocess, sys
 binary, profile = sys.argv[1], sys.argv[2]
 listing = subprocess.run(["objdump", "-d", "--no-show-raw-insn", binary],
                          capture_output=True, text=True, check=True).stdout
@@ -39,9 +41,18 @@ listing = subprocess.run(["objdump", "-d", "--no-show-raw-insn", binary],
 # an ordinary move.
 locked = {int(m.group(1), 16) for m in re.finditer(r"^\s+([0-9a-f]+):\s+(?:lock\b.*|xchg\s.*\(.*)$", listing, re.M)}
 total, addr, skip, cost = 0, 0, False, 1
+objects, inside = {}, False
 for line in open(profile):
     if line.startswith("positions:"):
         cost = len(line.split()) - 1  # the Ir column follows the position columns
+        continue
+    named = re.match(r"(c?ob)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
+    if named:
+        kind, number, name = named.groups()
+        if name:
+            objects[number] = name
+        if kind == "ob":
+            inside = os.path.realpath(objects.get(number, "")) == os.path.realpath(binary)
         continue
     if line.startswith("calls="):
         skip = True
@@ -58,7 +69,7 @@ for line in open(profile):
     if skip:
         skip = False
         continue
-    if addr in locked and len(fields) > cost:
+    if inside and addr in locked and len(fields) > cost:
         total += int(fields[cost])
 print(total)
 PY
