@@ -33,11 +33,7 @@ impl Layout {
     pub(crate) fn contiguous(shape: &[usize]) -> Self {
         let nd = shape.len();
         if nd > 4 {
-            return Layout {
-                shape: shape_of(shape),
-                strides: contiguous_strides(shape),
-                offset: 0,
-            };
+            return Layout::contiguous_spilled(shape);
         }
         // Up to 4 dims (every op of the lecture): both arrays built in registers, with no
         // loop over a `SmallVec` and no branch on whether it spilled.
@@ -54,6 +50,18 @@ impl Layout {
         Layout {
             shape: shape_of(shape),
             strides: Shape::from_buf_and_len(strides, nd),
+            offset: 0,
+        }
+    }
+
+    /// [`Layout::contiguous`] of more than 4 dims, out of line: the common case stays
+    /// small enough to inline, with no registers saved for this one.
+    #[cold]
+    #[inline(never)]
+    fn contiguous_spilled(shape: &[usize]) -> Self {
+        Layout {
+            shape: shape_of(shape),
+            strides: contiguous_strides(shape),
             offset: 0,
         }
     }
