@@ -45,21 +45,15 @@ pub(crate) fn for_each_tile<const N: usize, O: Send, S>(
     let cols = shape[nd - 1];
     // The tiles of one band, left to right.
     let band = |s: &mut S, out: &mut [O], h: usize, at: [usize; N], back: bool| {
-        let tile = |j0: usize| {
+        let mut tile = |j0: usize| {
             let offsets = std::array::from_fn(|k| at[k] + j0 * strides[k][nd - 1]);
-            (j0, width.min(cols - j0), offsets)
+            f(s, out, j0, h, width.min(cols - j0), offsets);
         };
-        let step = width.max(1);
+        let starts = (0..cols).step_by(width.max(1));
         if back {
-            for j0 in (0..cols).step_by(step).rev() {
-                let (j0, w, offsets) = tile(j0);
-                f(s, out, j0, h, w, offsets);
-            }
+            starts.rev().for_each(&mut tile);
         } else {
-            for j0 in (0..cols).step_by(step) {
-                let (j0, w, offsets) = tile(j0);
-                f(s, out, j0, h, w, offsets);
-            }
+            starts.for_each(&mut tile);
         }
     };
     let threads = if out.len() < super::elementwise::PARALLEL_ELEMENTS {
