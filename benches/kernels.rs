@@ -187,6 +187,11 @@ fn speed2(c: &mut Criterion) {
     group.bench_function("add 1e6", |b| b.iter(|| black_box(&x + &y)));
     let xt = x.t();
     group.bench_function("add transposed 1e6", |b| b.iter(|| black_box(&xt + &y)));
+    // The transposed operand's data movement alone (read across its rows, written out
+    // row-major, no arithmetic): the floor under the add above, in both libraries.
+    group.bench_function("contiguous of transposed 1e6", |b| {
+        b.iter(|| black_box(xt.contiguous()))
+    });
     let logits: Tensor = Tensor::randn(&[1024, 1000]).requires_grad_(true);
     let labels = Tensor::randint(0, 1000, &[1024]);
     group.throughput(Throughput::Elements(1024 * 1000));

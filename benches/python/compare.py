@@ -112,6 +112,7 @@ GROUPS = {
             for name in [f"{op} {n}" for n in ["1e6", "1e7"]
                          for op in ["exp", "log", "tanh", "sigmoid", "gelu", "mul_scalar"]]
             + ["max_dim 1 [1000, 1000]", "add 1e6", "add transposed 1e6",
+               "contiguous of transposed 1e6",
                "softmax + cross_entropy fwd+bwd [1024, 1000]"]
         ],
     ),

@@ -1,6 +1,7 @@
 """PyTorch side of `cargo bench -p tapegrad-benches --bench kernels -- speed2_f32`
 (issue 13's kernel targets): vector math on 10^6 and 10^7 f32 (and `x * 2`, the memory
-traffic alone), max_dim, an add with a transposed operand, softmax + cross-entropy
+traffic alone), max_dim, an add with a transposed operand (and that operand copied
+row-major alone, the data movement under the add), softmax + cross-entropy
 forward and backward.
 
 Prints one JSON line per workload, the median of single calls in µs, with the thread
@@ -32,6 +33,7 @@ y = torch.randn(1000, 1000)
 WORKLOADS["max_dim 1 [1000, 1000]"] = lambda: x.max(dim=1)
 WORKLOADS["add 1e6"] = lambda: x + y
 WORKLOADS["add transposed 1e6"] = lambda: x.t() + y
+WORKLOADS["contiguous of transposed 1e6"] = lambda: x.t().contiguous()
 logits = torch.randn(1024, 1000, requires_grad=True)
 labels = torch.randint(0, 1000, (1024,))
 
