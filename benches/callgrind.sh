@@ -3,7 +3,11 @@
 # figure on a loaded or an idle machine. Each workload runs twice, for 200 and 1200 steps;
 # the difference divided by 1000 is one step, with set-up and warm-up cancelled out.
 # Beside it, the locked instructions per step (`lock`-prefixed and `xchg`: atomic
-# read-modify-writes, some twenty cycles each, which callgrind counts as one).
+# read-modify-writes, some twenty cycles each, which callgrind counts as one), and the
+# step's hot code: the 64-byte lines of machine code (the binary's and libc's) that run
+# at least once per step, in KB, against the 32 KB level-1 instruction cache of the CPUs
+# we measure on (`cargo bench --bench interleaved` measures what a cold cache costs a
+# step; BENCHMARKS.md, "Speed II, ninth part").
 #
 #   bash benches/callgrind.sh            # W1 W3 W4 W5 W6 W6in
 #   bash benches/callgrind.sh W3 W4      # some of them
@@ -32,16 +36,17 @@ count() {
 # count: a shared library's addresses (libc's memcpy) are offsets in that library and
 # may equal the address of a locked instruction in the binary.
 locked() {
-  python3 - "$bin" "$out/cg" <<'PY'
+  python3 - "$bin" "$out/cg" "$1" <<'PY'
 import os, re, subprocess, sys
-binary, profile = sys.argv[1], sys.argv[2]
+binary, profile, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 listing = subprocess.run(["objdump", "-d", "--no-show-raw-insn", binary],
                          capture_output=True, text=True, check=True).stdout
 # `xchg` locks only with a memory operand (one with parentheses); between registers it is
 # an ordinary move.
 locked = {int(m.group(1), 16) for m in re.finditer(r"^\s+([0-9a-f]+):\s+(?:lock\b.*|xchg\s.*\(.*)$", listing, re.M)}
 total, addr, skip, cost = 0, 0, False, 1
-objects, inside = {}, False
+objects, inside, current = {}, False, ""
+hot = set()  # (object, 64-byte line) run at least `steps` times
 for line in open(profile):
     if line.startswith("positions:"):
         cost = len(line.split()) - 1  # the Ir column follows the position columns
@@ -52,7 +57,8 @@ for line in open(profile):
         if name:
             objects[number] = name
         if kind == "ob":
-            inside = os.path.realpath(objects.get(number, "")) == os.path.realpath(binary)
+            current = os.path.realpath(objects.get(number, ""))
+            inside = current == os.path.realpath(binary)
         continue
     if line.startswith("calls="):
         skip = True
@@ -69,17 +75,19 @@ for line in open(profile):
     if skip:
         skip = False
         continue
+    if len(fields) > cost and int(fields[cost]) >= steps:
+        hot.add((current, addr >> 6))
     if inside and addr in locked and len(fields) > cost:
         total += int(fields[cost])
-print(total)
+print(total, len(hot) * 64 / 1024)
 PY
 }
-printf '%-6s %12s %12s\n' workload 'instr/step' 'locked/step'
+printf '%-6s %12s %12s %14s\n' workload 'instr/step' 'locked/step' 'hot code KB'
 for w in "${workloads[@]}"; do
   short=$(count "$w" 200)
-  short_locked=$(locked)
+  read -r short_locked _ <<<"$(locked 200)"
   long=$(count "$w" 1200)
-  long_locked=$(locked)
-  printf '%-6s %12.0f %12.1f\n' "$w" "$(python3 -c "print(($long - $short) / 1000)")" \
-    "$(python3 -c "print(($long_locked - $short_locked) / 1000)")"
+  read -r long_locked hot_kb <<<"$(locked 1200)"
+  printf '%-6s %12.0f %12.1f %14.1f\n' "$w" "$(python3 -c "print(($long - $short) / 1000)")" \
+    "$(python3 -c "print(($long_locked - $short_locked) / 1000)")" "$hot_kb"
 done

@@ -31,7 +31,7 @@ GROUPS = {
         scripts=[["lecture_numpy_torch.py"], ["lecture_jax.py"], ["lecture_tf.py"]],
         threaded=False,
         bench="lecture",
-        filter=None,
+        filter="lecture/",
         rows=[
             ("W1 manual step (NumPy slide)", "numpy", "W1", "f32",
              "lecture/W1 manual step (64x4, numpy slide)"),
