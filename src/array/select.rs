@@ -20,7 +20,7 @@ pub(crate) fn lanes(shape: &[usize], dim: usize) -> (usize, usize, usize) {
 
 /// A read-locked, row-major view of an array's contents.
 pub(crate) struct Dense<'a, T: Element> {
-    guard: RwLockReadGuard<'a, Vec<T>>,
+    guard: RwLockReadGuard<'a, super::Buffer<T>>,
     start: usize,
     len: usize,
 }

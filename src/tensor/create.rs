@@ -164,7 +164,7 @@ fn filled<T: Element>(
     }
     let mut data = reserve(op, shape, count)?;
     data.resize(count, value);
-    Ok(Array::from_vec(data, shape))
+    Ok(Array::from_vec_aligned(data, shape))
 }
 
 /// An empty vector with room for `count` elements, or `ErrorKind::OutOfMemory`.
@@ -233,7 +233,7 @@ impl<T: Float> Tensor<T> {
         let mut data = reserve("arange", &[count], count)?;
         data.extend((0..count).map(|i| start + T::from(i).unwrap_or_else(T::nan) * step));
         let n = data.len();
-        Ok(Tensor::from_array(Array::from_vec(data, &[n])))
+        Ok(Tensor::from_array(Array::from_vec_aligned(data, &[n])))
     }
 
     /// The `n x n` identity matrix.
@@ -292,7 +292,7 @@ impl<T: Float> Tensor<T> {
                 })
                 .collect()
         });
-        Tensor::from_array(Array::from_vec(data, shape))
+        Tensor::from_array(Array::from_vec_aligned(data, shape))
     }
 
     /// Samples from the uniform distribution on [0, 1), from the seeded generator.
@@ -334,7 +334,7 @@ impl<T: Float> Tensor<T> {
                 })
                 .collect()
         });
-        Tensor::from_array(Array::from_vec(data, shape))
+        Tensor::from_array(Array::from_vec_aligned(data, shape))
     }
 }
 
@@ -379,7 +379,7 @@ impl<T: Float> Tensor<T> {
                 end - step * T::from(steps - 1 - i).unwrap_or_else(T::nan)
             }
         }));
-        Ok(Tensor::from_array(Array::from_vec(data, &[steps])))
+        Ok(Tensor::from_array(Array::from_vec_aligned(data, &[steps])))
     }
 
     /// The `n x m` matrix with ones on the diagonal (`torch.eye(n, m)`).
@@ -492,7 +492,10 @@ impl<T: Float> Tensor<T> {
                 })
                 .collect()
         });
-        Ok(Tensor::from_array(Array::from_vec(data, self.shape())))
+        Ok(Tensor::from_array(Array::from_vec_aligned(
+            data,
+            self.shape(),
+        )))
     }
 }
 
@@ -606,7 +609,7 @@ impl<T: Element> From<Vec<T>> for Tensor<T> {
     /// ```
     fn from(data: Vec<T>) -> Self {
         let n = data.len();
-        Tensor::from_array(Array::from_vec(data, &[n]))
+        Tensor::from_array(Array::from_vec_aligned(data, &[n]))
     }
 }
 
@@ -646,7 +649,7 @@ impl Tensor<i64> {
         with_rng(|rng| {
             data.extend((0..count).map(|_| low.wrapping_add(rng.random_range(0..span) as i64)));
         });
-        Ok(Tensor::from_array(Array::from_vec(data, shape)))
+        Ok(Tensor::from_array(Array::from_vec_aligned(data, shape)))
     }
 
     /// A random permutation of `0..n` (`torch.randperm`), from the seeded generator.
@@ -680,6 +683,6 @@ impl Tensor<i64> {
                 data.swap(i, j);
             }
         });
-        Ok(Tensor::from_array(Array::from_vec(data, &[n])))
+        Ok(Tensor::from_array(Array::from_vec_aligned(data, &[n])))
     }
 }
