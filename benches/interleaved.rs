@@ -5,8 +5,10 @@
 //!
 //! - **The transposed add against its floor.** tapegrad's `x + y` and `xᵀ + y` on 10⁶ f32,
 //!   one thread, beside the same two adds written bare (benches/support/bare.rs: no
-//!   tensor, no allocation, the walk of tapegrad's register path). Where the bare ratio is
-//!   as large as tapegrad's, the machine's memory sets it, not tapegrad.
+//!   tensor, no allocation, the walk of tapegrad's register path), the bare transposed
+//!   add once on the copy of `x` its contiguous add reads and once on a second copy.
+//!   Where the bare ratio is as large as tapegrad's, the machine's memory sets it, not
+//!   tapegrad.
 //! - **Cold code.** W1 and W3, alone and each after 48 KB of code that does nothing (it
 //!   walks the 32 KB level-1 instruction cache through), and that code alone: what a step
 //!   pays when its code is not in the cache. `benches/callgrind.sh` gives each step's hot
@@ -64,6 +66,8 @@ fn transposed_add() {
     assert_eq!(out, (&x + &y).to_vec(), "bare add");
     bare::add_transposed(&xs, &ys, &mut out, 1000);
     assert_eq!(out, (&xt + &y).to_vec(), "bare transposed add");
+    // A second copy of x, which no contiguous add reads just before.
+    let other_xs = xs.clone();
     let out = std::cell::RefCell::new(out);
     let m = interleave(
         100,
@@ -73,12 +77,17 @@ fn transposed_add() {
             &mut || drop(black_box(&xt + &y)),
             &mut || bare::add(&xs, &ys, black_box(&mut out.borrow_mut())),
             &mut || bare::add_transposed(&xs, &ys, black_box(&mut out.borrow_mut()), 1000),
+            &mut || bare::add_transposed(&other_xs, &ys, black_box(&mut out.borrow_mut()), 1000),
         ],
     );
     println!("10⁶ f32, one thread, median µs per call:");
     println!("| | add | add, one operand transposed | ratio |");
     println!("|---|---:|---:|---:|");
-    for (name, add, transposed) in [("tapegrad", m[0], m[1]), ("bare kernel", m[2], m[3])] {
+    for (name, add, transposed) in [
+        ("tapegrad", m[0], m[1]),
+        ("bare kernel", m[2], m[3]),
+        ("bare kernel, x from a second copy", m[2], m[4]),
+    ] {
         println!(
             "| {name} | {add:.0} | {transposed:.0} | {:.2}× |",
             transposed / add
