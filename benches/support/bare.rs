@@ -75,22 +75,15 @@ unsafe fn add_transposed_avx2(x: &[f32], y: &[f32], out: &mut [f32], n: usize) {
                 let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
                 let (t4, t5) = (_mm256_unpacklo_ps(r4, r5), _mm256_unpackhi_ps(r4, r5));
                 let (t6, t7) = (_mm256_unpacklo_ps(r6, r7), _mm256_unpackhi_ps(r6, r7));
-                let (u0, u1) = (
-                    _mm256_shuffle_ps::<0x44>(t0, t2),
-                    _mm256_shuffle_ps::<0xee>(t0, t2),
-                );
-                let (u2, u3) = (
-                    _mm256_shuffle_ps::<0x44>(t1, t3),
-                    _mm256_shuffle_ps::<0xee>(t1, t3),
-                );
-                let (u4, u5) = (
-                    _mm256_shuffle_ps::<0x44>(t4, t6),
-                    _mm256_shuffle_ps::<0xee>(t4, t6),
-                );
-                let (u6, u7) = (
-                    _mm256_shuffle_ps::<0x44>(t5, t7),
-                    _mm256_shuffle_ps::<0xee>(t5, t7),
-                );
+                // Pairs of pairs: the low and the high halves of two 128-bit lanes.
+                let halves = |a, b| {
+                    (
+                        _mm256_shuffle_ps::<0x44>(a, b),
+                        _mm256_shuffle_ps::<0xee>(a, b),
+                    )
+                };
+                let ((u0, u1), (u2, u3)) = (halves(t0, t2), halves(t1, t3));
+                let ((u4, u5), (u6, u7)) = (halves(t4, t6), halves(t5, t7));
                 let rows = [
                     _mm256_permute2f128_ps::<0x20>(u0, u4),
                     _mm256_permute2f128_ps::<0x20>(u1, u5),

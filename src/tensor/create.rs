@@ -8,6 +8,7 @@ use crate::rng::with_rng;
 use crate::shape::check_numel;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
+use std::mem::MaybeUninit;
 
 impl<T: Element> Tensor<T> {
     /// A tensor of `shape` holding `data` in row-major order. Panics if the length does not
@@ -162,25 +163,34 @@ fn filled<T: Element>(
     if count <= POOLED {
         return Ok(Array::full(shape, value));
     }
-    let mut data = reserve(op, shape, count)?;
-    data.resize(count, value);
-    Ok(Array::from_vec_aligned(data, shape))
+    // One pass, straight into the cache-line-aligned buffer; a size the allocator refuses
+    // is an error (the only one `build_uninit` can raise).
+    crate::array::catching_alloc_failure(
+        || op,
+        // SAFETY: every element is written with `value`.
+        || Ok(unsafe { Array::build_uninit(shape, |out| out.fill(MaybeUninit::new(value))) }),
+    )
+    .map_err(|_| out_of_memory::<T>(op, shape, count))
 }
 
 /// An empty vector with room for `count` elements, or `ErrorKind::OutOfMemory`.
 fn reserve<T: Element>(op: &'static str, shape: &[usize], count: usize) -> Result<Vec<T>> {
     let mut data = Vec::new();
-    data.try_reserve_exact(count).map_err(|_| {
-        Error::new(
-            ErrorKind::OutOfMemory,
-            op,
-            format!(
-                "cannot allocate {count} elements ({} bytes) for shape {shape:?}",
-                count.saturating_mul(T::DTYPE.size())
-            ),
-        )
-    })?;
+    data.try_reserve_exact(count)
+        .map_err(|_| out_of_memory::<T>(op, shape, count))?;
     Ok(data)
+}
+
+/// The error for `count` elements of `shape` that the allocator refused.
+fn out_of_memory<T: Element>(op: &'static str, shape: &[usize], count: usize) -> Error {
+    Error::new(
+        ErrorKind::OutOfMemory,
+        op,
+        format!(
+            "cannot allocate {count} elements ({} bytes) for shape {shape:?}",
+            count.saturating_mul(T::DTYPE.size())
+        ),
+    )
 }
 
 impl<T: Float> Tensor<T> {
