@@ -5,10 +5,10 @@
 //!
 //! - **The transposed add against its floor.** tapegrad's `x + y` and `xᵀ + y` on 10⁶ f32,
 //!   one thread, beside the same two adds written bare (benches/support/bare.rs: no
-//!   tensor, no allocation, the walk of tapegrad's register path), the bare transposed
-//!   add once on the copy of `x` its contiguous add reads and once on a second copy.
-//!   Where the bare ratio is as large as tapegrad's, the machine's memory sets it, not
-//!   tapegrad.
+//!   tensor, no allocation, the walk of tapegrad's register path), each also with another
+//!   `x` of the same size: on this machine how fast a strided walk reads depends on the
+//!   buffer as much as on the code (BENCHMARKS.md, "Speed II, tenth part"). Where the bare
+//!   ratio is as large as tapegrad's, the machine's memory sets it, not tapegrad.
 //! - **Cold code.** W1 and W3, alone and each after 48 KB of code that does nothing (it
 //!   walks the 32 KB level-1 instruction cache through), and that code alone: what a step
 //!   pays when its code is not in the cache. `benches/callgrind.sh` gives each step's hot
@@ -39,6 +39,10 @@ fn interleave(rounds: usize, calls: usize, contenders: &mut [&mut dyn FnMut()]) 
             order.reverse();
         }
         for k in order {
+            // One call untimed first: a contender is timed in its own steady state (its
+            // buffers where its last call left them, as criterion's repeated calls see
+            // them), not in whatever state of the caches the one before it left.
+            contenders[k]();
             let start = Instant::now();
             for _ in 0..calls {
                 contenders[k]();
@@ -58,16 +62,17 @@ fn interleave(rounds: usize, calls: usize, contenders: &mut [&mut dyn FnMut()]) 
 fn transposed_add() {
     let x: Tensor = Tensor::randn(&[1000, 1000]);
     let y: Tensor = Tensor::randn(&[1000, 1000]);
-    let xt = x.t();
-    let (xs, ys) = (x.to_vec(), y.to_vec());
-    let mut out = vec![0f32; xs.len()];
+    let other_x: Tensor = Tensor::randn(&[1000, 1000]);
+    let (xt, other_xt) = (x.t(), other_x.t());
+    // The bare kernel's buffers start on cache lines, as tapegrad's of this size do.
+    let (xs, ys) = (Aligned::copy_of(&x.to_vec()), Aligned::copy_of(&y.to_vec()));
+    let mut out = Aligned::copy_of(&vec![0f32; xs.len()]);
     // The bare kernels give tapegrad's results, bit for bit (one f32 add per element).
     bare::add(&xs, &ys, &mut out);
-    assert_eq!(out, (&x + &y).to_vec(), "bare add");
+    assert_eq!(*out, (&x + &y).to_vec(), "bare add");
     bare::add_transposed(&xs, &ys, &mut out, 1000);
-    assert_eq!(out, (&xt + &y).to_vec(), "bare transposed add");
-    // A second copy of x, which no contiguous add reads just before.
-    let other_xs = xs.clone();
+    assert_eq!(*out, (&xt + &y).to_vec(), "bare transposed add");
+    let other_xs = Aligned::copy_of(&xs);
     let out = std::cell::RefCell::new(out);
     let m = interleave(
         100,
@@ -75,6 +80,8 @@ fn transposed_add() {
         &mut [
             &mut || drop(black_box(&x + &y)),
             &mut || drop(black_box(&xt + &y)),
+            &mut || drop(black_box(&other_x + &y)),
+            &mut || drop(black_box(&other_xt + &y)),
             &mut || bare::add(&xs, &ys, black_box(&mut out.borrow_mut())),
             &mut || bare::add_transposed(&xs, &ys, black_box(&mut out.borrow_mut()), 1000),
             &mut || bare::add_transposed(&other_xs, &ys, black_box(&mut out.borrow_mut()), 1000),
@@ -85,13 +92,44 @@ fn transposed_add() {
     println!("|---|---:|---:|---:|");
     for (name, add, transposed) in [
         ("tapegrad", m[0], m[1]),
-        ("bare kernel", m[2], m[3]),
-        ("bare kernel, x from a second copy", m[2], m[4]),
+        ("tapegrad, another x", m[2], m[3]),
+        ("bare kernel", m[4], m[5]),
+        ("bare kernel, another copy of x", m[4], m[6]),
     ] {
         println!(
             "| {name} | {add:.0} | {transposed:.0} | {:.2}× |",
             transposed / add
         );
+    }
+}
+
+/// f32 values starting on a 64-byte cache line. A `Vec` of a million starts 16 bytes past
+/// one (glibc's header), and then every other 32-byte access straddles two lines.
+struct Aligned {
+    buffer: Vec<f32>,
+    start: usize,
+}
+
+impl Aligned {
+    fn copy_of(values: &[f32]) -> Self {
+        let mut buffer = vec![0f32; values.len() + 16];
+        let start = buffer.as_ptr().align_offset(64);
+        buffer[start..start + values.len()].copy_from_slice(values);
+        Aligned { buffer, start }
+    }
+}
+
+impl std::ops::Deref for Aligned {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        &self.buffer[self.start..self.buffer.len() - 16 + self.start]
+    }
+}
+
+impl std::ops::DerefMut for Aligned {
+    fn deref_mut(&mut self) -> &mut [f32] {
+        let end = self.buffer.len() - 16 + self.start;
+        &mut self.buffer[self.start..end]
     }
 }
 
