@@ -12,11 +12,12 @@ use super::seq;
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
-use crate::ops::{Add, Op, Rule, Saves, Value, View};
+use crate::ops::{Add, InputGrads, Op, Rule, Saves, Value, View};
 use crate::shape::{shape_of, Shape};
 use crate::slots;
 use crate::tensor::{Tensor, TensorImpl};
 use smallvec::SmallVec;
+use std::cell::RefCell;
 use std::collections::BinaryHeap;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -162,13 +163,13 @@ impl<T: Float> Node<T> {
     /// Runs this node's chain rule on the gradient of its output into `grads` (empty),
     /// then frees the saved values unless `retain_graph`. With `G = Tensor` the rule
     /// records its own ops (`create_graph`), reading the saved values as tensors still
-    /// wired into the graph. The gradients go to the caller's vector rather than back as a
-    /// `Result`: that one, some 250 bytes, was copied three times on its way out.
+    /// wired into the graph. The rule writes the gradients straight into the caller's
+    /// vector (see [`Rule::grads`]).
     fn input_grads<G: Grad<T>>(
         self: &Arc<Self>,
         grad: &G,
         retain_graph: bool,
-        grads: &mut SmallVec<[Option<G>; 3]>,
+        grads: &RefCell<InputGrads<G>>,
     ) -> Result<()> {
         let mut saved = lock(&self.saved);
         // Named only for an error: `Op::name` is a match over every op.
@@ -210,7 +211,7 @@ impl<T: Float> Node<T> {
         if self.op.lacks_derivative() && needs.contains(&true) {
             return Err(not_differentiable(name()));
         }
-        *grads = G::with_saved(
+        G::with_saved(
             self,
             &saved.inputs,
             saved.output.as_ref(),
@@ -220,12 +221,13 @@ impl<T: Float> Node<T> {
                     output,
                     shapes: &self.input_shapes,
                     needs: &needs,
+                    grads,
                 };
                 self.op.input_grads(&rule, grad)
             },
         );
         if super::anomaly::is_anomaly_enabled() {
-            self.check_finite(grads)?;
+            self.check_finite(&grads.borrow())?;
         }
         if !retain_graph {
             saved.inputs.clear();
@@ -387,11 +389,7 @@ impl<T: Element> Value<T> for Array<T> {
         view.apply(self)
     }
 
-    fn op_grads(
-        op: &Op<T>,
-        rule: &crate::ops::Rule<'_, Self>,
-        g: &Self,
-    ) -> crate::ops::InputGrads<Self>
+    fn op_grads(op: &Op<T>, rule: &crate::ops::Rule<'_, Self>, g: &Self) -> crate::ops::Written
     where
         T: Float,
     {
@@ -494,7 +492,7 @@ fn walk_into<'a, T: Float, G: Grad<T>>(
     // nodes are pending at the same time.
     let mut heap = BinaryHeap::new();
     let mut next = None;
-    let mut grads = SmallVec::new();
+    let grads = RefCell::new(SmallVec::new());
     for (root, grad) in roots {
         match &root.0.grad_fn {
             Some(node) => {
@@ -535,8 +533,8 @@ fn walk_into<'a, T: Float, G: Grad<T>>(
                 }
             }
         }
-        node.input_grads(&grad, retain_graph, &mut grads)?;
-        for (edge, g) in node.inputs.iter().zip(grads.drain(..)) {
+        node.input_grads(&grad, retain_graph, &grads)?;
+        for (edge, g) in node.inputs.iter().zip(grads.borrow_mut().drain(..)) {
             match (edge, g) {
                 (Edge::Leaf(t), Some(g)) => leaf_gradient(found, capture, t.clone(), g),
                 (Edge::Node(n), Some(g)) => {

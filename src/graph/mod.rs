@@ -44,6 +44,7 @@ use crate::ops::{Add, FullLike, Op, Rule, Value};
 use crate::shape::{shape_of, Shape};
 use crate::tensor::Tensor;
 use smallvec::SmallVec;
+use std::cell::RefCell;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -384,13 +385,16 @@ impl<T: Float> Graph<T> {
             let input_shapes: SmallVec<[Shape; 2]> =
                 inputs.iter().map(|&i| defs[i].1.clone()).collect();
             let output = node(id);
+            let input_grads = RefCell::new(SmallVec::new());
             let rule = Rule {
                 inputs: &input_nodes,
                 output: Some(&output),
                 shapes: &input_shapes,
                 needs: &needs,
+                grads: &input_grads,
             };
-            for (&i, gi) in inputs.iter().zip(op.input_grads(&rule, &g)) {
+            op.input_grads(&rule, &g);
+            for (&i, gi) in inputs.iter().zip(input_grads.into_inner()) {
                 if let Some(gi) = gi {
                     grads[i] = Some(match grads[i].take() {
                         Some(acc) => <Node<T> as Value<T>>::apply(Add, &[&acc, &gi]),

@@ -69,11 +69,7 @@ impl<T: Float> Value<T> for Node<T> {
         Node::apply(op, inputs)
     }
 
-    fn op_grads(
-        op: &Op<T>,
-        rule: &crate::ops::Rule<'_, Self>,
-        g: &Self,
-    ) -> crate::ops::InputGrads<Self> {
+    fn op_grads(op: &Op<T>, rule: &crate::ops::Rule<'_, Self>, g: &Self) -> crate::ops::Written {
         T::node_grads(op, rule, g)
     }
 

@@ -2,7 +2,7 @@
 //! side, and negation.
 
 use super::grad::{div, mul, neg, scale, sum_to};
-use super::{InputGrads, OpDef, Rule, Saves, Value};
+use super::{OpDef, Rule, Saves, Value, Written};
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::Result;
@@ -43,7 +43,7 @@ macro_rules! binary {
             {
                 array::zip_map($name, x[0], x[1], |$p, $q| $f)
             }
-            fn backward<V: Value<T>>(&self, $rule: &Rule<'_, V>, $g: &V) -> InputGrads<V>
+            fn backward<V: Value<T>>(&self, $rule: &Rule<'_, V>, $g: &V) -> Written
             where
                 T: Float,
             {
@@ -102,7 +102,7 @@ impl<T: Element> OpDef<T> for MulScaled<T> {
         let c = self.0;
         array::zip_map("mul", x[0], x[1], move |p, q| p * (q * c))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -150,7 +150,7 @@ macro_rules! with_scalar {
                 let $c = self.0;
                 Ok(array::map(x[0], move |$p| $f))
             }
-            fn backward<V: Value<T>>(&self, $rule: &Rule<'_, V>, $g: &V) -> InputGrads<V>
+            fn backward<V: Value<T>>(&self, $rule: &Rule<'_, V>, $g: &V) -> Written
             where
                 T: Float,
             {
@@ -209,7 +209,7 @@ impl<T: Element> OpDef<T> for Neg {
     {
         Ok(array::map(x[0], |p| -p))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {

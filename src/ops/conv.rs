@@ -3,14 +3,13 @@
 //! max/avg pooling with theirs. Kernels: `array/conv.rs`.
 
 use super::grad::{sum_to, view};
-use super::{InputGrads, OpDef, Rule, Saves, Value, View};
+use super::{OpDef, Rule, Saves, Value, View, Written};
 use crate::array::conv::{self, ConvSizes, Window};
 use crate::array::pooling::{self, PoolSizes};
 use crate::array::Array;
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
 use crate::shape::{check_numel, shape_of, Shape};
-use smallvec::smallvec;
 
 /// A convolution's settings besides the kernel (which the weight's shape gives).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -148,12 +147,12 @@ impl<T: Element> OpDef<T> for Conv2d {
     }
     /// dx = conv2d's input gradient (a transposed convolution of `g` by `w`), dw = the
     /// weight gradient (`g` correlated with `x`), db = `g` summed over N, H and W.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
         let params = self.params;
-        let mut grads = rule.two(
+        let written = rule.two(
             || {
                 let input = four(rule.shape(0));
                 V::apply(Conv2dInputGrad { params, input }, &[g, rule.x(1)])
@@ -163,14 +162,14 @@ impl<T: Element> OpDef<T> for Conv2d {
                 V::apply(Conv2dWeightGrad { params, weight }, &[rule.x(0), g])
             },
         );
-        if self.bias {
-            grads.push(rule.need(2).then(|| {
-                let o = rule.shape(2)[0];
-                let summed = sum_to(g, &shape_of(&[o, 1, 1]));
-                view(&summed, View::Reshape(shape_of(&[o])))
-            }));
+        if !self.bias {
+            return written;
         }
-        grads
+        rule.write([rule.need(2).then(|| {
+            let o = rule.shape(2)[0];
+            let summed = sum_to(g, &shape_of(&[o, 1, 1]));
+            view(&summed, View::Reshape(shape_of(&[o])))
+        })])
     }
 }
 
@@ -229,7 +228,7 @@ impl<T: Element> OpDef<T> for Conv2dInputGrad {
     }
     /// Bilinear in (g, w): d/dg is `conv2d(gg, w)`, d/dw the weight gradient of `gg`
     /// against `g`.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gg: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gg: &V) -> Written
     where
         T: Float,
     {
@@ -305,7 +304,7 @@ impl<T: Element> OpDef<T> for Conv2dWeightGrad {
     }
     /// Bilinear in (x, g): d/dx is the input gradient of `g` by `gw`, d/dg is
     /// `conv2d(x, gw)`.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gw: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gw: &V) -> Written
     where
         T: Float,
     {
@@ -423,7 +422,7 @@ impl<T: Element> OpDef<T> for Pool2d {
         })
     }
     /// Max: `g` routed to each window's maximum. Avg: `g` spread evenly over the window.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -477,16 +476,16 @@ impl<T: Element> OpDef<T> for MaxPool2dGrad {
         let (s, _) = pool_sizes(PoolKind::Max, &self.window, x[0].shape())?;
         Ok(pooling::max_pool2d_grad(x[0], x[1], &s, &self.window))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gg: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gg: &V) -> Written
     where
         T: Float,
     {
         let window = self.window;
-        smallvec![
+        rule.write([
             None,
             rule.need(1)
                 .then(|| V::apply(MaxPool2dSelect { window }, &[rule.x(0), gg])),
-        ]
+        ])
     }
 }
 
@@ -528,16 +527,16 @@ impl<T: Element> OpDef<T> for MaxPool2dSelect {
             &shape,
         ))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
         let window = self.window;
-        smallvec![
+        rule.write([
             None,
             rule.need(1)
                 .then(|| V::apply(MaxPool2dGrad { window }, &[rule.x(0), g])),
-        ]
+        ])
     }
 }
 
@@ -588,7 +587,7 @@ impl<T: Element> OpDef<T> for AvgPool2dGrad {
             &self.input,
         ))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gg: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gg: &V) -> Written
     where
         T: Float,
     {

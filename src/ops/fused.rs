@@ -5,8 +5,8 @@
 
 use super::grad::{count, matrix_transpose, mul, neg, scale, sum_to, view};
 use super::{
-    DivCount, Exp, FullLike, InputGrads, LogSumExp, MatMul, OpDef, Rule, Saves, Sub, Sum, SumDim,
-    Value, View,
+    DivCount, Exp, FullLike, LogSumExp, MatMul, OpDef, Rule, Saves, Sub, Sum, SumDim, Value, View,
+    Written,
 };
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
@@ -76,7 +76,7 @@ impl<T: Element> OpDef<T> for Linear {
         Ok(y)
     }
     /// y = x wᵀ + b:  dx = dy w,  dw = dyᵀ x (batch dims flattened into rows),  db = Σ dy.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -90,7 +90,7 @@ impl<T: Element> OpDef<T> for Linear {
                 view(v, View::Reshape(smallvec![rows, cols]))
             }
         };
-        let mut grads = rule.two(
+        let written = rule.two(
             || V::apply(MatMul, &[g, rule.x(1)]),
             || {
                 V::apply(
@@ -99,10 +99,10 @@ impl<T: Element> OpDef<T> for Linear {
                 )
             },
         );
-        if self.bias {
-            grads.push(rule.need(2).then(|| sum_to(g, rule.shape(2))));
+        if !self.bias {
+            return written;
         }
-        grads
+        rule.write([rule.need(2).then(|| sum_to(g, rule.shape(2)))])
     }
 }
 
@@ -149,13 +149,13 @@ impl<T: Element> OpDef<T> for MseLoss {
         }))
     }
     /// As PyTorch's mse_loss_backward: (a - b) · (2/n or 2) · g, and its negative for b.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
         let da = V::apply(MseLossGrad { mean: self.mean }, &[rule.x(0), rule.x(1), g]);
         let db = rule.need(1).then(|| neg(&da));
-        smallvec![rule.need(0).then_some(da), db]
+        rule.write([rule.need(0).then_some(da), db])
     }
 }
 
@@ -195,7 +195,7 @@ impl<T: Element> OpDef<T> for MseLossGrad {
     }
     /// The derivatives of `(a - b) · norm · g`: `gg · norm · g` for `a`, its negative for
     /// `b`, and `Σ (a - b) · gg · norm` for `g` (a second derivative of `mse_loss`).
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gg: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gg: &V) -> Written
     where
         T: Float,
     {
@@ -222,7 +222,7 @@ impl<T: Element> OpDef<T> for MseLossGrad {
             let diff = V::apply(Sub, &[a, b]);
             V::apply(Sum, &[&norm(&mul(&diff, gg))])
         });
-        smallvec![rule.need(0).then(|| da.clone()).flatten(), db, dg]
+        rule.write([rule.need(0).then(|| da.clone()).flatten(), db, dg])
     }
 }
 
@@ -287,7 +287,7 @@ impl<T: Element> OpDef<T> for CrossEntropy {
             });
         }))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -354,7 +354,7 @@ impl<T: Element> OpDef<T> for CrossEntropyGrad {
             });
         }))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gy: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, gy: &V) -> Written
     where
         T: Float,
     {

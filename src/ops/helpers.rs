@@ -2,12 +2,11 @@
 //! constant in what they test, so that input has a zero gradient almost everywhere.
 
 use super::grad::sum_to;
-use super::{InputGrads, OpDef, Rule, Saves, Value};
+use super::{OpDef, Rule, Saves, Value, Written};
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::Result;
 use crate::shape::{check_dim, shape_of, Shape};
-use smallvec::smallvec;
 
 /// `a` where `b > 0` or `b` is NaN, else 0: a select, so an infinite `a` where `b <= 0`
 /// still gives 0. A NaN `b` lets `a` through, as PyTorch's `threshold_backward` does.
@@ -38,14 +37,14 @@ impl<T: Element> OpDef<T> for WherePositive {
             }
         })
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
         let da = rule
             .need(0)
             .then(|| sum_to(&V::apply(WherePositive, &[g, rule.x(1)]), rule.shape(0)));
-        smallvec![da, None]
+        rule.write([da, None])
     }
 }
 
@@ -77,7 +76,7 @@ impl<T: Element> OpDef<T> for Sign {
         }))
     }
     /// Piecewise constant: 0, as PyTorch's.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -111,10 +110,10 @@ impl<T: Element> OpDef<T> for MaxMask {
         OpDef::<T>::output_shape(self, &[x[0].shape()])?;
         Ok(array::max_mask(x[0], self.dim))
     }
-    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, _: &V) -> Written
     where
         T: Float,
     {
-        smallvec![None]
+        rule.write([None])
     }
 }

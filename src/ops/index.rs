@@ -2,7 +2,7 @@
 //! the permutation `sort` applies. The indices are an [`Aux`] operand (see `select.rs`).
 
 use super::select::Aux;
-use super::{resize_shape, InputGrads, OpDef, Rule, Saves, Value};
+use super::{resize_shape, OpDef, Rule, Saves, Value, Written};
 use crate::array::index as kernels;
 use crate::array::select::{contiguous, dense, map_to};
 use crate::array::Array;
@@ -91,7 +91,7 @@ impl<T: Element> OpDef<T> for IndexSelect {
         let out = kernels::index_select(x[0], self.dim, &dense(&indices));
         Ok(out)
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -148,7 +148,7 @@ impl<T: Element> OpDef<T> for IndexAdd {
         let out = kernels::index_add(x[0], self.dim, &dense(&indices), self.size);
         Ok(out)
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -191,7 +191,7 @@ impl<T: Element> OpDef<T> for Gather {
         let indices = indices_of("gather", &self.index, x, 1, size, self.dim, false)?;
         kernels::gather("gather", x[0], self.dim, &dense(&indices), indices.shape())
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -258,7 +258,7 @@ impl<T: Element> OpDef<T> for Scatter {
         );
         Ok(out)
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -298,11 +298,11 @@ impl<T: Element> OpDef<T> for Argsort {
         let order = crate::array::scan::argsort(x[0], self.dim, self.descending);
         Ok(map_to(&order, |i| T::from(i).unwrap_or_else(T::nan)))
     }
-    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, _: &V) -> Written
     where
         T: Float,
     {
-        smallvec![None]
+        rule.write([None])
     }
 }
 
@@ -354,15 +354,15 @@ impl<T: Element> OpDef<T> for MaskedSelect {
         let len = picked.len();
         Ok(Array::from_vec(picked, &[len]))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
-        smallvec![
+        rule.write([
             rule.need(0)
                 .then(|| V::apply(MaskedScatter, &[g, rule.x(1)])),
-            None
-        ]
+            None,
+        ])
     }
 }
 
@@ -412,16 +412,16 @@ impl<T: Element> OpDef<T> for MaskedScatter {
             .collect();
         Ok(Array::from_vec(out, x[1].shape()))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
         // The selected entries of g, as many as the values: the same data-dependent length.
         let len = rule.shape(0)[0];
-        smallvec![
+        rule.write([
             rule.need(0)
                 .then(|| V::apply(MaskedSelect { len }, &[g, rule.x(1)])),
-            None
-        ]
+            None,
+        ])
     }
 }

@@ -1,7 +1,7 @@
 //! Ops that build a new layout of the elements by copying: `cat`, `flip`, `pad`, and the
 //! triangles `tril`/`triu`.
 
-use super::{InputGrads, OpDef, Rule, Saves, Value, View};
+use super::{OpDef, Rule, Saves, Value, View, Written};
 use crate::array::index as kernels;
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
@@ -57,25 +57,21 @@ impl<T: Element> OpDef<T> for Cat {
         Ok(kernels::cat(x, self.dim, &shape))
     }
     /// Each input's gradient is its window of `g` (a view).
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
         let mut start = 0;
-        rule.shapes
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let len = s[self.dim];
-                let window = View::Narrow {
-                    dim: self.dim,
-                    start,
-                    len,
-                };
-                start += len;
-                rule.need(i).then(|| V::apply(window, &[g]))
-            })
-            .collect()
+        rule.write(rule.shapes.iter().enumerate().map(|(i, s)| {
+            let len = s[self.dim];
+            let window = View::Narrow {
+                dim: self.dim,
+                start,
+                len,
+            };
+            start += len;
+            rule.need(i).then(|| V::apply(window, &[g]))
+        }))
     }
 }
 
@@ -106,7 +102,7 @@ impl<T: Element> OpDef<T> for Flip {
         OpDef::<T>::output_shape(self, &[x[0].shape()])?;
         Ok(kernels::flip(x[0], &self.dims))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -179,7 +175,7 @@ impl<T: Element> OpDef<T> for Pad<T> {
         Ok(out)
     }
     /// The gradient is the window the input was copied into (a view of `g`).
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -236,7 +232,7 @@ impl<T: Element> OpDef<T> for Triangle {
         OpDef::<T>::output_shape(self, &[x[0].shape()])?;
         Ok(kernels::triangle(x[0], self.k, self.upper))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {

@@ -1,7 +1,7 @@
 //! The batched matrix product.
 
 use super::grad::{matrix_transpose, sum_to};
-use super::{InputGrads, OpDef, Rule, Saves, Value};
+use super::{OpDef, Rule, Saves, Value, Written};
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::Result;
@@ -31,7 +31,7 @@ impl<T: Element> OpDef<T> for MatMul {
     /// C = A B:  dA = dC Bᵀ,  dB = Aᵀ dC  (summed over broadcast batch dims).
     /// A column-major 2-D B times a 2-D A (a Linear layer's `x.matmul(&w.t())`) gets
     /// dB = (dCᵀ A)ᵀ: the same numbers, computed in B's own layout.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {

@@ -87,6 +87,7 @@ use crate::element::{Element, Float};
 use crate::error::Result;
 use crate::shape::Shape;
 use smallvec::SmallVec;
+use std::cell::RefCell;
 
 /// Which values backward needs besides shapes (which nodes always keep).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,8 +137,9 @@ pub(crate) trait OpDef<T: Element> {
     fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
     where
         T: Float;
-    /// The gradient of each input that needs one, given the output's gradient `g`.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    /// The gradient of each input that needs one, given the output's gradient `g`, written
+    /// through `rule` ([`Rule::one`], [`Rule::two`], [`Rule::each`]).
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float;
 }
@@ -163,7 +165,7 @@ pub(crate) trait Value<T: Element>: Clone + Sized {
         }
     }
     /// `op`'s chain rule on values of this type, through [`Kernels`].
-    fn op_grads(op: &Op<T>, rule: &Rule<'_, Self>, g: &Self) -> InputGrads<Self>
+    fn op_grads(op: &Op<T>, rule: &Rule<'_, Self>, g: &Self) -> Written
     where
         T: Float;
     /// True for values that record what is applied to them (tensors in a `create_graph`
@@ -181,15 +183,23 @@ pub(crate) trait Value<T: Element>: Clone + Sized {
 }
 
 /// What a chain rule may read: the saved values (see [`Saves`]), the input shapes, and
-/// which inputs need a gradient.
+/// which inputs need a gradient; and where it writes the gradients it makes.
 pub(crate) struct Rule<'a, V> {
     pub inputs: &'a [Option<V>],
     pub output: Option<&'a V>,
     pub shapes: &'a [Shape],
     pub needs: &'a [bool],
+    /// Empty when the rule starts; one entry per input when it is done. The caller's own
+    /// vector: returned by value, its 296 bytes were copied (through `memcpy`) on the way
+    /// out of every rule and again into the backward walk.
+    pub grads: &'a RefCell<InputGrads<V>>,
 }
 
 pub(crate) type InputGrads<V> = SmallVec<[Option<V>; 3]>;
+
+/// What a chain rule returns once it has written its gradients. Only [`Rule`]'s writing
+/// methods make one, so a rule that does not write them does not compile.
+pub(crate) struct Written(());
 
 impl<V> Rule<'_, V> {
     /// Saved input `i`.
@@ -216,17 +226,26 @@ impl<V> Rule<'_, V> {
     }
 
     /// The gradients of a one-input op: `grad()` if the input needs one.
-    pub(crate) fn one(&self, grad: impl FnOnce() -> V) -> InputGrads<V> {
-        smallvec::smallvec![self.need(0).then(grad)]
+    pub(crate) fn one(&self, grad: impl FnOnce() -> V) -> Written {
+        let grad = self.need(0).then(grad);
+        self.grads.borrow_mut().push(grad);
+        Written(())
     }
 
     /// The gradients of a two-input op.
-    pub(crate) fn two(
-        &self,
-        first: impl FnOnce() -> V,
-        second: impl FnOnce() -> V,
-    ) -> InputGrads<V> {
-        smallvec::smallvec![self.need(0).then(first), self.need(1).then(second)]
+    pub(crate) fn two(&self, first: impl FnOnce() -> V, second: impl FnOnce() -> V) -> Written {
+        let (first, second) = (self.need(0).then(first), self.need(1).then(second));
+        let mut grads = self.grads.borrow_mut();
+        grads.push(first);
+        grads.push(second);
+        Written(())
+    }
+
+    /// The gradients of the next inputs, in order (after any written before), `None`
+    /// where none is needed (or the input has none, as an index).
+    pub(crate) fn write(&self, grads: impl IntoIterator<Item = Option<V>>) -> Written {
+        self.grads.borrow_mut().extend(grads);
+        Written(())
     }
 }
 
@@ -338,23 +357,19 @@ pub trait Kernels: Element {
     /// [`Op::eval`].
     fn eval_op(op: &Op<Self>, x: &[&Array<Self>]) -> Result<Array<Self>>;
     /// [`Op::input_grads`] on arrays (a plain backward).
-    fn array_grads(
-        op: &Op<Self>,
-        rule: &Rule<'_, Array<Self>>,
-        g: &Array<Self>,
-    ) -> InputGrads<Array<Self>>;
+    fn array_grads(op: &Op<Self>, rule: &Rule<'_, Array<Self>>, g: &Array<Self>) -> Written;
     /// [`Op::input_grads`] on tensors (a `create_graph` backward).
     fn tensor_grads(
         op: &Op<Self>,
         rule: &Rule<'_, crate::Tensor<Self>>,
         g: &crate::Tensor<Self>,
-    ) -> InputGrads<crate::Tensor<Self>>;
+    ) -> Written;
     /// [`Op::input_grads`] on static-graph nodes (`graph::Node::gradients`).
     fn node_grads(
         op: &Op<Self>,
         rule: &Rule<'_, crate::graph::Node<Self>>,
         g: &crate::graph::Node<Self>,
-    ) -> InputGrads<crate::graph::Node<Self>>
+    ) -> Written
     where
         Self: Float;
 }
@@ -372,7 +387,7 @@ macro_rules! kernels {
                 op: &Op<$t>,
                 rule: &Rule<'_, Array<$t>>,
                 g: &Array<$t>,
-            ) -> InputGrads<Array<$t>> {
+            ) -> Written {
                 op.input_grads_here(rule, g)
             }
             #[inline(never)]
@@ -380,7 +395,7 @@ macro_rules! kernels {
                 op: &Op<$t>,
                 rule: &Rule<'_, crate::Tensor<$t>>,
                 g: &crate::Tensor<$t>,
-            ) -> InputGrads<crate::Tensor<$t>> {
+            ) -> Written {
                 op.input_grads_here(rule, g)
             }
             #[inline(never)]
@@ -388,7 +403,7 @@ macro_rules! kernels {
                 op: &Op<$t>,
                 rule: &Rule<'_, crate::graph::Node<$t>>,
                 g: &crate::graph::Node<$t>,
-            ) -> InputGrads<crate::graph::Node<$t>> {
+            ) -> Written {
                 op.input_grads_here(rule, g)
             }
         }
@@ -476,7 +491,7 @@ macro_rules! op_list {
 
             /// The chain rule: gradients of the inputs given the output's gradient `g`.
             #[inline]
-            pub(crate) fn input_grads<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V> {
+            pub(crate) fn input_grads<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written {
                 V::op_grads(self, rule, g)
             }
 
@@ -489,7 +504,7 @@ macro_rules! op_list {
             }
 
             /// [`Op::input_grads`]'s body, reached through [`Kernels`].
-            fn input_grads_here<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V> {
+            fn input_grads_here<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written {
                 match self {
                     $(Op::$variant(op) => op.backward(rule, g),)*
                 }

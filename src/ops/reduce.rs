@@ -1,7 +1,7 @@
 //! Reductions: of everything, along one dim, and back down to a broadcast shape.
 
 use super::grad::{count, expand, mul, unsqueeze_reduced};
-use super::{resize_shape, Flip, InputGrads, MaxMask, OpDef, Pad, Rule, Saves, Value, View};
+use super::{resize_shape, Flip, MaxMask, OpDef, Pad, Rule, Saves, Value, View, Written};
 use crate::array::scan as kernels;
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
@@ -36,7 +36,7 @@ impl<T: Element> OpDef<T> for Sum {
     {
         Ok(Array::scalar(array::sum_all(x[0])))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -67,7 +67,7 @@ impl<T: Element> OpDef<T> for Mean {
             array::sum_all(x[0]) / count::<T>(x[0].numel()),
         ))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -118,7 +118,7 @@ impl<T: Element> OpDef<T> for DivCount {
         let n = count::<T>(self.count) - count::<T>(self.correction);
         Ok(array::map(x[0], |p| p / n))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -151,7 +151,7 @@ impl<T: Element> OpDef<T> for SumDim {
         OpDef::<T>::output_shape(self, &[x[0].shape()])?;
         Ok(array::sum_dim(x[0], self.dim, self.keepdim))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -189,7 +189,7 @@ impl<T: Element> OpDef<T> for MeanDim {
             |p| p / n,
         ))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -244,7 +244,7 @@ impl<T: Element> OpDef<T> for MaxDim {
     }
     /// The gradient goes to the element that was picked (the first on ties), like
     /// PyTorch's `max(dim)`.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -284,7 +284,7 @@ impl<T: Element> OpDef<T> for SumTo {
         check_broadcast_to("sum_to", &self.0, x[0].shape())?;
         Ok(array::sum_to_shape(x[0], &self.0))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -323,7 +323,7 @@ impl<T: Element> OpDef<T> for ProdDim {
             |lane| lane.iter().fold(T::one(), |acc, &v| acc * v),
         ))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -411,11 +411,11 @@ impl<T: Element> OpDef<T> for ProdOthers {
         OpDef::<T>::output_shape(self, &[x[0].shape()])?;
         Ok(kernels::prod_others(x[0], self.dim))
     }
-    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, _: &V) -> Written
     where
         T: Float,
     {
-        smallvec::smallvec![None]
+        rule.write([None])
     }
 }
 
@@ -461,7 +461,7 @@ impl<T: Element> OpDef<T> for LogSumExp {
             },
         ))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -505,7 +505,7 @@ impl<T: Element> OpDef<T> for Cumsum {
         OpDef::<T>::output_shape(self, &[x[0].shape()])?;
         Ok(kernels::cumsum(x[0], self.dim, self.reverse))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -542,7 +542,7 @@ impl<T: Element> OpDef<T> for Cumprod {
         OpDef::<T>::output_shape(self, &[x[0].shape()])?;
         Ok(kernels::cumprod(x[0], self.dim))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -576,10 +576,10 @@ impl<T: Element> OpDef<T> for CumprodGrad {
         let g = x[0].with_layout(x[0].layout().broadcast_to(x[1].shape()));
         Ok(kernels::cumprod_grad(&g, x[1], self.dim))
     }
-    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, _: &V) -> Written
     where
         T: Float,
     {
-        smallvec::smallvec![None, None]
+        rule.write([None, None])
     }
 }

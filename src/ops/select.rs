@@ -7,13 +7,12 @@
 //! one element type, passes them as the op's last input ([`Aux::Input`]).
 
 use super::grad::{expand, mul, sum_to};
-use super::{InputGrads, OpDef, Rule, Saves, Value};
+use super::{OpDef, Rule, Saves, Value, Written};
 use crate::array::select as kernels;
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
 use crate::shape::{broadcast_shapes, shape_of, Shape};
-use smallvec::smallvec;
 
 /// A mask or index operand: given as data (eager tensors), or the op's last input, with
 /// `T` values (the static graph: nonzero is true, an index must be a whole number).
@@ -63,12 +62,12 @@ impl<U: Element> Aux<U> {
 
     /// The gradients of an op whose first input is differentiable: `grad()` for it, and
     /// none for the operand when it is an input.
-    pub(super) fn grads<V>(&self, rule: &Rule<'_, V>, grad: impl FnOnce() -> V) -> InputGrads<V> {
-        let mut grads = rule.one(grad);
-        if let Aux::Input = self {
-            grads.push(None);
+    pub(super) fn grads<V>(&self, rule: &Rule<'_, V>, grad: impl FnOnce() -> V) -> Written {
+        let written = rule.one(grad);
+        match self {
+            Aux::Input => rule.write([None]),
+            _ => written,
         }
-        grads
     }
 
     /// The inputs of an op on `value` that takes this operand along (as its input `at`).
@@ -190,11 +189,11 @@ impl<T: Element> OpDef<T> for Predicate<T> {
             Predicate::Or => kernels::zip_to(name, x[0], x[1], |a, b| flag(nz(a) || nz(b))),
         }
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, _: &V) -> Written
     where
         T: Float,
     {
-        rule.shapes.iter().map(|_| None).collect()
+        rule.write(rule.shapes.iter().map(|_| None))
     }
 }
 
@@ -239,7 +238,7 @@ impl<T: Element> OpDef<T> for Where {
             |m, a, b| if m { a } else { b },
         )
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -250,11 +249,11 @@ impl<T: Element> OpDef<T> for Where {
             };
             sum_to(&V::apply(op, &self.cond.with(g, rule, 2)), rule.shape(i))
         };
-        let mut grads: InputGrads<V> = rule.two(|| pick(true, 0), || pick(false, 1));
-        if let Aux::Input = self.cond {
-            grads.push(None);
+        let written = rule.two(|| pick(true, 0), || pick(false, 1));
+        match self.cond {
+            Aux::Input => rule.write([None]),
+            _ => written,
         }
-        grads
     }
 }
 
@@ -292,7 +291,7 @@ impl<T: Element> OpDef<T> for MaskGrad {
             }
         })
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -323,11 +322,11 @@ impl<T: Element> OpDef<T> for FullLike<T> {
     {
         Ok(Array::full(x[0].shape(), self.0))
     }
-    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, _: &V) -> Written
     where
         T: Float,
     {
-        smallvec![None]
+        rule.write([None])
     }
 }
 
@@ -368,7 +367,7 @@ impl<T: Element> OpDef<T> for Maximum {
             }
         })
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -421,7 +420,7 @@ impl<T: Element> OpDef<T> for MaxShare {
             }
         })
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -431,7 +430,7 @@ impl<T: Element> OpDef<T> for MaxShare {
                 rule.shape(0),
             )
         });
-        smallvec![dg, None, None]
+        rule.write([dg, None, None])
     }
 }
 
@@ -487,7 +486,7 @@ impl<T: Element> OpDef<T> for MaxAll {
         }
         Ok(Array::scalar(best))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -531,11 +530,11 @@ impl<T: Element> OpDef<T> for EvenShare {
             }
         }))
     }
-    fn backward<V: Value<T>>(&self, _: &Rule<'_, V>, _: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, _: &V) -> Written
     where
         T: Float,
     {
-        smallvec![None, None]
+        rule.write([None, None])
     }
 }
 

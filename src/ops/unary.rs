@@ -2,7 +2,7 @@
 
 use super::grad::{apply1, div, mul, neg, scale};
 use super::{
-    AddScalar, FullLike, InputGrads, OpDef, Rule, Saves, ScalarSub, Sign, Value, WherePositive,
+    AddScalar, FullLike, OpDef, Rule, Saves, ScalarSub, Sign, Value, WherePositive, Written,
 };
 use crate::array::{self, vmath, Array};
 use crate::element::{DType, Element, Float};
@@ -42,7 +42,7 @@ macro_rules! unary {
             {
                 Ok(unary!(@map x[0], |$p: T| $f $(, $vector)?))
             }
-            fn backward<V: Value<T>>(&self, $rule: &Rule<'_, V>, $g: &V) -> InputGrads<V>
+            fn backward<V: Value<T>>(&self, $rule: &Rule<'_, V>, $g: &V) -> Written
             where
                 T: Float,
             {
@@ -216,7 +216,7 @@ impl<T: Element> OpDef<T> for PowTensor {
     }
     /// PyTorch's rule: `g b a^(b-1)` (0 where `b == 0`) and `g a^b ln a` (0 where `a == 0`
     /// and `b >= 0`, where `ln a` would make 0 · -inf).
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -364,7 +364,7 @@ impl<T: Element> OpDef<T> for Pow<T> {
         Ok(pow_cases!(self.0, map_by))
     }
     /// d(x^e) = e x^(e-1).
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -429,7 +429,7 @@ impl<T: Element> OpDef<T> for Clamp<T> {
             }
         }))
     }
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -473,13 +473,13 @@ impl<T: Element> OpDef<T> for ClampGrad<T> {
         })
     }
     /// Linear in `g` (the same mask again); the mask is flat in `x`.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
         let dg = rule
             .need(0)
             .then(|| super::grad::sum_to(&V::apply(self.clone(), &[g, rule.x(1)]), rule.shape(0)));
-        smallvec::smallvec![dg, None]
+        rule.write([dg, None])
     }
 }

@@ -2,7 +2,7 @@
 //! reshape of a non-contiguous tensor). They work on every element type.
 
 use super::grad::{sum_to, view};
-use super::{resize_shape, InputGrads, OpDef, Rule, Saves, Value};
+use super::{resize_shape, OpDef, Rule, Saves, Value, Written};
 use crate::array::{self, Array, Layout};
 use crate::element::{Element, Float};
 use crate::error::{Error, Result};
@@ -121,7 +121,20 @@ impl View {
 
     /// The view of `a`, for any element type.
     pub(crate) fn apply<T: Element>(&self, a: &Array<T>) -> Result<Array<T>> {
-        self.check(a.shape())?;
+        let s = a.shape();
+        // The views chain rules take most (a matmul's transposes, a sum's expand) are
+        // checked without building the output shape `check` returns (the layout below
+        // makes its own).
+        match self {
+            View::Transpose(d0, d1) => {
+                check_dim(self.op_name(), *d0, s)?;
+                check_dim(self.op_name(), *d1, s)?;
+            }
+            View::Expand(to) => check_broadcast_to(self.op_name(), s, to)?,
+            _ => {
+                self.check(s)?;
+            }
+        }
         Ok(match self {
             View::Transpose(d0, d1) => a.with_layout(a.layout().transpose(*d0, *d1)),
             View::Permute(dims) => a.with_layout(a.layout().permute(dims)),
@@ -187,7 +200,7 @@ impl<T: Element> OpDef<T> for View {
         self.apply(x[0])
     }
     /// A view's gradient is the inverse view of the output's gradient.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {
@@ -281,7 +294,7 @@ impl<T: Element> OpDef<T> for NarrowGrad {
         Ok(out)
     }
     /// Linear in `g`: its gradient narrows back.
-    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> InputGrads<V>
+    fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float,
     {

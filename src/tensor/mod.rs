@@ -256,11 +256,7 @@ impl<T: Element> Value<T> for Tensor<T> {
         Ok(tape::record(Op::View(view), &[self], output))
     }
 
-    fn op_grads(
-        op: &Op<T>,
-        rule: &crate::ops::Rule<'_, Self>,
-        g: &Self,
-    ) -> crate::ops::InputGrads<Self>
+    fn op_grads(op: &Op<T>, rule: &crate::ops::Rule<'_, Self>, g: &Self) -> crate::ops::Written
     where
         T: Float,
     {
