@@ -60,22 +60,22 @@ macro_rules! binary {
 binary!(
     /// `a + b`: d(a+b) = da + db.
     Add, "add", Saves::NOTHING, |p, q| p + q,
-    |rule, g| (g, g)
+    |rule, g| (g.clone(), g.clone())
 );
 binary!(
     /// `a - b`.
     Sub, "sub", Saves::NOTHING, |p, q| p - q,
-    |rule, g| (g, &neg(g))
+    |rule, g| (g.clone(), neg(g))
 );
 binary!(
     /// `a * b`: d(ab) = b da + a db.
     Mul, "mul", Saves::INPUTS, |p, q| p * q,
-    |rule, g| (&mul(g, rule.x(1)), &mul(g, rule.x(0)))
+    |rule, g| (mul(g, rule.x(1)), mul(g, rule.x(0)))
 );
 binary!(
     /// `a / b`: d(a/b) = da/b - a db/b².
     Div, "div", Saves::INPUTS, |p, q| p / q,
-    |rule, g| (&div(g, rule.x(1)), &neg(&div(&mul(g, rule.x(0)), &mul(rule.x(1), rule.x(1)))))
+    |rule, g| (div(g, rule.x(1)), neg(&div(&mul(g, rule.x(0)), &mul(rule.x(1), rule.x(1)))))
 );
 
 /// `a * (b * c)`, with `c` carried in the op: a chain rule's product with a constant
@@ -108,8 +108,8 @@ impl<T: Element> OpDef<T> for MulScaled<T> {
     {
         let c = self.0;
         rule.two(
-            || sum_to(&V::apply(MulScaled(c), &[g, rule.x(1)]), rule.shape(0)),
-            || sum_to(&V::apply(MulScaled(c), &[g, rule.x(0)]), rule.shape(1)),
+            || sum_to(V::apply(MulScaled(c), &[g, rule.x(1)]), rule.shape(0)),
+            || sum_to(V::apply(MulScaled(c), &[g, rule.x(0)]), rule.shape(1)),
         )
     }
 }

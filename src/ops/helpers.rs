@@ -43,7 +43,7 @@ impl<T: Element> OpDef<T> for WherePositive {
     {
         let da = rule
             .need(0)
-            .then(|| sum_to(&V::apply(WherePositive, &[g, rule.x(1)]), rule.shape(0)));
+            .then(|| sum_to(V::apply(WherePositive, &[g, rule.x(1)]), rule.shape(0)));
         rule.write([da, None])
     }
 }

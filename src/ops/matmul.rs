@@ -37,12 +37,12 @@ impl<T: Element> OpDef<T> for MatMul {
     {
         let (a, b) = (rule.x(0), rule.x(1));
         rule.two(
-            || sum_to(&V::apply(MatMul, &[g, &matrix_transpose(b)]), rule.shape(0)),
+            || sum_to(V::apply(MatMul, &[g, &matrix_transpose(b)]), rule.shape(0)),
             || {
                 if b.is_column_major() && rule.shape(0).len() == 2 {
                     matrix_transpose(&V::apply(MatMul, &[&matrix_transpose(g), a]))
                 } else {
-                    sum_to(&V::apply(MatMul, &[&matrix_transpose(a), g]), rule.shape(1))
+                    sum_to(V::apply(MatMul, &[&matrix_transpose(a), g]), rule.shape(1))
                 }
             },
         )

@@ -295,12 +295,14 @@ pub(crate) mod grad {
         }
     }
 
-    /// `a` summed down to `to`, undoing a broadcast (itself if it has that shape).
-    pub(crate) fn sum_to<T: Float, V: Value<T>>(a: &V, to: &Shape) -> V {
+    /// `a` summed down to `to`, undoing a broadcast (itself if it has that shape). Taken
+    /// by value: most rules pass a gradient they have just made, which is then returned
+    /// as it is rather than cloned and dropped.
+    pub(crate) fn sum_to<T: Float, V: Value<T>>(a: V, to: &Shape) -> V {
         if crate::shape::same(a.dims(), to) {
-            a.clone()
+            a
         } else {
-            V::apply(SumTo(to.clone()), &[a])
+            V::apply(SumTo(to.clone()), &[&a])
         }
     }
 

@@ -247,7 +247,7 @@ impl<T: Element> OpDef<T> for Where {
                 cond: self.cond.clone(),
                 keep,
             };
-            sum_to(&V::apply(op, &self.cond.with(g, rule, 2)), rule.shape(i))
+            sum_to(V::apply(op, &self.cond.with(g, rule, 2)), rule.shape(i))
         };
         let written = rule.two(|| pick(true, 0), || pick(false, 1));
         match self.cond {
@@ -296,7 +296,7 @@ impl<T: Element> OpDef<T> for MaskGrad {
         T: Float,
     {
         self.cond.grads(rule, || {
-            sum_to(&self.cond.apply(self.clone(), g, rule, 1), rule.shape(0))
+            sum_to(self.cond.apply(self.clone(), g, rule, 1), rule.shape(0))
         })
     }
 }
@@ -376,7 +376,7 @@ impl<T: Element> OpDef<T> for Maximum {
                 min: self.min,
                 first,
             };
-            sum_to(&V::apply(op, &[g, rule.x(0), rule.x(1)]), rule.shape(i))
+            sum_to(V::apply(op, &[g, rule.x(0), rule.x(1)]), rule.shape(i))
         };
         rule.two(|| share(true, 0), || share(false, 1))
     }
@@ -426,7 +426,7 @@ impl<T: Element> OpDef<T> for MaxShare {
     {
         let dg = rule.need(0).then(|| {
             sum_to(
-                &V::apply(self.clone(), &[g, rule.x(1), rule.x(2)]),
+                V::apply(self.clone(), &[g, rule.x(1), rule.x(2)]),
                 rule.shape(0),
             )
         });
