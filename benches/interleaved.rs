@@ -14,6 +14,9 @@
 //!   pays when its code is not in the cache. `benches/callgrind.sh` gives each step's hot
 //!   code in KB.
 //!
+//! - **Graph against eager.** W6, fed and in-graph, beside W3: the target that a planned
+//!   graph step take at most half an eager one.
+//!
 //! `cargo bench -p tapegrad-benches --bench interleaved` (about a minute).
 
 use std::hint::black_box;
@@ -22,7 +25,7 @@ use tapegrad::Tensor;
 
 mod support {
     pub mod bare;
-    // W1 and W3 only: the others are for the lecture bench.
+    // W1, W3 and W6 only: the others are for the lecture bench.
     #[allow(dead_code)]
     pub mod workloads;
 }
@@ -189,9 +192,42 @@ fn cold_code() {
 #[cfg(not(target_arch = "x86_64"))]
 fn cold_code() {}
 
+/// W6 (a planned static graph, fed, and in-graph) against eager W3, in turns: the target
+/// "W6 ≤ 0.5× W3" compares two benchmarks that criterion runs minutes apart.
+fn graph_against_eager() {
+    let (eager, fed, in_graph) = (problem(true), feed_dict_graph(), in_graph());
+    let m = interleave(
+        100,
+        1000,
+        &mut [
+            &mut || {
+                black_box(autograd_step(&eager));
+            },
+            &mut || {
+                black_box(feed_dict_step(&fed));
+            },
+            &mut || {
+                black_box(in_graph_step(&in_graph));
+            },
+        ],
+    );
+    println!("\nGraph against eager, one thread, median µs per step:");
+    println!("| W3 eager | W6 feed dict | W6 in-graph | W6 / W3 | W6 in-graph / W3 |");
+    println!("|---:|---:|---:|---:|---:|");
+    println!(
+        "| {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        m[0],
+        m[1],
+        m[2],
+        m[1] / m[0],
+        m[2] / m[0]
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; there is nothing to choose.
     tapegrad::set_num_threads(1);
     transposed_add();
     cold_code();
+    graph_against_eager();
 }
