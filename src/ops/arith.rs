@@ -1,7 +1,7 @@
 //! Arithmetic: `+ - * /` between values (with NumPy broadcasting), with a scalar on either
 //! side, and negation.
 
-use super::grad::{div, mul, neg, scale, sum_to};
+use super::grad::{div, mul, neg, scale, sum_to, sum_to_owned};
 use super::{OpDef, Rule, Saves, Value, Written};
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
@@ -60,22 +60,22 @@ macro_rules! binary {
 binary!(
     /// `a + b`: d(a+b) = da + db.
     Add, "add", Saves::NOTHING, |p, q| p + q,
-    |rule, g| (g.clone(), g.clone())
+    |rule, g| (g, g)
 );
 binary!(
     /// `a - b`.
     Sub, "sub", Saves::NOTHING, |p, q| p - q,
-    |rule, g| (g.clone(), neg(g))
+    |rule, g| (g, &neg(g))
 );
 binary!(
     /// `a * b`: d(ab) = b da + a db.
     Mul, "mul", Saves::INPUTS, |p, q| p * q,
-    |rule, g| (mul(g, rule.x(1)), mul(g, rule.x(0)))
+    |rule, g| (&mul(g, rule.x(1)), &mul(g, rule.x(0)))
 );
 binary!(
     /// `a / b`: d(a/b) = da/b - a db/b².
     Div, "div", Saves::INPUTS, |p, q| p / q,
-    |rule, g| (div(g, rule.x(1)), neg(&div(&mul(g, rule.x(0)), &mul(rule.x(1), rule.x(1)))))
+    |rule, g| (&div(g, rule.x(1)), &neg(&div(&mul(g, rule.x(0)), &mul(rule.x(1), rule.x(1)))))
 );
 
 /// `a * (b * c)`, with `c` carried in the op: a chain rule's product with a constant
@@ -108,8 +108,8 @@ impl<T: Element> OpDef<T> for MulScaled<T> {
     {
         let c = self.0;
         rule.two(
-            || sum_to(V::apply(MulScaled(c), &[g, rule.x(1)]), rule.shape(0)),
-            || sum_to(V::apply(MulScaled(c), &[g, rule.x(0)]), rule.shape(1)),
+            || sum_to_owned(V::apply(MulScaled(c), &[g, rule.x(1)]), rule.shape(0)),
+            || sum_to_owned(V::apply(MulScaled(c), &[g, rule.x(0)]), rule.shape(1)),
         )
     }
 }

@@ -167,7 +167,7 @@ impl<T: Element> OpDef<T> for Conv2d {
         }
         rule.write([rule.need(2).then(|| {
             let o = rule.shape(2)[0];
-            let summed = sum_to(g.clone(), &shape_of(&[o, 1, 1]));
+            let summed = sum_to(g, &shape_of(&[o, 1, 1]));
             view(&summed, View::Reshape(shape_of(&[o])))
         })])
     }

@@ -102,7 +102,7 @@ impl<T: Element> OpDef<T> for Linear {
         if !self.bias {
             return written;
         }
-        rule.write([rule.need(2).then(|| sum_to(g.clone(), rule.shape(2)))])
+        rule.write([rule.need(2).then(|| sum_to(g, rule.shape(2)))])
     }
 }
 

@@ -1,7 +1,7 @@
 //! Selects and masks that chain rules (and a few composite functions) use. Piecewise
 //! constant in what they test, so that input has a zero gradient almost everywhere.
 
-use super::grad::sum_to;
+use super::grad::sum_to_owned;
 use super::{OpDef, Rule, Saves, Value, Written};
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
@@ -43,7 +43,7 @@ impl<T: Element> OpDef<T> for WherePositive {
     {
         let da = rule
             .need(0)
-            .then(|| sum_to(V::apply(WherePositive, &[g, rule.x(1)]), rule.shape(0)));
+            .then(|| sum_to_owned(V::apply(WherePositive, &[g, rule.x(1)]), rule.shape(0)));
         rule.write([da, None])
     }
 }

@@ -1,6 +1,6 @@
 //! The batched matrix product.
 
-use super::grad::{matrix_transpose, sum_to};
+use super::grad::{matrix_transpose, sum_to_owned};
 use super::{OpDef, Rule, Saves, Value, Written};
 use crate::array::{self, Array};
 use crate::element::{Element, Float};
@@ -37,12 +37,12 @@ impl<T: Element> OpDef<T> for MatMul {
     {
         let (a, b) = (rule.x(0), rule.x(1));
         rule.two(
-            || sum_to(V::apply(MatMul, &[g, &matrix_transpose(b)]), rule.shape(0)),
+            || sum_to_owned(V::apply(MatMul, &[g, &matrix_transpose(b)]), rule.shape(0)),
             || {
                 if b.is_column_major() && rule.shape(0).len() == 2 {
                     matrix_transpose(&V::apply(MatMul, &[&matrix_transpose(g), a]))
                 } else {
-                    sum_to(V::apply(MatMul, &[&matrix_transpose(a), g]), rule.shape(1))
+                    sum_to_owned(V::apply(MatMul, &[&matrix_transpose(a), g]), rule.shape(1))
                 }
             },
         )

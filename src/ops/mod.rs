@@ -295,14 +295,22 @@ pub(crate) mod grad {
         }
     }
 
-    /// `a` summed down to `to`, undoing a broadcast (itself if it has that shape). Taken
-    /// by value: most rules pass a gradient they have just made, which is then returned
-    /// as it is rather than cloned and dropped.
-    pub(crate) fn sum_to<T: Float, V: Value<T>>(a: V, to: &Shape) -> V {
+    /// `a` summed down to `to`, undoing a broadcast (a clone of `a` if it has that shape).
+    pub(crate) fn sum_to<T: Float, V: Value<T>>(a: &V, to: &Shape) -> V {
+        if crate::shape::same(a.dims(), to) {
+            a.clone()
+        } else {
+            V::apply(SumTo(to.clone()), &[a])
+        }
+    }
+
+    /// [`sum_to`] of a gradient the rule has just made: of the input's shape, it is
+    /// returned as it is, not cloned and dropped.
+    pub(crate) fn sum_to_owned<T: Float, V: Value<T>>(a: V, to: &Shape) -> V {
         if crate::shape::same(a.dims(), to) {
             a
         } else {
-            V::apply(SumTo(to.clone()), &[&a])
+            sum_to(&a, to)
         }
     }
 

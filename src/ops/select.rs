@@ -6,7 +6,7 @@
 //! the op, as data of their own type ([`Aux::Given`]); the static graph, whose values share
 //! one element type, passes them as the op's last input ([`Aux::Input`]).
 
-use super::grad::{expand, mul, sum_to};
+use super::grad::{expand, mul, sum_to_owned};
 use super::{OpDef, Rule, Saves, Value, Written};
 use crate::array::select as kernels;
 use crate::array::{self, Array};
@@ -247,7 +247,7 @@ impl<T: Element> OpDef<T> for Where {
                 cond: self.cond.clone(),
                 keep,
             };
-            sum_to(V::apply(op, &self.cond.with(g, rule, 2)), rule.shape(i))
+            sum_to_owned(V::apply(op, &self.cond.with(g, rule, 2)), rule.shape(i))
         };
         let written = rule.two(|| pick(true, 0), || pick(false, 1));
         match self.cond {
@@ -296,7 +296,7 @@ impl<T: Element> OpDef<T> for MaskGrad {
         T: Float,
     {
         self.cond.grads(rule, || {
-            sum_to(self.cond.apply(self.clone(), g, rule, 1), rule.shape(0))
+            sum_to_owned(self.cond.apply(self.clone(), g, rule, 1), rule.shape(0))
         })
     }
 }
@@ -376,7 +376,7 @@ impl<T: Element> OpDef<T> for Maximum {
                 min: self.min,
                 first,
             };
-            sum_to(V::apply(op, &[g, rule.x(0), rule.x(1)]), rule.shape(i))
+            sum_to_owned(V::apply(op, &[g, rule.x(0), rule.x(1)]), rule.shape(i))
         };
         rule.two(|| share(true, 0), || share(false, 1))
     }
@@ -425,7 +425,7 @@ impl<T: Element> OpDef<T> for MaxShare {
         T: Float,
     {
         let dg = rule.need(0).then(|| {
-            sum_to(
+            sum_to_owned(
                 V::apply(self.clone(), &[g, rule.x(1), rule.x(2)]),
                 rule.shape(0),
             )

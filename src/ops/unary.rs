@@ -234,14 +234,14 @@ impl<T: Element> OpDef<T> for PowTensor {
                     &mul(g, b),
                     &V::apply(PowTensor, &[a, &apply1(AddScalar(-T::one()), b)]),
                 );
-                super::grad::sum_to(zero_where(&b_is_zero, d), rule.shape(0))
+                super::grad::sum_to_owned(zero_where(&b_is_zero, d), rule.shape(0))
             },
             || {
                 let a_is_zero = apply1(Predicate::Compare(Cmp::Eq, Some(T::zero())), a);
                 let b_nonneg = apply1(Predicate::Compare(Cmp::Ge, Some(T::zero())), b);
                 let both = V::apply(Predicate::And, &[&a_is_zero, &b_nonneg]);
                 let d = mul(&mul(g, rule.y()), &apply1(Log, a));
-                super::grad::sum_to(zero_where(&both, d), rule.shape(1))
+                super::grad::sum_to_owned(zero_where(&both, d), rule.shape(1))
             },
         )
     }
@@ -477,9 +477,9 @@ impl<T: Element> OpDef<T> for ClampGrad<T> {
     where
         T: Float,
     {
-        let dg = rule
-            .need(0)
-            .then(|| super::grad::sum_to(V::apply(self.clone(), &[g, rule.x(1)]), rule.shape(0)));
+        let dg = rule.need(0).then(|| {
+            super::grad::sum_to_owned(V::apply(self.clone(), &[g, rule.x(1)]), rule.shape(0))
+        });
         rule.write([dg, None])
     }
 }

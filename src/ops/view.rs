@@ -214,7 +214,7 @@ impl<T: Element> OpDef<T> for View {
                 view(g, View::Permute(inverse))
             }
             View::Reshape(_) => view(g, View::Reshape(rule.shape(0).clone())),
-            View::Expand(_) => sum_to(g.clone(), rule.shape(0)),
+            View::Expand(_) => sum_to(g, rule.shape(0)),
             View::Contiguous => g.clone(),
             &View::Narrow { dim, start, .. } => V::apply(
                 NarrowGrad {
