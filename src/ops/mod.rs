@@ -138,7 +138,7 @@ pub(crate) trait OpDef<T: Element> {
     where
         T: Float;
     /// The gradient of each input that needs one, given the output's gradient `g`, written
-    /// through `rule` ([`Rule::one`], [`Rule::two`], [`Rule::each`]).
+    /// through `rule` ([`Rule::one`], [`Rule::two`], [`Rule::write`]).
     fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where
         T: Float;
