@@ -13,7 +13,6 @@
 //!   walks the 32 KB level-1 instruction cache through), and that code alone: what a step
 //!   pays when its code is not in the cache. `benches/callgrind.sh` gives each step's hot
 //!   code in KB.
-//!
 //! - **Graph against eager.** W6, fed and in-graph, beside W3: the target that a planned
 //!   graph step take at most half an eager one.
 //!
