@@ -2,8 +2,8 @@
 //! plan is made once per fetch set, value slots are reused, every intermediate buffer
 //! comes back from the per-thread pool (freed values are released as soon as their last
 //! reader has run), and tensor handles from the per-thread handle cache. An eager training
-//! step, with its tape, allocates nothing at all once warm. (One test: the count is the
-//! whole process's, so nothing may run beside it.)
+//! step, with its tape, allocates nothing at all once warm. (The count is the test
+//! thread's own: the harness's main thread allocates now and then while a test runs.)
 
 use tapegrad::graph::{Graph, Session};
 use tapegrad::Tensor;
