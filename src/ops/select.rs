@@ -63,7 +63,12 @@ impl<U: Element> Aux<U> {
     /// The gradients of an op whose first input is differentiable: `grad()` for it, and
     /// none for the operand when it is an input.
     pub(super) fn grads<V>(&self, rule: &Rule<'_, V>, grad: impl FnOnce() -> V) -> Written {
-        let written = rule.one(grad);
+        self.and_none(rule, rule.one(grad))
+    }
+
+    /// After the differentiable inputs' gradients (`written`): none for the operand when it
+    /// is an input.
+    pub(super) fn and_none<V>(&self, rule: &Rule<'_, V>, written: Written) -> Written {
         match self {
             Aux::Input => rule.write([None]),
             _ => written,
@@ -249,11 +254,8 @@ impl<T: Element> OpDef<T> for Where {
             };
             sum_to_owned(V::apply(op, &self.cond.with(g, rule, 2)), rule.shape(i))
         };
-        let written = rule.two(|| pick(true, 0), || pick(false, 1));
-        match self.cond {
-            Aux::Input => rule.write([None]),
-            _ => written,
-        }
+        self.cond
+            .and_none(rule, rule.two(|| pick(true, 0), || pick(false, 1)))
     }
 }
 
