@@ -88,6 +88,7 @@ pub(crate) use reduce::{
 use crate::element::Element;
 use crate::shape::numel;
 use buffer::Buffer;
+use smallvec::SmallVec;
 use std::mem::{ManuallyDrop, MaybeUninit};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -419,6 +420,45 @@ impl<T: Element> Array<T> {
             (self.read(), theirs)
         };
         f(&mine, &theirs)
+    }
+
+    /// The buffer, read without its lock when this is the storage's only handle: `&mut`
+    /// on that handle proves no other thread can reach it (a static graph's own outputs).
+    /// `None` when the storage is shared.
+    pub(crate) fn unshared(&mut self) -> Option<&[T]> {
+        let storage = crate::unique::unique_mut(&mut self.storage)?;
+        Some(
+            storage
+                .data
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// Runs `f` on the elements each of `arrays` covers (all contiguous), every storage
+    /// read-locked once (a storage read-locked twice by one thread may deadlock) and in
+    /// the global order (see [`Array::lock_order`]).
+    pub(crate) fn read_all<R>(arrays: &[&Array<T>], f: impl FnOnce(&[&[T]]) -> R) -> R {
+        debug_assert!(arrays.iter().all(|a| a.is_contiguous()));
+        let mut order: SmallVec<[usize; 4]> = (0..arrays.len()).collect();
+        order.sort_unstable_by_key(|&i| arrays[i].lock_order());
+        // Guard number `guard_of[i]` holds the storage of `arrays[i]`.
+        let mut guards: SmallVec<[RwLockReadGuard<'_, Buffer<T>>; 4]> = SmallVec::new();
+        let mut guard_of: SmallVec<[usize; 4]> = SmallVec::from_elem(0, arrays.len());
+        let mut last: Option<&Array<T>> = None;
+        for &i in &order {
+            if !last.is_some_and(|l| l.same_storage(arrays[i])) {
+                guards.push(arrays[i].read());
+            }
+            guard_of[i] = guards.len() - 1;
+            last = Some(arrays[i]);
+        }
+        let slices: SmallVec<[&[T]; 4]> = arrays
+            .iter()
+            .zip(&guard_of)
+            .map(|(a, &g)| &guards[g][a.layout.offset..a.layout.offset + a.numel()])
+            .collect();
+        f(&slices)
     }
 
     /// `self` write-locked and `source` read-locked, taken in the global order. The

@@ -30,6 +30,7 @@
 
 mod node;
 mod prepared;
+mod program;
 mod session;
 pub(crate) mod sizes;
 

@@ -18,21 +18,47 @@ use crate::ops::{
     Add, AddScalar, Div, DivScalar, MatMul, Mul, MulScalar, Op, Pow, ScalarDiv, ScalarSub, Sub,
     Sum, View,
 };
-use crate::shape::{same, shape_of, Shape};
+use crate::shape::{numel, same, shape_of, Shape};
 
 /// The computation of a prepared step.
-enum Kernel<T> {
+#[derive(Clone)]
+pub(super) enum Kernel<T> {
     /// An elementwise op of two dense inputs of the output's shape.
     Zip(fn(&[T], &[T], &mut [T])),
     /// An elementwise op of one dense input and a scalar.
     Scalar(fn(T, &[T], &mut [T]), T),
     /// `[m, k] @ [k, n]`.
     MatMul { m: usize, n: usize, k: usize },
-    /// The sum of every element of a dense input.
-    Sum,
+    /// The sum of every element of a dense input of this many.
+    Sum(usize),
     /// A view (a transpose, an expand) of a dense input of the shape given: its layout,
     /// worked out once for the input at offset 0.
     View(Layout, Shape),
+}
+
+impl<T: Float> Kernel<T> {
+    /// Computes the step into `out` from its inputs' buffers, each from the input's first
+    /// element (with its row and column strides for a product; dense for the rest).
+    pub(super) fn apply(&self, inputs: &[Operand<T>], out: &mut [T]) {
+        match (self, inputs) {
+            // Large ones split across threads as the ops' forwards do (`split_rows`: each
+            // piece computed alike, so the same bits for any thread count).
+            (&Kernel::Zip(f), [a, b]) => {
+                let (sa, sb) = (&a.data[..out.len()], &b.data[..out.len()]);
+                split_rows(sa, 1, out, 1, |first, sa, out| {
+                    f(sa, &sb[first..first + sa.len()], out)
+                })
+            }
+            (&Kernel::Scalar(f, c), [a]) => {
+                split_rows(&a.data[..out.len()], 1, out, 1, |_, src, out| {
+                    f(c, src, out)
+                })
+            }
+            (&Kernel::Sum(n), [a]) => out[0] = sum_pieces(&a.data[..n]),
+            (&Kernel::MatMul { m, n, k }, [a, b]) => gemm_into(m, n, k, a, b, out),
+            _ => unreachable!("a view is not computed, and each kernel has its inputs"),
+        }
+    }
 }
 
 /// One planned op with a prepared kernel. Its output stays in the session's value slot
@@ -59,7 +85,7 @@ impl<T: Float> Prepared<T> {
             (Op::ScalarSub(ScalarSub(c)), [_]) => Kernel::Scalar(ScalarSub::dense, *c),
             (Op::ScalarDiv(ScalarDiv(c)), [_]) => Kernel::Scalar(ScalarDiv::dense, *c),
             (Op::Pow(Pow(e)), [_]) => Kernel::Scalar(Pow::dense, *e),
-            (Op::Sum(Sum), [_]) => Kernel::Sum,
+            (Op::Sum(Sum), &[input]) => Kernel::Sum(numel(input)),
             (Op::View(view @ (View::Transpose(..) | View::Expand(_))), &[input]) => {
                 let dense = Layout::contiguous(input);
                 let layout = match view {
@@ -89,6 +115,18 @@ impl<T: Float> Prepared<T> {
         !matches!(self.kernel, Kernel::View(..))
     }
 
+    pub(super) fn kernel(&self) -> &Kernel<T> {
+        &self.kernel
+    }
+
+    pub(super) fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub(super) fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
     /// Runs the kernel on `inputs` into `slot`: into the buffer it holds from the last run
     /// when nothing else holds that, else into a new one. False, with `slot` untouched, if
     /// an input is not laid out as the kernel needs: then the caller runs the op's
@@ -106,47 +144,25 @@ impl<T: Float> Prepared<T> {
             return Ok(true);
         }
         let dense = |a: &Array<T>| a.is_contiguous() && same(a.shape(), &self.shape);
-        let fill: &dyn Fn(&mut [T]) = match (&self.kernel, inputs) {
-            // Large ones split across threads as the ops' forwards do (`split_rows`: each
-            // piece computed alike, so the same bits for any thread count).
-            (&Kernel::Zip(f), [a, b]) if dense(a) && dense(b) => &move |out: &mut [T]| {
-                let n = out.len();
-                a.read_with(b, |da, db| {
-                    let (oa, ob) = (a.layout().offset, b.layout().offset);
-                    let (sa, sb) = (&da[oa..oa + n], &db[ob..ob + n]);
-                    split_rows(sa, 1, out, 1, |first, sa, out| {
-                        f(sa, &sb[first..first + sa.len()], out)
-                    })
-                })
-            },
-            (&Kernel::Scalar(f, c), [a]) if dense(a) => &move |out: &mut [T]| {
-                let offset = a.layout().offset;
-                let src = &a.read()[offset..offset + out.len()];
-                split_rows(src, 1, out, 1, |_, src, out| f(c, src, out))
-            },
-            (Kernel::Sum, [a]) if a.is_contiguous() => &|out: &mut [T]| {
-                let (offset, n) = (a.layout().offset, a.numel());
-                out[0] = sum_pieces(&a.read()[offset..offset + n]);
-            },
-            (&Kernel::MatMul { m, n, k }, [a, b]) if a.ndim() == 2 && b.ndim() == 2 => {
-                &move |out: &mut [T]| {
-                    let (la, lb) = (a.layout(), b.layout());
-                    a.read_with(b, |da, db| {
-                        let lhs = Operand {
-                            data: &da[la.offset..],
-                            rs: la.strides[0],
-                            cs: la.strides[1],
-                        };
-                        let rhs = Operand {
-                            data: &db[lb.offset..],
-                            rs: lb.strides[0],
-                            cs: lb.strides[1],
-                        };
-                        gemm_into(m, n, k, &lhs, &rhs, out)
-                    })
-                }
+        let laid_out = match (&self.kernel, inputs) {
+            (Kernel::Zip(_), [a, b]) => dense(a) && dense(b),
+            (Kernel::Scalar(..), [a]) => dense(a),
+            (&Kernel::Sum(n), [a]) => a.is_contiguous() && a.numel() == n,
+            (Kernel::MatMul { .. }, [a, b]) => a.ndim() == 2 && b.ndim() == 2,
+            _ => false,
+        };
+        if !laid_out {
+            return Ok(false);
+        }
+        let fill = |out: &mut [T]| match inputs {
+            [a] => {
+                let data = a.read();
+                self.kernel.apply(&[operand(a, &data)], out)
             }
-            _ => return Ok(false),
+            [a, b] => a.read_with(b, |da, db| {
+                self.kernel.apply(&[operand(a, da), operand(b, db)], out)
+            }),
+            _ => unreachable!("checked above"),
         };
         if let Some(kept) = slot
             && same(kept.shape(), &self.shape)
@@ -160,5 +176,20 @@ impl<T: Float> Prepared<T> {
             || Ok(Array::build(shape, fill)),
         )?);
         Ok(true)
+    }
+}
+
+/// `a` as a kernel operand: its buffer from its first element, with its strides when it
+/// is a matrix (only a product reads them).
+fn operand<'a, T: Float>(a: &Array<T>, data: &'a [T]) -> Operand<'a, T> {
+    let layout = a.layout();
+    let (rs, cs) = match layout.strides[..] {
+        [rs, cs] => (rs, cs),
+        _ => (0, 0),
+    };
+    Operand {
+        data: &data[layout.offset..],
+        rs,
+        cs,
     }
 }

@@ -1,6 +1,7 @@
 //! `Session`: runs a graph's nodes for a set of fetches, given the placeholders' values.
 
 use super::prepared::Prepared;
+use super::program::{Planned, Program};
 use super::{sizes, Graph, GraphInner, Kind, Node};
 use crate::array::Array;
 use crate::element::Float;
@@ -19,7 +20,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// dispatch at run time. Each of those keeps its output buffer in the session between
 /// runs and writes the next run's value into it, so a training loop allocates only the
 /// tensors `run` returns; the session holds that memory (one buffer per prepared op)
-/// until it is dropped.
+/// until it is dropped. When a run is made of such kernels alone (with feeds, constants,
+/// variables, assigns and the transposes its products read, as a training step's is),
+/// it runs them as one list: each feed and variable read-locked once, the values the
+/// kernels make read with no lock at all, and a transposed operand read through its
+/// strides rather than made.
 ///
 /// ```
 /// use tapegrad::graph::{Graph, Session};
@@ -64,6 +69,9 @@ struct Plan<T: Float> {
     /// For each step of `order`, whether the node's shape or op holds a size known only
     /// at run time: such an op is resized for the run, and its result's shape checked.
     sized: Vec<bool>,
+    /// The same steps as one flat list of kernels, when they all have one (see
+    /// `program.rs`): what a training step's run is.
+    program: Option<Program<T>>,
 }
 
 /// How one step of a plan gets its value.
@@ -231,7 +239,19 @@ impl<T: Float> Session<T> {
         if values.len() < nodes.len() {
             values.resize_with(nodes.len(), || None);
         }
-        let result = evaluate(&nodes, plan, feeds, values, unknown.map(|(n, _)| n));
+        let by_steps = |values: &mut [Option<Array<T>>]| {
+            evaluate(&nodes, plan, feeds, values, unknown.map(|(n, _)| n))
+        };
+        let result = match &plan.program {
+            Some(program) => program.run(&nodes, feeds, values).and_then(|done| {
+                if done {
+                    Ok(())
+                } else {
+                    by_steps(values)
+                }
+            }),
+            None => by_steps(values),
+        };
         let outputs = result.map(|()| {
             fetches
                 .iter()
@@ -257,6 +277,19 @@ impl<T: Float> Session<T> {
             release(step, &mut values[id]);
         }
         outputs
+    }
+}
+
+impl<T: Float> Session<T> {
+    /// Whether the last run's plan has a [`Program`] (the run used it if every source was
+    /// dense).
+    #[cfg(test)]
+    pub(super) fn planned_as_program(&self) -> bool {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state
+            .recent
+            .as_ref()
+            .is_some_and(|(_, plan, _)| plan.program.is_some())
     }
 }
 
@@ -318,7 +351,7 @@ fn plan<T: Float>(
             release_after[step].push(at);
         }
     }
-    let sized = order
+    let sized: Vec<bool> = order
         .iter()
         .map(|&id| {
             let def = &nodes[id];
@@ -359,12 +392,25 @@ fn plan<T: Float>(
                 _ => Step::Node,
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let fetched: SmallVec<[usize; 4]> = fetches.iter().map(|n| n.id).collect();
+    let program = if sized.iter().any(|&s| s) {
+        None
+    } else {
+        let planned = steps.iter().map(|step| match step {
+            &Step::Feed(i) => Planned::Feed(i),
+            Step::Constant(value) => Planned::Constant(value),
+            Step::Prepared(prepared) => Planned::Prepared(prepared),
+            Step::Node => Planned::Node,
+        });
+        Program::new(nodes, &order, planned, &fetched)
+    };
     Ok(Plan {
         order,
         steps,
         release_after,
         sized,
+        program,
     })
 }
 
