@@ -164,19 +164,31 @@ impl<T: Float> Prepared<T> {
             }),
             _ => unreachable!("checked above"),
         };
-        if let Some(kept) = slot
-            && same(kept.shape(), &self.shape)
-            && kept.refill(fill)
-        {
-            return Ok(true);
-        }
-        let shape = &self.shape;
-        *slot = Some(catching_alloc_failure(
-            || self.name,
-            || Ok(Array::build(shape, fill)),
-        )?);
+        write_into(slot, self.name, &self.shape, fill)?;
         Ok(true)
     }
+}
+
+/// Writes a step's value of `shape` into `slot` through `fill`: into the buffer the slot
+/// kept from the last run when nothing else holds it, else into a new one (an
+/// out-of-memory error if the allocator refuses, as in the op's forward).
+pub(super) fn write_into<T: Float>(
+    slot: &mut Option<Array<T>>,
+    name: &'static str,
+    shape: &[usize],
+    fill: impl Fn(&mut [T]),
+) -> Result<()> {
+    if let Some(kept) = slot
+        && same(kept.shape(), shape)
+        && kept.refill(&fill)
+    {
+        return Ok(());
+    }
+    *slot = Some(catching_alloc_failure(
+        || name,
+        || Ok(Array::build(shape, fill)),
+    )?);
+    Ok(())
 }
 
 /// `a` as a kernel operand: its buffer from its first element, with its strides when it

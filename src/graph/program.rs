@@ -14,13 +14,13 @@
 //!
 //! The kernels and their order are those of the step-by-step path: the same bits.
 
-use super::prepared::{Kernel, Prepared};
+use super::prepared::{write_into, Kernel, Prepared};
 use super::{Kind, NodeDef};
 use crate::array::matmul::Operand;
 use crate::array::{catching_alloc_failure, Array};
 use crate::element::Float;
 use crate::error::Result;
-use crate::shape::{same, shape_of, Shape};
+use crate::shape::{shape_of, Shape};
 use crate::tensor::Tensor;
 use smallvec::SmallVec;
 use std::sync::PoisonError;
@@ -72,6 +72,7 @@ impl<T: Float> Step<T> {
             slots[slot_count] = id;
             slot_count += 1;
         }
+        // The second input of a one-input step: never read (`arity` is 1).
         let unused = Input {
             from: From::Source(0),
             rs: 0,
@@ -261,17 +262,7 @@ impl<T: Float> Program<T> {
                         name,
                         shape,
                     } => {
-                        let fill = |out: &mut [T]| kernel.apply(inputs, out);
-                        if let Some(kept) = slot
-                            && same(kept.shape(), shape)
-                            && kept.refill(fill)
-                        {
-                            continue;
-                        }
-                        *slot = Some(catching_alloc_failure(
-                            || name,
-                            || Ok(Array::build(shape, fill)),
-                        )?);
+                        write_into(slot, name, shape, |out| kernel.apply(inputs, out))?;
                     }
                     Work::Assign { variable, shape } => {
                         let source = inputs[0].data;
