@@ -69,34 +69,81 @@ pub fn get_num_threads() -> usize {
 
 /// Batched matmul with broadcasting of the batch dims; both operands have at least 2 dims.
 pub(crate) fn matmul<T: Float>(op: &'static str, a: &Array<T>, b: &Array<T>) -> Result<Array<T>> {
-    let out_shape = matmul_shape(op, a.shape(), b.shape())?;
-    let k = a.shape()[a.ndim() - 1];
+    matmul_swapped(op, (a, false), (b, false))
+}
+
+/// [`matmul`] of `a` and `b` with the last two dims of `a` swapped first if `swap_a`, and
+/// of `b` if `swap_b` (`aᵀ @ g`, `g @ bᵀ`: the matmul chain rule's products). The swap is
+/// read through the strides, as the transposed views would be, so the bits are those of
+/// `matmul` of the views; only no view array is made.
+pub(crate) fn matmul_swapped<T: Float>(
+    op: &'static str,
+    (a, swap_a): (&Array<T>, bool),
+    (b, swap_b): (&Array<T>, bool),
+) -> Result<Array<T>> {
+    let (la, lb) = (a.layout(), b.layout());
+    if la.shape.len() == 2 && lb.shape.len() == 2 {
+        // Plain 2-D operands (the common case): no layout is built at all.
+        let matrix = |l: &Layout, swap: bool| {
+            let (d, s) = (&l.shape, &l.strides);
+            if swap {
+                ([d[1], d[0]], (s[1], s[0]))
+            } else {
+                ([d[0], d[1]], (s[0], s[1]))
+            }
+        };
+        let ((da, (ars, acs)), (db, (brs, bcs))) = (matrix(la, swap_a), matrix(lb, swap_b));
+        let out_shape = matmul_shape(op, &da, &db)?;
+        let (m, k, n) = (da[0], da[1], db[1]);
+        if m * n == 0 || k == 0 {
+            return Ok(Array::full(&out_shape, T::zero()));
+        }
+        return Ok(a.read_with(b, |xa, xb| {
+            Array::build(&out_shape, |c| {
+                let lhs = Operand {
+                    data: &xa[la.offset..],
+                    rs: ars,
+                    cs: acs,
+                };
+                let rhs = Operand {
+                    data: &xb[lb.offset..],
+                    rs: brs,
+                    cs: bcs,
+                };
+                gemm_into(m, n, k, &lhs, &rhs, c);
+            })
+        }));
+    }
+    let swapped = |l: &Layout, swap: bool| {
+        let nd = l.shape.len();
+        if swap {
+            l.transpose(nd - 2, nd - 1)
+        } else {
+            l.clone()
+        }
+    };
+    let (la, lb) = (swapped(la, swap_a), swapped(lb, swap_b));
+    let out_shape = matmul_shape(op, &la.shape, &lb.shape)?;
+    let k = la.shape[la.shape.len() - 1];
     let nb = out_shape.len() - 2;
     let (m, n) = (out_shape[nb], out_shape[nb + 1]);
     if numel(&out_shape) == 0 || k == 0 {
         return Ok(Array::full(&out_shape, T::zero()));
     }
-    // Plain 2-D operands (the common case) skip the batch broadcasting below.
-    let broadcast;
-    let (la, lb) = if a.ndim() == 2 && b.ndim() == 2 {
-        (a.layout(), b.layout())
-    } else {
-        let with = |dims: [usize; 2]| -> Shape {
-            let mut s = shape_of(&out_shape[..nb]);
-            s.extend_from_slice(&dims);
-            s
-        };
-        broadcast = (
-            a.layout().broadcast_to(&with([m, k])),
-            b.layout().broadcast_to(&with([k, n])),
-        );
-        (&broadcast.0, &broadcast.1)
+    let with = |dims: [usize; 2]| -> Shape {
+        let mut s = shape_of(&out_shape[..nb]);
+        s.extend_from_slice(&dims);
+        s
     };
+    let (la, lb) = (
+        la.broadcast_to(&with([m, k])),
+        lb.broadcast_to(&with([k, n])),
+    );
     // Every element of the output is written: the GEMM does not read it, the tiles cover it.
     Ok(a.read_with(b, |da, db| {
         Array::build(&out_shape, |out| {
             for (bi, c) in out.chunks_exact_mut(m * n).enumerate() {
-                let (oa, ob) = (batch_offset(la, nb, bi), batch_offset(lb, nb, bi));
+                let (oa, ob) = (batch_offset(&la, nb, bi), batch_offset(&lb, nb, bi));
                 let lhs = Operand {
                     data: &da[oa..],
                     rs: la.strides[nb],
@@ -634,5 +681,57 @@ unsafe fn gemm_raw_into<E: GemmElement>(
             false,
             gemm_common::Parallelism::None,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Tensor;
+
+    /// `matmul_swapped` gives exactly the bits of `matmul` of the transposed views: 2-D
+    /// operands (the tiny kernels and, at 40³, the GEMM), views at an offset, and batched
+    /// operands broadcast against 2-D ones.
+    #[test]
+    fn swapped_products_match_the_views() {
+        crate::manual_seed(7);
+        let view = |x: &Array<f32>, swap: bool| {
+            let nd = x.ndim();
+            if swap {
+                x.with_layout(x.layout().transpose(nd - 2, nd - 1))
+            } else {
+                x.clone()
+            }
+        };
+        let cases: [(&[usize], &[usize]); 6] = [
+            (&[4, 64], &[64, 2]),
+            (&[64, 4], &[2, 4]),
+            (&[3, 5], &[5, 3]),
+            (&[40, 40], &[40, 40]),
+            (&[2, 3, 5], &[5, 4]),
+            (&[5, 3], &[2, 4, 5]),
+        ];
+        for (sa, sb) in cases {
+            let (a, b) = (Tensor::<f32>::randn(sa), Tensor::<f32>::randn(sb));
+            // One more row in front, then narrowed off: a view that starts at an offset.
+            let shifted = Tensor::<f32>::randn(&[sa[0] + 1, sa[1..].iter().product()]);
+            let at_offset = shifted.narrow(0, 1, sa[0]).reshape(sa);
+            for a in [a.array(), at_offset.array()] {
+                for (swap_a, swap_b) in [(false, false), (true, false), (false, true), (true, true)]
+                {
+                    let (va, vb) = (view(a, swap_a), view(b.array(), swap_b));
+                    let expected = matmul("matmul", &va, &vb);
+                    let got = matmul_swapped("matmul", (a, swap_a), (b.array(), swap_b));
+                    match (expected, got) {
+                        (Ok(e), Ok(g)) => {
+                            assert_eq!(e.shape(), g.shape(), "{sa:?} {sb:?} {swap_a} {swap_b}");
+                            assert_eq!(e.to_vec(), g.to_vec(), "{sa:?} {sb:?} {swap_a} {swap_b}");
+                        }
+                        (Err(e), Err(g)) => assert_eq!(e.to_string(), g.to_string()),
+                        (e, g) => panic!("{sa:?} {sb:?} {swap_a} {swap_b}: {e:?} against {g:?}"),
+                    }
+                }
+            }
+        }
     }
 }

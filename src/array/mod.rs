@@ -80,7 +80,7 @@ pub(crate) use elementwise::{
     apply_inplace, apply_inplace_scalar, map, map_vector, split_rows, zip_map, PARALLEL_ELEMENTS,
 };
 pub(crate) use layout::Layout;
-pub(crate) use matmul::{matmul, num_threads};
+pub(crate) use matmul::{matmul, matmul_swapped, num_threads};
 pub(crate) use reduce::{
     argmax_dim, max_dim, max_mask, max_slice, sum_all, sum_dim, sum_pieces, sum_slice, sum_to_shape,
 };

@@ -403,6 +403,19 @@ impl<T: Element> Value<T> for Array<T> {
         op.eval(inputs)
     }
 
+    fn matmul_swapped(a: (&Self, bool), b: (&Self, bool)) -> Self
+    where
+        T: Float,
+    {
+        // As `Value::apply` of the views would: an allocation refused is an error, and an
+        // error here is a bug.
+        let product = || crate::array::matmul_swapped("matmul", a, b);
+        match crate::array::catching_alloc_failure(|| "matmul", product) {
+            Ok(value) => value,
+            Err(e) => panic!("a gradient rule built an inconsistent op (a tapegrad bug): {e}"),
+        }
+    }
+
     fn is_column_major(&self) -> bool {
         let l = self.layout();
         l.shape.len() == 2

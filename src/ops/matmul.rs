@@ -37,12 +37,12 @@ impl<T: Element> OpDef<T> for MatMul {
     {
         let (a, b) = (rule.x(0), rule.x(1));
         rule.two(
-            || sum_to_owned(V::apply(MatMul, &[g, &matrix_transpose(b)]), rule.shape(0)),
+            || sum_to_owned(V::matmul_swapped((g, false), (b, true)), rule.shape(0)),
             || {
                 if b.is_column_major() && rule.shape(0).len() == 2 {
-                    matrix_transpose(&V::apply(MatMul, &[&matrix_transpose(g), a]))
+                    matrix_transpose(&V::matmul_swapped((g, true), (a, false)))
                 } else {
-                    sum_to_owned(V::apply(MatMul, &[&matrix_transpose(a), g]), rule.shape(1))
+                    sum_to_owned(V::matmul_swapped((a, true), (g, false)), rule.shape(1))
                 }
             },
         )

@@ -164,6 +164,21 @@ pub(crate) trait Value<T: Element>: Clone + Sized {
             Err(e) => panic!("a gradient rule built an inconsistent op (a tapegrad bug): {e}"),
         }
     }
+    /// `a @ b` inside a chain rule, with the last two dims of `a` swapped first if
+    /// `swap_a` and of `b` if `swap_b` (the matmul rule's `g @ bᵀ` and `aᵀ @ g`). Arrays
+    /// read the swap through their strides and make no view (`array::matmul_swapped`);
+    /// other values apply the views, then the op.
+    fn matmul_swapped((a, swap_a): (&Self, bool), (b, swap_b): (&Self, bool)) -> Self
+    where
+        T: Float,
+    {
+        let view = |v: &Self, swap: bool| swap.then(|| grad::matrix_transpose(v));
+        let (va, vb) = (view(a, swap_a), view(b, swap_b));
+        Self::apply(
+            matmul::MatMul,
+            &[va.as_ref().unwrap_or(a), vb.as_ref().unwrap_or(b)],
+        )
+    }
     /// `op`'s chain rule on values of this type, through [`Kernels`].
     fn op_grads(op: &Op<T>, rule: &Rule<'_, Self>, g: &Self) -> Written
     where
