@@ -203,11 +203,21 @@ impl<T: Float> Node<T> {
                 ),
             ));
         }
-        let needs: SmallVec<[bool; 3]> = self
-            .inputs
-            .iter()
-            .map(|e| !matches!(e, Edge::Constant))
-            .collect();
+        // Which inputs want a gradient, written where it stays: a collection built and
+        // then moved here was read back before its length's store had landed, a
+        // store-forwarding stall per node (perf, W3).
+        let mut few = [false; 4];
+        let many: Vec<bool>;
+        let wants = |e: &Edge<T>| !matches!(e, Edge::Constant);
+        let needs: &[bool] = if self.inputs.len() <= few.len() {
+            for (n, e) in few.iter_mut().zip(&self.inputs) {
+                *n = wants(e);
+            }
+            &few[..self.inputs.len()]
+        } else {
+            many = self.inputs.iter().map(wants).collect();
+            &many
+        };
         if self.op.lacks_derivative() && needs.contains(&true) {
             return Err(not_differentiable(name()));
         }
@@ -220,7 +230,7 @@ impl<T: Float> Node<T> {
                     inputs,
                     output,
                     shapes: &self.input_shapes,
-                    needs: &needs,
+                    needs,
                     grads,
                 };
                 self.op.input_grads(&rule, grad)
