@@ -120,6 +120,22 @@ impl<T: Element> Clone for Array<T> {
     }
 }
 
+impl<T: Element> Array<T> {
+    /// Writes a clone of `self` to `dst`, field by field where they stay (see
+    /// [`Layout::clone_to`]); nothing at `dst` is dropped.
+    ///
+    /// # Safety
+    /// `dst` is valid for a write of an `Array<T>`.
+    pub(crate) unsafe fn clone_to(&self, dst: *mut Array<T>) {
+        use std::ptr::addr_of_mut;
+        // SAFETY: `dst` is valid for the write (the caller's promise), so are its fields.
+        unsafe {
+            addr_of_mut!((*dst).storage).write(ManuallyDrop::new(Arc::clone(&self.storage)));
+            self.layout.clone_to(addr_of_mut!((*dst).layout));
+        }
+    }
+}
+
 impl<T: Element> Drop for Array<T> {
     fn drop(&mut self) {
         // SAFETY: `storage` is not used again: this is the array's last moment.

@@ -61,7 +61,8 @@ pub(crate) enum Edge<T: Element> {
 
 /// The values backward needs, with the storage version each had when it was saved.
 struct Saved<T: Element> {
-    inputs: SmallVec<[Option<Array<T>>; 3]>,
+    /// Every input, or none (an op that saves no inputs, or a graph freed by backward).
+    inputs: SmallVec<[Array<T>; 3]>,
     output: Option<Array<T>>,
     versions: SmallVec<[u64; 3]>,
     freed: bool,
@@ -117,11 +118,15 @@ pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array
             freed: false,
         }));
         let saved = (*saved).get_mut().unwrap_or_else(PoisonError::into_inner);
-        for t in inputs {
-            saved.inputs.push(save_inputs.then(|| {
+        if save_inputs {
+            saved.inputs.reserve_exact(inputs.len());
+            for (k, t) in inputs.iter().enumerate() {
                 saved.versions.push(t.array().version());
-                t.array().clone()
-            }));
+                // Written where it stays (see `Array::clone_to`): the room was reserved
+                // above, and the length counts it only once it is whole.
+                t.array().clone_to(saved.inputs.as_mut_ptr().add(k));
+                saved.inputs.set_len(k + 1);
+            }
         }
         if save_output {
             saved.versions.push(output.version());
@@ -184,12 +189,7 @@ impl<T: Float> Node<T> {
                 ),
             ));
         }
-        let current = saved
-            .inputs
-            .iter()
-            .flatten()
-            .chain(&saved.output)
-            .map(Array::version);
+        let current = saved.inputs.iter().chain(&saved.output).map(Array::version);
         if let Some((now, then)) = current
             .zip(&saved.versions)
             .find(|(now, then)| now != *then)
@@ -293,9 +293,9 @@ pub(crate) trait Grad<T: Float>: Value<T> {
     /// Calls `f` with `node`'s saved inputs and output as values of this type.
     fn with_saved<R>(
         node: &Arc<Node<T>>,
-        inputs: &[Option<Array<T>>],
+        inputs: &[Array<T>],
         output: Option<&Array<T>>,
-        f: impl FnOnce(&[Option<Self>], Option<&Self>) -> R,
+        f: impl FnOnce(&[Self], Option<&Self>) -> R,
     ) -> R;
     fn plus(a: &Self, b: &Self) -> Self;
     fn to_tensor(&self) -> Tensor<T>;
@@ -305,9 +305,9 @@ pub(crate) trait Grad<T: Float>: Value<T> {
 impl<T: Float> Grad<T> for Array<T> {
     fn with_saved<R>(
         _: &Arc<Node<T>>,
-        inputs: &[Option<Array<T>>],
+        inputs: &[Array<T>],
         output: Option<&Array<T>>,
-        f: impl FnOnce(&[Option<Self>], Option<&Self>) -> R,
+        f: impl FnOnce(&[Self], Option<&Self>) -> R,
     ) -> R {
         f(inputs, output)
     }
@@ -328,19 +328,17 @@ impl<T: Float> Grad<T> for Tensor<T> {
     /// them are differentiable with respect to the forward's inputs.
     fn with_saved<R>(
         node: &Arc<Node<T>>,
-        inputs: &[Option<Array<T>>],
+        inputs: &[Array<T>],
         output: Option<&Array<T>>,
-        f: impl FnOnce(&[Option<Self>], Option<&Self>) -> R,
+        f: impl FnOnce(&[Self], Option<&Self>) -> R,
     ) -> R {
-        let inputs: SmallVec<[Option<Tensor<T>>; 3]> = inputs
+        let inputs: SmallVec<[Tensor<T>; 3]> = inputs
             .iter()
             .zip(&node.inputs)
-            .map(|(saved, edge)| {
-                saved.as_ref().map(|a| match edge {
-                    Edge::Constant => Tensor::from_array(a.clone()),
-                    Edge::Leaf(t) => t.clone(),
-                    Edge::Node(n) => Tensor::from_parts(a.clone(), Some(n.clone()), true),
-                })
+            .map(|(a, edge)| match edge {
+                Edge::Constant => Tensor::from_array(a.clone()),
+                Edge::Leaf(t) => t.clone(),
+                Edge::Node(n) => Tensor::from_parts(a.clone(), Some(n.clone()), true),
             })
             .collect();
         let output =

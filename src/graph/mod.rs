@@ -381,8 +381,7 @@ impl<T: Float> Graph<T> {
             if op.lacks_derivative() {
                 return Err(crate::autograd::tape::not_differentiable(op.name()));
             }
-            let input_nodes: SmallVec<[Option<Node<T>>; 2]> =
-                inputs.iter().map(|&i| Some(node(i))).collect();
+            let input_nodes: SmallVec<[Node<T>; 2]> = inputs.iter().map(|&i| node(i)).collect();
             let input_shapes: SmallVec<[Shape; 2]> =
                 inputs.iter().map(|&i| defs[i].1.clone()).collect();
             let output = node(id);

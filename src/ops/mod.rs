@@ -200,7 +200,8 @@ pub(crate) trait Value<T: Element>: Clone + Sized {
 /// What a chain rule may read: the saved values (see [`Saves`]), the input shapes, and
 /// which inputs need a gradient; and where it writes the gradients it makes.
 pub(crate) struct Rule<'a, V> {
-    pub inputs: &'a [Option<V>],
+    /// The saved inputs: all of them, or none if the op saves none.
+    pub inputs: &'a [V],
     pub output: Option<&'a V>,
     pub shapes: &'a [Shape],
     pub needs: &'a [bool],
@@ -219,8 +220,8 @@ pub(crate) struct Written(());
 impl<V> Rule<'_, V> {
     /// Saved input `i`.
     pub(crate) fn x(&self, i: usize) -> &V {
-        self.inputs[i]
-            .as_ref()
+        self.inputs
+            .get(i)
             .expect("backward: the op's `saves` does not save its inputs")
     }
 
