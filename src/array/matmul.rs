@@ -93,8 +93,17 @@ pub(crate) fn matmul_swapped<T: Float>(
             }
         };
         let ((da, (ars, acs)), (db, (brs, bcs))) = (matrix(la, swap_a), matrix(lb, swap_b));
-        let out_shape = matmul_shape(op, &da, &db)?;
         let (m, k, n) = (da[0], da[1], db[1]);
+        // The checks of `matmul_shape`, on two numbers; it makes the error when one fails.
+        let fits = |(m, n): (usize, usize)| {
+            m.max(1)
+                .checked_mul(n.max(1))
+                .is_some_and(|c| c <= crate::shape::MAX_NUMEL)
+        };
+        if k != db[0] || !fits((m, n)) {
+            return Err(matmul_shape(op, &da, &db).expect_err("a product that does not fit"));
+        }
+        let out_shape = [m, n];
         if m * n == 0 || k == 0 {
             return Ok(Array::full(&out_shape, T::zero()));
         }
