@@ -126,8 +126,16 @@ fn train_model(
     }
 }
 
-/// A model, its optimizer, the input shape, the steps to warm up, and the steps to measure.
-type Case = (Sequential, Box<dyn Optimizer>, [usize; 2], usize, usize);
+/// A model, its optimizer, the input shape, the steps to warm up, the steps to measure,
+/// and the resident memory they may add (bytes).
+type Case = (
+    Sequential,
+    Box<dyn Optimizer>,
+    [usize; 2],
+    usize,
+    usize,
+    usize,
+);
 
 #[test]
 fn nn_and_optimizer_loops_hold_memory_flat() {
@@ -138,7 +146,7 @@ fn nn_and_optimizer_loops_hold_memory_flat() {
         {
             let m = Sequential::new().add(Linear::new(4, 2));
             let o = Box::new(Adam::new(m.parameters(), 1e-3));
-            (m, o, [64, 4], 1_000, 5_000)
+            (m, o, [64, 4], 1_000, 5_000, 1 << 20)
         },
         {
             let m = Sequential::new()
@@ -149,10 +157,13 @@ fn nn_and_optimizer_loops_hold_memory_flat() {
             // On 2 threads the MLP's resident memory settles after 15-65 steps, a step
             // that varies from run to run, and is flat from there (measured to step
             // 1,000): 100 steps warm up, where 20 left this test failing one run in five.
-            (m, o, [128, 784], 100, 100)
+            // Even after 100 it grew once by 1.2 MiB (of 1 MiB allowed) in a full test run
+            // on a loaded machine, with no byte left allocated: 4 MiB are allowed, still a
+            // twentieth of what one leaked gradient per step would add.
+            (m, o, [128, 784], 100, 100, 4 << 20)
         },
     ];
-    for (model, optimizer, shape, warm_up, steps) in cases {
+    for (model, optimizer, shape, warm_up, steps, slack) in cases {
         let x: Tensor = Tensor::randn(&shape);
         let classes: Vec<usize> = (0..shape[0]).map(|i| i % 2).collect();
         let optimizer = std::cell::RefCell::new(optimizer);
@@ -160,7 +171,7 @@ fn nn_and_optimizer_loops_hold_memory_flat() {
         // One leaked gradient per step would be 40 KB (lecture) or 80 MB (MLP) here.
         holds_flat(
             &format!("{shape:?}, {steps} steps"),
-            1024 * 1024,
+            slack,
             || train(warm_up),
             || train(steps),
         );
