@@ -8,7 +8,8 @@
 //!
 //! - `elementwise.rs`: unary maps, broadcasting binary ops, in-place updates;
 //! - `reduce.rs`: sums, means, max/argmax along a dim, and sum-to-shape (undoing broadcast);
-//! - `matmul.rs`: batched matmul through the `gemm` crate, with a loop for tiny products;
+//! - `matmul.rs`: batched matmul through the `gemm` crate; `small_gemm.rs` and
+//!   `outer.rs`: register tiles for the products too small for it;
 //! - `conv.rs`: convolution as im2col + GEMM, and its two gradients;
 //! - `pooling.rs`: max and average pooling, and their gradients.
 
@@ -73,6 +74,7 @@ pub(crate) mod pooling;
 mod reduce;
 pub(crate) mod scan;
 pub(crate) mod select;
+mod small_gemm;
 mod tiles;
 pub(crate) mod vmath;
 

@@ -2,7 +2,7 @@
 //! in AVX registers: a sum of `batch` outer products of a column of `xᵀ` (a row of `x`,
 //! contiguous) and a row of `g`.
 //!
-//! The portable tile (`matmul::column_tile`) keeps each output column in its own 4-lane
+//! The portable tile (`small_gemm::column_tile`) keeps each output column in its own 4-lane
 //! vector, so for the lecture's `[4, 64] x [64, 2]` it runs two 4-wide chains of 64 steps,
 //! about 1,100 instructions (callgrind: 11% of the lecture's manual step). Here two output
 //! columns share one 8-lane vector: a step is a broadcast of the 4 elements of `xᵀ`, a

@@ -2,7 +2,8 @@
 //! returned rather than accumulated, and gradients that have a graph of their own.
 
 use super::grad_mode::enable_grad_guard;
-use super::tape::{self, Grad};
+use super::tape::Grad;
+use super::walk;
 use crate::array::Array;
 use crate::element::Float;
 use crate::error::{or_panic, Error, Result};
@@ -130,10 +131,10 @@ pub fn grad_with_options<T: Float>(
             None => seeds.into_iter().map(Tensor::from_array).collect(),
         };
         let roots = outputs.iter().map(|&o| o.clone()).zip(seeds);
-        tape::walk(roots, retain, Some(inputs))?.captured
+        walk::walk(roots, retain, Some(inputs))?.captured
     } else {
         let roots = outputs.iter().map(|&o| o.clone()).zip(seeds);
-        let captured = tape::walk(roots, retain, Some(inputs))?.captured;
+        let captured = walk::walk(roots, retain, Some(inputs))?.captured;
         captured
             .into_iter()
             .map(|g| g.map(|g: Array<T>| g.to_tensor()))
@@ -234,6 +235,6 @@ impl<T: Float> Tensor<T> {
     pub fn try_backward_with_options(&self, options: BackwardOptions) -> Result<()> {
         let seed = seeds("backward", &[self], None)?.remove(0);
         let retain = options.retain_graph || options.create_graph;
-        tape::backward(self, seed, retain, options.create_graph)
+        walk::backward(self, seed, retain, options.create_graph)
     }
 }

@@ -1,8 +1,9 @@
 //! Autograd: the dynamic tape that records ops as they run, and `backward`.
 //!
-//! - `tape.rs`: recording nodes, and the backward walk (each op's chain rule lives with
-//!   the op, in the crate's `ops` module), over arrays or, with `create_graph`, over
+//! - `tape.rs`: recording nodes, and running one node's chain rule (each op's rule lives
+//!   with the op, in the crate's `ops` module), over arrays or, with `create_graph`, over
 //!   recording tensors so that gradients can be differentiated again;
+//! - `walk.rs`: the backward walk from a root to the leaves, and accumulating `.grad`;
 //! - `grad.rs`: [`grad`] (`torch.autograd.grad`), [`BackwardOptions`];
 //! - [`functional`]: `vjp`, `jvp`, `hvp`, `vhp`, `jacobian`, `hessian`;
 //! - `hooks.rs`: [`Tensor::register_hook`] and [`HookHandle`];
@@ -21,6 +22,7 @@ pub(crate) mod hooks;
 pub(crate) mod node_ref;
 mod seq;
 pub(crate) mod tape;
+mod walk;
 
 pub use anomaly::{detect_anomaly, is_anomaly_enabled, set_detect_anomaly};
 pub use grad::{grad, grad_with_options, BackwardOptions, GradOptions};
@@ -135,7 +137,7 @@ impl<T: Float> Tensor<T> {
             ));
         }
         let seed = Array::full(self.shape(), T::one());
-        tape::backward(self, seed, retain_graph, false)
+        walk::backward(self, seed, retain_graph, false)
     }
 
     /// Backpropagates an explicit gradient of this tensor (of the same shape), like
@@ -159,7 +161,7 @@ impl<T: Float> Tensor<T> {
                 ),
             ));
         }
-        tape::backward(self, grad.array().clone(), retain_graph, false)
+        walk::backward(self, grad.array().clone(), retain_graph, false)
     }
 
     /// The accumulated gradient, if backward has reached this tensor.
