@@ -10,6 +10,7 @@ use super::Array;
 use crate::element::{DType, Float};
 use crate::error::Result;
 use crate::shape::{matmul_shape, numel, shape_of, Shape};
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
@@ -124,12 +125,12 @@ pub(crate) fn matmul_swapped<T: Float>(
             })
         }));
     }
-    let swapped = |l: &Layout, swap: bool| {
-        let nd = l.shape.len();
+    // A batched operand: its own layout, or a copy with the last two dims swapped.
+    let swapped = |l, swap: bool| {
         if swap {
-            l.transpose(nd - 2, nd - 1)
+            Cow::Owned(Layout::transpose(l, l.shape.len() - 2, l.shape.len() - 1))
         } else {
-            l.clone()
+            Cow::Borrowed(l)
         }
     };
     let (la, lb) = (swapped(la, swap_a), swapped(lb, swap_b));
