@@ -84,7 +84,7 @@ pub(crate) use elementwise::{
 pub(crate) use layout::Layout;
 pub(crate) use matmul::{matmul, matmul_swapped, num_threads};
 pub(crate) use reduce::{
-    argmax_dim, max_dim, max_mask, max_slice, sum_all, sum_dim, sum_pieces, sum_slice, sum_to_shape,
+    argmax_dim, max_dim, max_mask, max_row, sum_all, sum_dim, sum_pieces, sum_row, sum_to_shape,
 };
 
 use crate::element::Element;

@@ -23,23 +23,112 @@ multiversion! {
     }
 }
 
+multiversion! {
+    /// Sum of a long row, with 64 independent accumulators where [`sum_slice`] has 8: eight
+    /// f32 are one AVX vector, so `sum_slice` is one chain of dependent adds, each waiting
+    /// out the adder's latency (4 cycles for 8 elements: a fifth of softmax + cross-entropy
+    /// went there). Sixty-four keep four AVX-512 vectors, or eight AVX ones, in flight.
+    /// The tail goes into the first accumulators, which are then added pairwise (32 + 32,
+    /// 16 + 16, ...). Its own association, not `sum_slice`'s: the same bits on every
+    /// flavour and thread count, but not `sum_slice`'s bits.
+    pub(crate) fn sum_row<T: Float>(s: &[T]) -> T {
+        const N: usize = 64;
+        let mut acc = [T::zero(); N];
+        let (chunks, tail) = s.as_chunks::<N>();
+        for c in chunks {
+            for i in 0..N {
+                acc[i] = acc[i] + c[i];
+            }
+        }
+        for (a, &v) in acc.iter_mut().zip(tail) {
+            *a = *a + v;
+        }
+        let mut n = N;
+        while n > 1 {
+            n /= 2;
+            for i in 0..n {
+                acc[i] = acc[i] + acc[i + n];
+            }
+        }
+        acc[0]
+    }
+}
+
+/// The max of a long row: [`max_slice`]'s value, but for f32 with AVX-512 four vectors
+/// of running maxima instead of one, so four `vmaxps` are in flight instead of one chain
+/// waiting out each one's latency. The same value as `max_slice`, NaN alike; only a zero
+/// maximum may carry the other sign (which zero comes first in a lane differs), so use it
+/// where that cannot matter: a shift before `exp`, where `e^(x - 0) = e^(x + 0)`.
+pub(crate) fn max_row<T: Float>(s: &[T]) -> T {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(max) = f32_avx512(s, max_row_f32_avx512) {
+        return max;
+    }
+    max_slice(s)
+}
+
+/// [`max_row`] for f32: vector `j` of four takes the chunks of sixteen `4k + j`; the rest
+/// goes through [`max_f32_avx512`].
+///
+/// # Safety
+/// The CPU has AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn max_row_f32_avx512(s: &[f32]) -> f32 {
+    use std::arch::x86_64::*;
+    let (quads, rest) = s.as_chunks::<64>();
+    let mut maxima = [_mm512_set1_ps(f32::NEG_INFINITY); 4];
+    let mut nan: __mmask16 = 0;
+    for quad in quads {
+        for (j, m) in maxima.iter_mut().enumerate() {
+            // SAFETY: `quad` holds 64 f32, so 16 from `16 j` lie inside.
+            let v = unsafe { _mm512_loadu_ps(quad.as_ptr().add(16 * j)) };
+            nan |= _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v);
+            *m = _mm512_max_ps(v, *m);
+        }
+    }
+    // SAFETY: the CPU has AVX-512F (this function's promise).
+    let rest = unsafe { max_f32_avx512(rest) };
+    if nan != 0 || rest.is_nan() {
+        return f32::NAN;
+    }
+    let m = _mm512_max_ps(
+        _mm512_max_ps(maxima[0], maxima[1]),
+        _mm512_max_ps(maxima[2], maxima[3]),
+    );
+    let mut lanes = [0f32; 16];
+    // SAFETY: `lanes` holds 16 f32.
+    unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), m) };
+    lanes.iter().fold(rest, |m, &v| if v > m { v } else { m })
+}
+
 /// The max of a slice (-inf if empty), NaN if it holds one. For f32 on a CPU with
 /// AVX-512, one vector of sixteen running maxima (see [`max_f32_avx512`]); else
 /// [`max_lanes`], the same sixteen lanes in portable code.
 pub(crate) fn max_slice<T: Float>(s: &[T]) -> T {
     #[cfg(target_arch = "x86_64")]
-    if T::DTYPE == crate::element::DType::F32 && std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: `Element` is sealed and `DTYPE` names the primitive, so `T` is f32 here:
-        // the cast changes nothing but the type's name. The CPU has AVX-512F (checked).
-        let max = unsafe {
-            max_f32_avx512(std::slice::from_raw_parts(
-                s.as_ptr() as *const f32,
-                s.len(),
-            ))
-        };
-        return T::from(max).unwrap_or_else(T::nan);
+    if let Some(max) = f32_avx512(s, max_f32_avx512) {
+        return max;
     }
     max_lanes(s)
+}
+
+/// `kernel(s)` when `T` is f32 and the CPU has AVX-512F; `None` otherwise.
+#[cfg(target_arch = "x86_64")]
+fn f32_avx512<T: Float>(s: &[T], kernel: unsafe fn(&[f32]) -> f32) -> Option<T> {
+    if T::DTYPE != crate::element::DType::F32 || !std::arch::is_x86_feature_detected!("avx512f") {
+        return None;
+    }
+    // SAFETY: `Element` is sealed and `DTYPE` names the primitive, so `T` is f32 here: the
+    // cast changes nothing but the type's name. The CPU has AVX-512F (checked), all the
+    // kernels passed here ask for.
+    let value = unsafe {
+        kernel(std::slice::from_raw_parts(
+            s.as_ptr() as *const f32,
+            s.len(),
+        ))
+    };
+    Some(T::from(value).unwrap_or_else(T::nan))
 }
 
 /// [`max_lanes`] for f32, written out: lane `q` of one AVX-512 vector takes elements
@@ -412,6 +501,79 @@ mod tests {
                 let (fast, lanes) = (max_slice(&s), max_lanes_portable(&s));
                 assert_eq!(fast.to_bits(), lanes.to_bits(), "len {len}, {s:?}");
             }
+        }
+    }
+
+    /// The row max takes four vectors of maxima: the same value as `max_slice` (a zero's
+    /// sign aside), NaN where the row holds one; lengths around the 64-element quads.
+    #[test]
+    fn row_max_gives_the_slice_max() {
+        let pool = [-1.0f32, 0.0, -0.0, 1.0, 2.0, -7.5, f32::NEG_INFINITY, 3.25];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || xorshift(&mut state);
+        for len in (0..140).chain([255, 256, 257, 1000, 1003]) {
+            for with_nan in [false, true] {
+                for _ in 0..4 {
+                    let mut s: Vec<f32> = (0..len).map(|_| pool[next() as usize % 8]).collect();
+                    if with_nan && len > 0 {
+                        s[next() as usize % len] = f32::NAN;
+                    }
+                    let (row, slice) = (max_row(&s), max_slice(&s));
+                    assert!(
+                        row == slice || (row.is_nan() && slice.is_nan()),
+                        "len {len}: {row} against {slice}, {s:?}"
+                    );
+                    // The largest value anywhere in the row, so it is not only the lanes
+                    // agreeing with each other.
+                    if !with_nan {
+                        let want = s.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+                        assert_eq!(row, want, "len {len}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The row sum is its 64 lanes, summed in order, then pairwise: the same bits as that
+    /// association written out plainly, on whichever flavour this CPU runs; and within
+    /// rounding of the exact sum.
+    #[test]
+    fn row_sum_is_its_64_lanes_added_pairwise() {
+        fn written_out(s: &[f32]) -> f32 {
+            let mut acc = [0f32; 64];
+            let whole = s.len() / 64 * 64;
+            for (i, &v) in s[..whole].iter().enumerate() {
+                acc[i % 64] += v;
+            }
+            for (i, &v) in s[whole..].iter().enumerate() {
+                acc[i] += v;
+            }
+            let mut n = 64;
+            while n > 1 {
+                n /= 2;
+                for i in 0..n {
+                    acc[i] += acc[i + n];
+                }
+            }
+            acc[0]
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || xorshift(&mut state);
+        for len in (0..200).chain([1000, 1003, 4099]) {
+            let s: Vec<f32> = (0..len)
+                .map(|_| (next() % 2001) as f32 / 1000.0 - 1.0 + (next() % 7) as f32 * 1e-4)
+                .collect();
+            let got = sum_row(&s);
+            assert_eq!(got.to_bits(), written_out(&s).to_bits(), "len {len}");
+            let exact: f64 = s.iter().map(|&v| v as f64).sum();
+            let scale: f64 = s.iter().map(|&v| v.abs() as f64).sum();
+            assert!(
+                (got as f64 - exact).abs() <= 1e-6 * scale + f64::MIN_POSITIVE,
+                "len {len}: {got} against {exact}"
+            );
+            // f64 rows take the same association.
+            let wide: Vec<f64> = s.iter().map(|&v| v as f64).collect();
+            assert!((sum_row(&wide) - exact).abs() <= 1e-12 * scale + f64::MIN_POSITIVE);
         }
     }
 

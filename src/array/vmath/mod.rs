@@ -308,8 +308,13 @@ impl Fun for ExpShifted {
     }
 }
 
-/// `out[i] = e^(row[i] - shift)`, vectorised for f32 (f64 through libm).
-pub(crate) fn exp_shifted<T: crate::element::Float>(row: &[T], shift: T, out: &mut [T]) {
+/// `out[i] = e^(row[i] - shift)`, vectorised for f32 (f64 through libm). `out` may be
+/// uninitialised: every element is written, and the written slice is returned.
+pub(crate) fn exp_shifted<'a, T: crate::element::Float>(
+    row: &[T],
+    shift: T,
+    out: &'a mut [MaybeUninit<T>],
+) -> &'a mut [T] {
     assert_eq!(
         row.len(),
         out.len(),
@@ -317,8 +322,7 @@ pub(crate) fn exp_shifted<T: crate::element::Float>(row: &[T], shift: T, out: &m
     );
     if T::DTYPE == crate::element::DType::F32 {
         // SAFETY: `T` is f32 (`Element` is sealed and `DTYPE` names the primitive), so the
-        // casts change nothing but the type's name; an initialised f32 is a valid
-        // `MaybeUninit<f32>`.
+        // casts change nothing but the type's name.
         let (row, out, shift) = unsafe {
             (
                 std::slice::from_raw_parts(row.as_ptr() as *const f32, row.len()),
@@ -332,9 +336,12 @@ pub(crate) fn exp_shifted<T: crate::element::Float>(row: &[T], shift: T, out: &m
         map(ExpShifted(shift), row, out);
     } else {
         for (o, &v) in out.iter_mut().zip(row) {
-            *o = (v - shift).exp();
+            o.write((v - shift).exp());
         }
     }
+    // SAFETY: every element of `out` was written just above (`map` writes each one), and
+    // `MaybeUninit<T>` has `T`'s layout.
+    unsafe { &mut *(out as *mut [MaybeUninit<T>] as *mut [T]) }
 }
 
 /// `ln x` (NaN below 0, -inf at ±0).
