@@ -219,6 +219,42 @@ fn gelu_is_within_5_ulp() {
     );
 }
 
+/// The explicit AVX-512 exponentials give the compiled loop's bits (NaN for NaN) on the
+/// sweep, edges and subnormal results included, and at every length around the blocks of
+/// 128 (the tail goes through the compiled loop).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn explicit_avx512_exponentials_give_the_compiled_bits() {
+    if !std::arch::is_x86_feature_detected!("avx512f") {
+        return;
+    }
+    fn same<F: Fun>(f: F, xs: &[f32], what: &str) {
+        let mut explicit = vec![MaybeUninit::uninit(); xs.len()];
+        let mut compiled = explicit.clone();
+        // SAFETY: the CPU has AVX-512F (checked above).
+        unsafe { map_avx512::<_, false>(f, xs, &mut explicit) };
+        map_with::<F, true>(f, xs, &mut compiled);
+        for ((x, a), b) in xs.iter().zip(&explicit).zip(&compiled) {
+            // SAFETY: both maps write every element.
+            let (a, b) = unsafe { (a.assume_init(), b.assume_init()) };
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "{what} at {x:e}: {a:e} explicit, {b:e} compiled"
+            );
+        }
+    }
+    const { assert!(<Exp as Fun>::AVX512 && <ExpShifted as Fun>::AVX512) };
+    for xs in sample(*STRIDE) {
+        same(Exp, &xs, "exp");
+        same(ExpShifted(3.5), &xs, "exp(x - 3.5)");
+        same(ExpShifted(-90.0), &xs, "exp(x + 90)");
+    }
+    let xs: Vec<f32> = (0..300).map(|i| (i as f32 - 150.0) * 0.731).collect();
+    for len in 0..xs.len() {
+        same(Exp, &xs[..len], "exp, short");
+    }
+}
+
 #[test]
 fn streaming_stores_give_the_same_bits_as_plain_ones() {
     // map_streaming computes into a stack block and streams it out from the destination's
