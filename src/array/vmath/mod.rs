@@ -226,6 +226,15 @@ unsafe fn map_explicit_avx512<F: Fun>(f: F, src: &[f32], dst: &mut [MaybeUninit<
     map_with::<F, true>(f, &src[whole..], &mut dst[whole..]);
 }
 
+/// `v` in all sixteen lanes (inlined into the AVX-512 code that calls it).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn c(v: f32) -> x86::__m512 {
+    // SAFETY: only called from functions compiled with AVX-512F (the intrinsic is inlined
+    // there, and runs only on such a CPU).
+    unsafe { x86::_mm512_set1_ps(v) }
+}
+
 /// `e^x` of eight vectors, lane by lane the same bits as [`scaled_exp`] with `lo = -0.0`
 /// and `k = 1` on either path: the same clamps (`vmaxps`/`vminps` with `x` second, so a
 /// NaN passes through), `n` rounded to nearest even (`vrndscaleps`, as `round_small`),
@@ -241,11 +250,6 @@ unsafe fn exp_avx512(x: [x86::__m512; 8]) -> [x86::__m512; 8] {
     use x86::*;
     // SAFETY: the CPU has AVX-512F (the caller's promise); nothing here touches memory.
     unsafe {
-        #[inline(always)]
-        fn c(v: f32) -> __m512 {
-            // SAFETY: AVX-512F, as the caller's.
-            unsafe { _mm512_set1_ps(v) }
-        }
         let mut n = [c(0.0); 8];
         let mut r = [c(0.0); 8];
         for j in 0..8 {
@@ -529,6 +533,15 @@ impl Fun for Log {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tanh;
 
+/// Cephes' tanhf polynomial `P` in `x + x³ P(x²)`, highest degree first.
+const TANH_POLY: [f32; 5] = [
+    -5.704_988_7e-3,
+    2.063_909e-2,
+    -5.373_971_6e-2,
+    1.333_144_2e-1,
+    -0.333_332_8,
+];
+
 impl Fun for Tanh {
     #[inline(always)]
     fn narrow(self, x: f32) -> bool {
@@ -539,16 +552,7 @@ impl Fun for Tanh {
         let a = x.abs();
         // Near 0: Cephes' tanhf polynomial, x + x³ P(x²).
         let z = x * x;
-        let p = horner::<FMA, 5>(
-            z,
-            [
-                -5.704_988_7e-3,
-                2.063_909e-2,
-                -5.373_971_6e-2,
-                1.333_144_2e-1,
-                -0.333_332_8,
-            ],
-        );
+        let p = horner::<FMA, 5>(z, TANH_POLY);
         let small = mad::<FMA>(p * z, x, x);
         // Elsewhere 1 - 2 / (e^2|x| + 1); past 9.1, tanh rounds to 1 and e^2|x| is capped
         // so it stays finite.
@@ -559,6 +563,50 @@ impl Fun for Tanh {
             small
         } else {
             large
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    const AVX512: bool = true;
+    /// `at`, step for step: both forms, then the select (NaN takes the second, as there).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn at_avx512(self, x: [x86::__m512; 8]) -> [x86::__m512; 8] {
+        use x86::*;
+        // SAFETY: the CPU has AVX-512F (the caller's promise); nothing here touches memory.
+        unsafe {
+            let mut a = [c(0.0); 8];
+            let mut small = [c(0.0); 8];
+            for j in 0..8 {
+                a[j] = _mm512_abs_ps(x[j]);
+                let z = _mm512_mul_ps(x[j], x[j]);
+                let mut p = c(TANH_POLY[0]);
+                for &k in &TANH_POLY[1..] {
+                    p = _mm512_fmadd_ps(p, z, c(k));
+                }
+                small[j] = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x[j], x[j]);
+            }
+            let mut twice = [c(0.0); 8];
+            for j in 0..8 {
+                // `if a > 9.1 { 9.1 } else { a }`: `a` second, so a NaN passes.
+                let capped = _mm512_min_ps(c(9.1), a[j]);
+                twice[j] = _mm512_add_ps(capped, capped);
+            }
+            let e = exp_avx512(twice);
+            let mut out = [c(0.0); 8];
+            for j in 0..8 {
+                let large =
+                    _mm512_sub_ps(c(1.0), _mm512_div_ps(c(2.0), _mm512_add_ps(e[j], c(1.0))));
+                // copysign: `large` is never negative (NaN aside, which keeps its sign
+                // bit here as `copysign` replaces it: both give a NaN).
+                let sign = _mm512_and_si512(_mm512_castps_si512(x[j]), _mm512_set1_epi32(i32::MIN));
+                let large = _mm512_castsi512_ps(_mm512_or_si512(
+                    _mm512_andnot_si512(_mm512_set1_epi32(i32::MIN), _mm512_castps_si512(large)),
+                    sign,
+                ));
+                let near_zero = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(a[j], c(0.625));
+                out[j] = _mm512_mask_blend_ps(near_zero, large, small[j]);
+            }
+            out
         }
     }
 }
@@ -578,6 +626,33 @@ impl Fun for Sigmoid {
         let e = exp_parts::<FMA, WIDE>(-x.abs(), -0.0);
         let numerator = if x >= 0.0 { 1.0 } else { e };
         numerator / (1.0 + e)
+    }
+    #[cfg(target_arch = "x86_64")]
+    const AVX512: bool = true;
+    /// `at`, step for step (a NaN fails `x >= 0` and takes `e`, as there).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn at_avx512(self, x: [x86::__m512; 8]) -> [x86::__m512; 8] {
+        use x86::*;
+        // SAFETY: the CPU has AVX-512F (the caller's promise); nothing here touches memory.
+        unsafe {
+            let mut minus = [c(0.0); 8];
+            for j in 0..8 {
+                // -|x|: the sign bit set.
+                minus[j] = _mm512_castsi512_ps(_mm512_or_si512(
+                    _mm512_castps_si512(x[j]),
+                    _mm512_set1_epi32(i32::MIN),
+                ));
+            }
+            let e = exp_avx512(minus);
+            let mut out = [c(0.0); 8];
+            for j in 0..8 {
+                let positive = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(x[j], c(0.0));
+                let numerator = _mm512_mask_blend_ps(positive, e[j], c(1.0));
+                out[j] = _mm512_div_ps(numerator, _mm512_add_ps(c(1.0), e[j]));
+            }
+            out
+        }
     }
 }
 

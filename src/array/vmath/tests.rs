@@ -219,12 +219,12 @@ fn gelu_is_within_5_ulp() {
     );
 }
 
-/// The explicit AVX-512 exponentials give the compiled loop's bits (NaN for NaN) on the
+/// The explicit AVX-512 forms (the exponentials, `tanh`, `sigmoid`) give the compiled loop's bits (NaN for NaN) on the
 /// sweep, edges and subnormal results included, and at every length around the blocks of
 /// 128 (the tail goes through the compiled loop).
 #[cfg(target_arch = "x86_64")]
 #[test]
-fn explicit_avx512_exponentials_give_the_compiled_bits() {
+fn explicit_avx512_forms_give_the_compiled_bits() {
     if !std::arch::is_x86_feature_detected!("avx512f") {
         return;
     }
@@ -243,15 +243,25 @@ fn explicit_avx512_exponentials_give_the_compiled_bits() {
             );
         }
     }
-    const { assert!(<Exp as Fun>::AVX512 && <ExpShifted as Fun>::AVX512) };
+    const {
+        assert!(
+            <Exp as Fun>::AVX512
+                && <ExpShifted as Fun>::AVX512
+                && <Tanh as Fun>::AVX512
+                && <Sigmoid as Fun>::AVX512
+        )
+    };
     for xs in sample(*STRIDE) {
         same(Exp, &xs, "exp");
+        same(Tanh, &xs, "tanh");
+        same(Sigmoid, &xs, "sigmoid");
         same(ExpShifted(3.5), &xs, "exp(x - 3.5)");
         same(ExpShifted(-90.0), &xs, "exp(x + 90)");
     }
     let xs: Vec<f32> = (0..300).map(|i| (i as f32 - 150.0) * 0.731).collect();
     for len in 0..xs.len() {
         same(Exp, &xs[..len], "exp, short");
+        same(Tanh, &xs[..len], "tanh, short");
     }
 }
 
