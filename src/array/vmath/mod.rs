@@ -186,94 +186,12 @@ fn map_with<F: Fun, const FMA: bool>(f: F, src: &[f32], dst: &mut [MaybeUninit<f
 unsafe fn map_avx512<F: Fun, const STREAM: bool>(f: F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
     if F::AVX512 && !STREAM {
         // SAFETY: this function's features include AVX-512F.
-        unsafe { map_explicit_avx512(f, src, dst) }
+        unsafe { avx512::map(f, src, dst) }
     } else if STREAM {
         // SAFETY: this function's features include AVX, all `stream_with` needs.
         unsafe { stream_with(f, src, dst) }
     } else {
         map_with::<F, true>(f, src, dst)
-    }
-}
-
-/// [`map`] through [`Fun::at_avx512`]: eight vectors of sixteen at a time, the tail of
-/// fewer than 128 through the compiled loop (the same bits). Eight, because the
-/// compiler's own loop interleaves four: with four cycles of latency per multiply-add,
-/// four chains keep one of the two AVX-512 units busy, eight keep both (`exp` on 64 Ki
-/// f32 in cache, 2-core Xeon: 0.29-0.34 ns an element compiled, 0.23-0.25 with eight).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn map_explicit_avx512<F: Fun>(f: F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
-    use x86::{_mm512_loadu_ps, _mm512_storeu_ps};
-    let whole = src.len() / 128 * 128;
-    for (s, d) in src[..whole]
-        .chunks_exact(128)
-        .zip(dst[..whole].chunks_exact_mut(128))
-    {
-        // SAFETY: `s` and `d` hold 128 f32 each, so each 16 from `16 j` lie inside; the
-        // CPU has AVX-512F (this function's promise).
-        unsafe {
-            // (Loops, not closures: a closure is a function of its own, compiled without
-            // this one's features, and each intrinsic in it would become a call.)
-            let mut x = [x86::_mm512_setzero_ps(); 8];
-            for (j, x) in x.iter_mut().enumerate() {
-                *x = _mm512_loadu_ps(s.as_ptr().add(16 * j));
-            }
-            for (j, y) in f.at_avx512(x).into_iter().enumerate() {
-                _mm512_storeu_ps(d.as_mut_ptr().add(16 * j).cast(), y);
-            }
-        }
-    }
-    map_with::<F, true>(f, &src[whole..], &mut dst[whole..]);
-}
-
-/// `v` in all sixteen lanes (inlined into the AVX-512 code that calls it).
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn c(v: f32) -> x86::__m512 {
-    // SAFETY: only called from functions compiled with AVX-512F (the intrinsic is inlined
-    // there, and runs only on such a CPU).
-    unsafe { x86::_mm512_set1_ps(v) }
-}
-
-/// `e^x` of eight vectors, lane by lane the same bits as [`scaled_exp`] with `lo = -0.0`
-/// and `k = 1` on either path: the same clamps (`vmaxps`/`vminps` with `x` second, so a
-/// NaN passes through), `n` rounded to nearest even (`vrndscaleps`, as `round_small`),
-/// the same reduction and polynomial, and `2^n` applied by `vscalefps`, which rounds
-/// `e · 2^n` once, as the wide path's two exact-then-rounded factors do and as the narrow
-/// path's exponent add is exact where it is used.
-///
-/// # Safety
-/// The CPU has AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn exp_avx512(x: [x86::__m512; 8]) -> [x86::__m512; 8] {
-    use x86::*;
-    // SAFETY: the CPU has AVX-512F (the caller's promise); nothing here touches memory.
-    unsafe {
-        let mut n = [c(0.0); 8];
-        let mut r = [c(0.0); 8];
-        for j in 0..8 {
-            let xj = _mm512_min_ps(c(88.8), _mm512_max_ps(c(-104.0), x[j]));
-            n[j] = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
-                _mm512_mul_ps(xj, c(LOG2E)),
-            );
-            r[j] = _mm512_fmadd_ps(n[j], c(-LN2_HI), xj);
-        }
-        for j in 0..8 {
-            r[j] = _mm512_fmadd_ps(n[j], c(-LN2_LO), r[j]);
-        }
-        let mut p = [c(EXP_POLY[0]); 8];
-        for &k in &EXP_POLY[1..] {
-            for j in 0..8 {
-                p[j] = _mm512_fmadd_ps(p[j], r[j], c(k));
-            }
-        }
-        let mut e = [c(0.0); 8];
-        for j in 0..8 {
-            let q = _mm512_fmadd_ps(p[j], _mm512_mul_ps(r[j], r[j]), r[j]);
-            e[j] = _mm512_scalef_ps(_mm512_add_ps(q, c(1.0)), n[j]);
-        }
-        e
     }
 }
 
@@ -402,7 +320,7 @@ impl Fun for Exp {
     #[inline(always)]
     unsafe fn at_avx512(self, x: [x86::__m512; 8]) -> [x86::__m512; 8] {
         // SAFETY: the CPU has AVX-512F (the caller's promise).
-        unsafe { exp_avx512(x) }
+        unsafe { avx512::exp(x) }
     }
 }
 
@@ -430,7 +348,7 @@ impl Fun for ExpShifted {
             for v in &mut x {
                 *v = x86::_mm512_sub_ps(*v, x86::_mm512_set1_ps(self.0));
             }
-            exp_avx512(x)
+            avx512::exp(x)
         }
     }
 }
@@ -567,47 +485,11 @@ impl Fun for Tanh {
     }
     #[cfg(target_arch = "x86_64")]
     const AVX512: bool = true;
-    /// `at`, step for step: both forms, then the select (NaN takes the second, as there).
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     unsafe fn at_avx512(self, x: [x86::__m512; 8]) -> [x86::__m512; 8] {
-        use x86::*;
-        // SAFETY: the CPU has AVX-512F (the caller's promise); nothing here touches memory.
-        unsafe {
-            let mut a = [c(0.0); 8];
-            let mut small = [c(0.0); 8];
-            for j in 0..8 {
-                a[j] = _mm512_abs_ps(x[j]);
-                let z = _mm512_mul_ps(x[j], x[j]);
-                let mut p = c(TANH_POLY[0]);
-                for &k in &TANH_POLY[1..] {
-                    p = _mm512_fmadd_ps(p, z, c(k));
-                }
-                small[j] = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x[j], x[j]);
-            }
-            let mut twice = [c(0.0); 8];
-            for j in 0..8 {
-                // `if a > 9.1 { 9.1 } else { a }`: `a` second, so a NaN passes.
-                let capped = _mm512_min_ps(c(9.1), a[j]);
-                twice[j] = _mm512_add_ps(capped, capped);
-            }
-            let e = exp_avx512(twice);
-            let mut out = [c(0.0); 8];
-            for j in 0..8 {
-                let large =
-                    _mm512_sub_ps(c(1.0), _mm512_div_ps(c(2.0), _mm512_add_ps(e[j], c(1.0))));
-                // copysign: `large` is never negative (NaN aside, which keeps its sign
-                // bit here as `copysign` replaces it: both give a NaN).
-                let sign = _mm512_and_si512(_mm512_castps_si512(x[j]), _mm512_set1_epi32(i32::MIN));
-                let large = _mm512_castsi512_ps(_mm512_or_si512(
-                    _mm512_andnot_si512(_mm512_set1_epi32(i32::MIN), _mm512_castps_si512(large)),
-                    sign,
-                ));
-                let near_zero = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(a[j], c(0.625));
-                out[j] = _mm512_mask_blend_ps(near_zero, large, small[j]);
-            }
-            out
-        }
+        // SAFETY: the CPU has AVX-512F (the caller's promise).
+        unsafe { avx512::tanh(x) }
     }
 }
 
@@ -629,30 +511,11 @@ impl Fun for Sigmoid {
     }
     #[cfg(target_arch = "x86_64")]
     const AVX512: bool = true;
-    /// `at`, step for step (a NaN fails `x >= 0` and takes `e`, as there).
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     unsafe fn at_avx512(self, x: [x86::__m512; 8]) -> [x86::__m512; 8] {
-        use x86::*;
-        // SAFETY: the CPU has AVX-512F (the caller's promise); nothing here touches memory.
-        unsafe {
-            let mut minus = [c(0.0); 8];
-            for j in 0..8 {
-                // -|x|: the sign bit set.
-                minus[j] = _mm512_castsi512_ps(_mm512_or_si512(
-                    _mm512_castps_si512(x[j]),
-                    _mm512_set1_epi32(i32::MIN),
-                ));
-            }
-            let e = exp_avx512(minus);
-            let mut out = [c(0.0); 8];
-            for j in 0..8 {
-                let positive = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(x[j], c(0.0));
-                let numerator = _mm512_mask_blend_ps(positive, e[j], c(1.0));
-                out[j] = _mm512_div_ps(numerator, _mm512_add_ps(c(1.0), e[j]));
-            }
-            out
-        }
+        // SAFETY: the CPU has AVX-512F (the caller's promise).
+        unsafe { avx512::sigmoid(x) }
     }
 }
 
@@ -682,196 +545,10 @@ impl Fun for Softplus {
     }
 }
 
-/// The parts of `Φ(-|x|)` (the normal distribution's lower tail) = `M e^(hi + lo)`, with
-/// `hi + lo = -x²/2` and `M = Φ(-|x|) e^(x²/2)` (Mills' ratio over √(2π)): `(hi, lo, M)`,
-/// for [`scaled_exp`] to combine (`benches/python/fit_gelu.py` gives the fits):
-///
-/// - up to 5, `M = P(y) / Q(y)` in `y = |x|`, degrees 4 and 4, every coefficient positive:
-///   no step cancels, and `y` is exact, so no rounded intermediate is amplified;
-/// - from 5 to 15 (past which the tail is 0 in f32), `M = G(1/y²) / y`: Horner's rule in
-///   `y` would round at every step with the high powers dominating, while in `1/y²` the
-///   constant term dominates and the rounding of `1/y²` barely moves `G`.
-///
-/// `CORE` (`|x| <= 5` for the whole block) evaluates the first alone; otherwise each lane
-/// takes its own, and without `WIDE`, `|x| <= 12` (the callers' [`Fun::narrow`]).
-#[inline(always)]
-fn normal_tail<const FMA: bool, const WIDE: bool, const CORE: bool>(x: f32) -> (f32, f32, f32) {
-    // Past 15 the tail is 0 in f32; the cap keeps every intermediate finite.
-    let a = x.abs();
-    let y = if WIDE && a >= 15.0 { 15.0 } else { a };
-    let mills = if !FMA {
-        // Without FMA each Horner step rounds twice (6 ulp of GELU in f32): f64 instead,
-        // which SSE2 has on every x86_64.
-        let y = y as f64;
-        let h = |c: &[f32], v: f64| c.iter().fold(0.0, |acc, &k| acc * v + k as f64);
-        let near = h(&NUMERATOR, y) / h(&DENOMINATOR, y);
-        let far = h(&FAR, 1.0 / (y * y)) / y;
-        (if CORE || y <= NEAR as f64 { near } else { far }) as f32
-    } else if CORE {
-        horner::<true, 5>(y, NUMERATOR) / horner::<true, 5>(y, DENOMINATOR)
-    } else {
-        // One division for both: P / Q near, G / y far (a lane's other side may be inf
-        // or NaN, and is not taken).
-        let far = y > NEAR;
-        let numerator = if far {
-            horner::<true, 7>(1.0 / (y * y), FAR)
-        } else {
-            horner::<true, 5>(y, NUMERATOR)
-        };
-        let denominator = if far {
-            y
-        } else {
-            horner::<true, 5>(y, DENOMINATOR)
-        };
-        numerator / denominator
-    };
-    // -y²/2 exactly, as a rounded product and its error (`-y/2` is exact): with a fused
-    // multiply-add the error is one instruction; without, y is split so that y_hi keeps
-    // 12 bits, y_hi² is exact, and the rest rides along as the small part.
-    let (hi, lo) = if FMA {
-        let half = -0.5 * y;
-        let hi = half * y;
-        (hi, half.mul_add(y, -hi))
-    } else {
-        let y_hi = f32::from_bits(y.to_bits() & 0xffff_f000);
-        (-0.5 * (y_hi * y_hi), -0.5 * ((y - y_hi) * (y + y_hi)))
-    };
-    (hi, lo, mills)
-}
-
-/// Where the tail's two fits meet, and GELU's core range (`|x| <= NEAR`).
-const NEAR: f32 = 5.0;
-/// GELU's narrow range (`|x| <= TAIL_NARROW`): its results stay normal numbers there.
-const TAIL_NARROW: f32 = 12.0;
-
-// Mills' ratio, highest power first: P and Q on [0, NEAR] (relative error of the fit
-// 7e-9), and G on [NEAR, 15] (7e-10).
-const NUMERATOR: [f32; 5] = [
-    1.859_275_6e-6,
-    0.010_404_275,
-    0.088_656_59,
-    0.300_965_4,
-    0.5,
-];
-const DENOMINATOR: [f32; 5] = [0.026_210_88, 0.220_524_86, 0.794_209_36, 1.399_814_8, 1.0];
-const FAR: [f32; 7] = [
-    940.334_6,
-    -244.564_45,
-    38.448_15,
-    -5.930_213,
-    1.196_342_8,
-    -0.398_940_03,
-    0.398_942_26,
-];
-
-/// 1/√(2π), the normal density's factor.
-const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
-
-/// GELU, `x Φ(x)`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Gelu;
-
-impl Fun for Gelu {
-    #[inline(always)]
-    fn narrow(self, x: f32) -> bool {
-        x.abs() <= TAIL_NARROW
-    }
-    const CORE: bool = true;
-    #[inline(always)]
-    fn core(self, x: f32) -> bool {
-        x.abs() <= NEAR
-    }
-    #[inline(always)]
-    fn at<const FMA: bool, const WIDE: bool>(self, x: f32) -> f32 {
-        gelu::<FMA, WIDE, false>(x)
-    }
-    #[inline(always)]
-    fn at_core<const FMA: bool>(self, x: f32) -> f32 {
-        gelu::<FMA, false, true>(x)
-    }
-}
-
-/// GELU, on the path the flags name (see [`normal_tail`]).
-#[inline(always)]
-fn gelu<const FMA: bool, const WIDE: bool, const CORE: bool>(x: f32) -> f32 {
-    let (hi, lo, mills) = normal_tail::<FMA, WIDE, CORE>(x);
-    // x Φ(-|x|) = x M e^(-x²/2), with x M applied before the power of two (the product
-    // can be subnormal). That is the value below 0; above, x Φ(x) is x - x Φ(-x), where
-    // x Φ(-x) <= x/2, so the difference loses no bits.
-    let scaled = scaled_exp::<FMA, WIDE>(hi, lo, x * mills);
-    let r = if x > 0.0 { x - scaled } else { scaled };
-    if !WIDE {
-        return r;
-    }
-    // Past ±15, x Φ(x) rounds to x or -0 (and the capped tail must not meet an unbounded
-    // x); -inf Φ(-inf) is -inf · 0: NaN, as the formula and PyTorch give.
-    if x == f32::NEG_INFINITY {
-        f32::NAN
-    } else if x <= -15.0 {
-        -0.0
-    } else if x >= 15.0 {
-        x
-    } else {
-        r
-    }
-}
-
-/// GELU's derivative, `Φ(x) + x φ(x)`, `φ(x) = e^(-x²/2) / √(2π)`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct GeluDerivative;
-
-impl Fun for GeluDerivative {
-    #[inline(always)]
-    fn narrow(self, x: f32) -> bool {
-        x.abs() <= TAIL_NARROW
-    }
-    const CORE: bool = true;
-    #[inline(always)]
-    fn core(self, x: f32) -> bool {
-        x.abs() <= NEAR
-    }
-    #[inline(always)]
-    fn at<const FMA: bool, const WIDE: bool>(self, x: f32) -> f32 {
-        gelu_derivative::<FMA, WIDE, false>(x)
-    }
-    #[inline(always)]
-    fn at_core<const FMA: bool>(self, x: f32) -> f32 {
-        gelu_derivative::<FMA, false, true>(x)
-    }
-}
-
-/// GELU's derivative, on the path the flags name (see [`normal_tail`]).
-#[inline(always)]
-fn gelu_derivative<const FMA: bool, const WIDE: bool, const CORE: bool>(x: f32) -> f32 {
-    let (hi, lo, mills) = normal_tail::<FMA, WIDE, CORE>(x);
-    let xd = x * FRAC_1_SQRT_2PI;
-    // Below 0: (M + x/√(2π)) e^(-x²/2), one rounding of a possibly subnormal value;
-    // above: 1 - (M - x/√(2π)) e^(-x²/2). One exponential serves both.
-    let k = if x >= 0.0 { xd - mills } else { mills + xd };
-    let scaled = scaled_exp::<FMA, WIDE>(hi, lo, k);
-    let large = if x >= 0.0 { 1.0 + scaled } else { scaled };
-    let large = if WIDE && x <= -15.0 { -0.0 } else { large };
-    // Near 0, 1/2 + x R(x²), fitted on |x| <= 0.7 (fit_gelu.py).
-    let p = horner::<FMA, 6>(
-        x * x,
-        [
-            -1.010_168_6e-4,
-            1.148_014_6e-3,
-            -9.497_117e-3,
-            5.984_118e-2,
-            -2.659_615_3e-1,
-            7.978_846e-1,
-        ],
-    );
-    let small = mad::<FMA>(x, p, 0.5);
-    let r = if x.abs() <= 0.7 { small } else { large };
-    // At ±inf, x φ(x) is inf · 0: NaN, as the formula and PyTorch give.
-    if WIDE && x.is_infinite() {
-        f32::NAN
-    } else {
-        r
-    }
-}
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+mod gelu;
+pub(crate) use gelu::{Gelu, GeluDerivative};
 
 #[cfg(test)]
 mod tests;
