@@ -43,8 +43,8 @@ fn c(v: f32) -> __m512 {
     unsafe { _mm512_set1_ps(v) }
 }
 
-/// `e^x` of eight vectors, lane by lane the same bits as [`super::scaled_exp`] with `lo = -0.0`
-/// and `k = 1` on either path: the same clamps (`vmaxps`/`vminps` with `x` second, so a
+/// `e^x` of eight vectors, lane by lane the same bits as [`super::scaled_exp`] with
+/// `lo = -0.0` and `k = 1` on either path: the same clamps (`vmaxps`/`vminps` with `x` second, so a
 /// NaN passes through), `n` rounded to nearest even (`vrndscaleps`, as `round_small`),
 /// the same reduction and polynomial, and `2^n` applied by `vscalefps`, which rounds
 /// `e · 2^n` once, as the wide path's two exact-then-rounded factors do and as the narrow
@@ -81,6 +81,21 @@ pub(super) unsafe fn exp(x: [__m512; 8]) -> [__m512; 8] {
         }
         e
     }
+}
+
+/// `e^(x - shift)` of eight vectors: [`super::ExpShifted`]'s `at`, the subtraction first.
+///
+/// # Safety
+/// The CPU has AVX-512F.
+#[inline(always)]
+pub(super) unsafe fn exp_shifted(x: [__m512; 8], shift: f32) -> [__m512; 8] {
+    let mut x = x;
+    for v in &mut x {
+        // SAFETY: the CPU has AVX-512F (the caller's promise).
+        *v = unsafe { _mm512_sub_ps(*v, c(shift)) };
+    }
+    // SAFETY: as above.
+    unsafe { exp(x) }
 }
 
 /// `tanh` of eight vectors: [`super::Tanh`]'s `at`, step for step: both forms, then the

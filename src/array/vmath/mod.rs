@@ -184,6 +184,8 @@ fn map_with<F: Fun, const FMA: bool>(f: F, src: &[f32], dst: &mut [MaybeUninit<f
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn map_avx512<F: Fun, const STREAM: bool>(f: F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
+    // A streamed result (16 MiB and more) is bound by memory, not arithmetic: it keeps
+    // the compiled loop, whose blocks go out through the stack buffer.
     if F::AVX512 && !STREAM {
         // SAFETY: this function's features include AVX-512F.
         unsafe { avx512::map(f, src, dst) }
@@ -342,14 +344,8 @@ impl Fun for ExpShifted {
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     unsafe fn at_avx512(self, x: [x86::__m512; 8]) -> [x86::__m512; 8] {
-        // SAFETY: the CPU has AVX-512F (the caller's promise), all the subtractions need.
-        unsafe {
-            let mut x = x;
-            for v in &mut x {
-                *v = x86::_mm512_sub_ps(*v, x86::_mm512_set1_ps(self.0));
-            }
-            avx512::exp(x)
-        }
+        // SAFETY: the CPU has AVX-512F (the caller's promise).
+        unsafe { avx512::exp_shifted(x, self.0) }
     }
 }
 
