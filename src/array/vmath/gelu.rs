@@ -2,6 +2,8 @@
 //! largest of the vector functions (the table in the module above gives its accuracy).
 
 use super::{horner, mad, scaled_exp, Fun};
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64 as x86;
 
 /// The parts of `Φ(-|x|)` (the normal distribution's lower tail) = `M e^(hi + lo)`, with
 /// `hi + lo = -x²/2` and `M = Φ(-|x|) e^(x²/2)` (Mills' ratio over √(2π)): `(hi, lo, M)`,
@@ -61,20 +63,21 @@ fn normal_tail<const FMA: bool, const WIDE: bool, const CORE: bool>(x: f32) -> (
 }
 
 /// Where the tail's two fits meet, and GELU's core range (`|x| <= NEAR`).
-const NEAR: f32 = 5.0;
+pub(super) const NEAR: f32 = 5.0;
 /// GELU's narrow range (`|x| <= TAIL_NARROW`): its results stay normal numbers there.
 const TAIL_NARROW: f32 = 12.0;
 
 // Mills' ratio, highest power first: P and Q on [0, NEAR] (relative error of the fit
 // 7e-9), and G on [NEAR, 15] (7e-10).
-const NUMERATOR: [f32; 5] = [
+pub(super) const NUMERATOR: [f32; 5] = [
     1.859_275_6e-6,
     0.010_404_275,
     0.088_656_59,
     0.300_965_4,
     0.5,
 ];
-const DENOMINATOR: [f32; 5] = [0.026_210_88, 0.220_524_86, 0.794_209_36, 1.399_814_8, 1.0];
+pub(super) const DENOMINATOR: [f32; 5] =
+    [0.026_210_88, 0.220_524_86, 0.794_209_36, 1.399_814_8, 1.0];
 const FAR: [f32; 7] = [
     940.334_6,
     -244.564_45,
@@ -109,6 +112,14 @@ impl Fun for Gelu {
     #[inline(always)]
     fn at_core<const FMA: bool>(self, x: f32) -> f32 {
         gelu::<FMA, false, true>(x)
+    }
+    #[cfg(target_arch = "x86_64")]
+    const AVX512: bool = true;
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn at_avx512(self, x: [x86::__m512; 8]) -> [x86::__m512; 8] {
+        // SAFETY: the CPU has AVX-512F (the caller's promise).
+        unsafe { super::avx512::gelu(x) }
     }
 }
 

@@ -17,7 +17,7 @@
 //! | function | max error | method |
 //! |---|---|---|
 //! | `exp` | 1 ulp | Cephes' `expf`: `2^n e^r`, `|r| <= ln2/2`, degree-6 polynomial; `2^n` in two factors so results down to the smallest subnormal are right |
-//! | `log` | 1 ulp | Cephes' `logf`: `m 2^e`, `m` in `[√½, √2)`, degree-8 polynomial in `m - 1`; subnormal inputs scaled by `2^23` first |
+//! | `log` | 1 ulp | Cephes' `logf`: `m 2^e`, `m` in `[√½, √2)`, degree-8 polynomial in `m - 1`; subnormal inputs scaled by `2^23` first. With AVX-512: `2^k z`, `z` in [0.797, 1.594), `ln z = ln c + ln(1 + r)`, `c` from a 16-entry table, `|r| <= 1/32`, degree-5 Taylor series |
 //! | `tanh` | 1 ulp | Cephes' odd polynomial below 0.625, `1 - 2 / (e^2|x| + 1)` above |
 //! | `sigmoid` | 2 ulp | `1 / (1 + e^-x)` or `e^x / (1 + e^x)`, whichever cannot overflow |
 //! | `softplus` | 2 ulp | `max(x, 0) + log1p(e^-|x|)`, `log1p` from `log` with Goldberg's correction |
@@ -34,11 +34,16 @@
 //! [`map_streaming`], for results too large for the cache, writes each block out with
 //! non-temporal stores: the same bits, a third less memory traffic.
 //!
-//! The exponentials (`exp`, and the shifted one of softmax and cross-entropy) also have
-//! explicit AVX-512 code ([`Fun::at_avx512`]): eight vectors at a time, where the
-//! compiler's loop interleaves four and leaves one of the two AVX-512 units idle, and
-//! `2^n` applied by `vscalefps` on every input, so no block needs a range test. Its bits
-//! are the compiled loop's, input for input (tested).
+//! On a CPU with AVX-512 the exponentials (`exp`, and the shifted one of softmax and
+//! cross-entropy), `log`, `tanh`, `sigmoid` and `gelu` run explicit code instead
+//! ([`Fun::at_avx512`], in `avx512.rs`): eight vectors at a time, where the compiler's
+//! loop interleaves four and leaves one of the two AVX-512 units idle, over every element
+//! of the slice (the ends through masked loads and stores), and with `2^n` applied by
+//! `vscalefps`, so no block needs a range test. Each gives the compiled loop's bits,
+//! input for input (tested), except `log`: there a 16-entry table read by `vpermps`
+//! (Tang's method) replaces the degree-8 polynomial, with its own bits and a measured
+//! error of 1 ulp too, so on one machine every `log` gives the same bits for the same
+//! input, and between machines with and without AVX-512 it can differ in the last bit.
 //!
 //! PyTorch computes GELU as `x/2 (1 + erf(x/√2))`, which loses every digit below about
 //! `x = -5` (`1 + erf` cancels); the tail form here keeps its relative accuracy down to the
@@ -184,11 +189,9 @@ fn map_with<F: Fun, const FMA: bool>(f: F, src: &[f32], dst: &mut [MaybeUninit<f
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn map_avx512<F: Fun, const STREAM: bool>(f: F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
-    // A streamed result (16 MiB and more) is bound by memory, not arithmetic: it keeps
-    // the compiled loop, whose blocks go out through the stack buffer.
-    if F::AVX512 && !STREAM {
+    if F::AVX512 {
         // SAFETY: this function's features include AVX-512F.
-        unsafe { avx512::map(f, src, dst) }
+        unsafe { avx512::map::<F, STREAM>(f, src, dst) }
     } else if STREAM {
         // SAFETY: this function's features include AVX, all `stream_with` needs.
         unsafe { stream_with(f, src, dst) }
@@ -389,6 +392,19 @@ pub(crate) fn exp_shifted<'a, T: crate::element::Float>(
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Log;
 
+/// Cephes' logf polynomial `P` in `ln(1 + m) = m - m²/2 + m³ P(m)`, highest degree first.
+const LOG_POLY: [f32; 9] = [
+    7.037_683_6e-2,
+    -1.151_461e-1,
+    1.167_699_9e-1,
+    -1.242_014_1e-1,
+    1.424_932_3e-1,
+    -1.666_805_8e-1,
+    2.000_071_4e-1,
+    -2.499_999_4e-1,
+    0.333_333_3,
+];
+
 #[inline(always)]
 /// Without `WIDE`, `x` must be a positive normal number (what softplus's `1 + u` always is).
 fn log<const FMA: bool, const WIDE: bool>(x: f32) -> f32 {
@@ -403,20 +419,7 @@ fn log<const FMA: bool, const WIDE: bool>(x: f32) -> f32 {
     let e = (exponent - if below { 1 } else { 0 }) as f32;
     let m = if below { m + m - 1.0 } else { m - 1.0 };
     let z = m * m;
-    let p = horner::<FMA, 9>(
-        m,
-        [
-            7.037_683_6e-2,
-            -1.151_461e-1,
-            1.167_699_9e-1,
-            -1.242_014_1e-1,
-            1.424_932_3e-1,
-            -1.666_805_8e-1,
-            2.000_071_4e-1,
-            -2.499_999_4e-1,
-            0.333_333_3,
-        ],
-    );
+    let p = horner::<FMA, 9>(m, LOG_POLY);
     let y = mad::<FMA>(e, LN2_LO, p * m * z);
     let y = mad::<FMA>(-0.5, z, y);
     let r = mad::<FMA>(e, LN2_HI, m + y);
@@ -440,6 +443,14 @@ impl Fun for Log {
     #[inline(always)]
     fn at<const FMA: bool, const WIDE: bool>(self, x: f32) -> f32 {
         log::<FMA, WIDE>(x)
+    }
+    #[cfg(target_arch = "x86_64")]
+    const AVX512: bool = true;
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn at_avx512(self, x: [x86::__m512; 8]) -> [x86::__m512; 8] {
+        // SAFETY: the CPU has AVX-512F (the caller's promise).
+        unsafe { avx512::log(x) }
     }
 }
 

@@ -219,7 +219,7 @@ fn gelu_is_within_5_ulp() {
     );
 }
 
-/// The explicit AVX-512 forms (the exponentials, `tanh`, `sigmoid`) give the compiled loop's bits (NaN for NaN) on the
+/// The explicit AVX-512 forms (the exponentials, `tanh`, `sigmoid`, `gelu`) give the compiled loop's bits (NaN for NaN) on the
 /// sweep, edges and subnormal results included, and at every length around the blocks of
 /// 128 (the tail goes through the compiled loop).
 #[cfg(target_arch = "x86_64")]
@@ -249,12 +249,14 @@ fn explicit_avx512_forms_give_the_compiled_bits() {
                 && <ExpShifted as Fun>::AVX512
                 && <Tanh as Fun>::AVX512
                 && <Sigmoid as Fun>::AVX512
+                && <Gelu as Fun>::AVX512
         )
     };
     for xs in sample(*STRIDE) {
         same(Exp, &xs, "exp");
         same(Tanh, &xs, "tanh");
         same(Sigmoid, &xs, "sigmoid");
+        same(Gelu, &xs, "gelu");
         same(ExpShifted(3.5), &xs, "exp(x - 3.5)");
         same(ExpShifted(-90.0), &xs, "exp(x + 90)");
     }
@@ -262,22 +264,55 @@ fn explicit_avx512_forms_give_the_compiled_bits() {
     for len in 0..xs.len() {
         same(Exp, &xs[..len], "exp, short");
         same(Tanh, &xs[..len], "tanh, short");
+        same(Gelu, &xs[..len], "gelu, short");
+    }
+}
+
+/// The AVX-512 `log`'s tables are what their definition (and `benches/python/log_table.py`)
+/// gives: `1/c` rounded for each interval's middle (1 for the one around 1), and the
+/// logarithm of that rounded value in a head on a 2^-12 grid and a tail.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn log_tables_follow_their_definition() {
+    use super::avx512::{LOG_HEAD, LOG_INVERSE, LOG_OFFSET, LOG_TAIL};
+    for i in 0..16 {
+        let bound = |i: i32| f32::from_bits((LOG_OFFSET + (i << 19)) as u32) as f64;
+        let (lo, hi) = (bound(i), bound(i + 1));
+        let c = if lo <= 1.0 && 1.0 < hi {
+            1.0
+        } else {
+            (lo + hi) / 2.0
+        };
+        let inverse = (1.0 / c) as f32;
+        let log_c = -(inverse as f64).ln();
+        let head = (log_c * 4096.0).round() / 4096.0;
+        let i = i as usize;
+        assert_eq!(LOG_INVERSE[i], inverse, "1/c, interval {i}");
+        assert_eq!(LOG_HEAD[i] as f64, head, "head, interval {i}");
+        assert_eq!(LOG_TAIL[i], (log_c - head) as f32, "tail, interval {i}");
     }
 }
 
 #[test]
 fn streaming_stores_give_the_same_bits_as_plain_ones() {
     // map_streaming computes into a stack block and streams it out from the destination's
-    // first 32-byte boundary: check every start offset within a line, lengths with and
-    // without whole blocks, a NaN (a block off the narrow path), and the elements around
-    // the destination (untouched).
+    // first 32-byte boundary (the explicit AVX-512 forms: straight from the registers,
+    // from the first 64-byte boundary): check every start offset within a line, lengths
+    // with and without whole blocks, a NaN (a block off the narrow path), and the elements
+    // around the destination (untouched).
+    same_streamed(Gelu);
+    same_streamed(Exp);
+    same_streamed(Log);
+}
+
+fn same_streamed<F: Fun>(f: F) {
     let xs: Vec<f32> = (0..3 * BLOCK + 77)
         .map(|i| ((i * 7919) % 2001) as f32 / 100.0 - 10.0)
         .collect();
     let mut with_nan = xs.clone();
     with_nan[BLOCK + 5] = f32::NAN;
     for src in [&xs, &with_nan] {
-        for start in 0..9 {
+        for start in 0..17 {
             for len in [
                 0,
                 5,
@@ -287,10 +322,10 @@ fn streaming_stores_give_the_same_bits_as_plain_ones() {
                 src.len() - start - 1,
             ] {
                 let src = &src[start..start + len];
-                let mut plain = vec![MaybeUninit::new(-1.0f32); len + 10];
+                let mut plain = vec![MaybeUninit::new(-1.0f32); len + 20];
                 let mut streamed = plain.clone();
-                map(Gelu, src, &mut plain[start % 8..start % 8 + len]);
-                map_streaming(Gelu, src, &mut streamed[start % 8..start % 8 + len]);
+                map(f, src, &mut plain[start % 16..start % 16 + len]);
+                map_streaming(f, src, &mut streamed[start % 16..start % 16 + len]);
                 // SAFETY: every element was written, by `vec!` or by the maps.
                 let bits = |v: &[MaybeUninit<f32>]| -> Vec<u32> {
                     v.iter()
@@ -298,9 +333,12 @@ fn streaming_stores_give_the_same_bits_as_plain_ones() {
                         .collect()
                 };
                 assert_eq!(bits(&streamed), bits(&plain), "start {start}, length {len}");
-                assert!(bits(&plain)[start % 8 + len..]
-                    .iter()
-                    .all(|&b| b == (-1.0f32).to_bits()));
+                for around in [&bits(&plain), &bits(&streamed)] {
+                    assert!(around[..start % 16]
+                        .iter()
+                        .chain(&around[start % 16 + len..])
+                        .all(|&b| b == (-1.0f32).to_bits()));
+                }
             }
         }
     }
