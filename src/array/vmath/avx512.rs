@@ -62,7 +62,12 @@ pub(super) unsafe fn map<F: Fun, const STREAM: bool>(
     if STREAM {
         // Non-temporal stores are weakly ordered: fence them before whoever reads the
         // buffer next (another thread, once this piece's task is joined) may look.
-        _mm_sfence();
+        // (A safe call in this function on newer toolchains; the MSRV needs the block.)
+        // SAFETY: SSE is part of x86_64's baseline.
+        #[allow(unused_unsafe)]
+        unsafe {
+            _mm_sfence()
+        };
     }
 }
 
