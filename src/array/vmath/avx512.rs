@@ -3,15 +3,14 @@
 //! form's bits, input for input (`tests.rs`).
 
 use super::gelu::{DENOMINATOR, NEAR, NUMERATOR};
-use super::{Fun, EXP_POLY, LN2_HI, LN2_LO, LOG2E, TANH_POLY};
+use super::{map_with, Fun, EXP_POLY, LN2_HI, LN2_LO, LOG2E, TANH_POLY};
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
 /// [`super::map`] (`STREAM` false) or [`super::map_streaming`] (true) through
 /// [`Fun::at_avx512`]: eight vectors of sixteen at a time, and the ends (fewer than 128
-/// elements, and with `STREAM` the elements before `dst`'s first 64-byte boundary) as
-/// one such block with masked loads and stores, so every element takes the same form
-/// wherever it sits. Eight, because the compiler's own loop interleaves four: with four
+/// elements, and with `STREAM` the elements before `dst`'s first 64-byte boundary)
+/// through [`part`], so every element gets the same bits wherever it sits. Eight, because the compiler's own loop interleaves four: with four
 /// cycles of latency per multiply-add, four chains keep one of the two AVX-512 units
 /// busy, eight keep both (`exp` on 64 Ki f32 in cache, 2-core Xeon: 0.29-0.34 ns an
 /// element compiled, 0.23-0.25 with eight). Streamed, the results go straight from the
@@ -27,7 +26,7 @@ pub(super) unsafe fn map<F: Fun, const STREAM: bool>(
     } else {
         0
     };
-    // SAFETY (all three calls): `src` and `dst` have the same length (the caller's
+    // SAFETY (both `part` calls): `src` and `dst` have the same length (the caller's
     // promise), the pieces are at most 128 long, and the CPU has AVX-512F (this
     // function's).
     unsafe { part(f, &src[..head], &mut dst[..head]) };
@@ -72,12 +71,17 @@ pub(super) unsafe fn map<F: Fun, const STREAM: bool>(
 }
 
 /// [`Fun::at_avx512`] on fewer than 128 elements: masked loads (zeros beyond the end)
-/// and masked stores (nothing written beyond it).
+/// and masked stores (nothing written beyond it). A function whose explicit form gives
+/// the compiled loop's bits takes the compiled loop instead: a few elements (a small
+/// tensor, or a row's end) then cost a few lanes, not eight vectors.
 ///
 /// # Safety
 /// `src` and `dst` have the same length, at most 128, and the CPU has AVX-512F.
 #[inline(always)]
 unsafe fn part<F: Fun>(f: F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
+    if !F::AVX512_OWN_BITS {
+        return map_with::<F, true>(f, src, dst);
+    }
     if src.is_empty() {
         return;
     }
@@ -247,8 +251,7 @@ pub(super) const LOG_TAIL: [f32; 16] = [
 /// The CPU has AVX-512F.
 #[inline(always)]
 pub(super) unsafe fn log(x: [__m512; 8]) -> [__m512; 8] {
-    // SAFETY: the CPU has AVX-512F (the caller's promise); the loads read the 16-entry
-    // tables whole.
+    // SAFETY: the CPU has AVX-512F (the caller's promise); nothing here touches memory.
     unsafe {
         let mut ordinary = 0xffff;
         for v in x {

@@ -80,6 +80,11 @@ pub(crate) trait Fun: Copy + Send + Sync {
     /// Whether the function has [`Fun::at_avx512`], an explicit AVX-512 form.
     #[cfg(target_arch = "x86_64")]
     const AVX512: bool = false;
+    /// Whether that form's bits differ from `at`'s (then it must serve every element,
+    /// the ends of a slice included, so a value's result does not depend on where it
+    /// sits; otherwise the ends take the compiled loop, cheaper on a few elements).
+    #[cfg(target_arch = "x86_64")]
+    const AVX512_OWN_BITS: bool = false;
     /// The values at eight vectors of sixteen, the same bits as `at` gives on every input:
     /// read only with `AVX512`, on a CPU with AVX-512F.
     ///
@@ -452,6 +457,8 @@ impl Fun for Log {
         // SAFETY: the CPU has AVX-512F (the caller's promise).
         unsafe { avx512::log(x) }
     }
+    #[cfg(target_arch = "x86_64")]
+    const AVX512_OWN_BITS: bool = true;
 }
 
 /// `tanh x`.

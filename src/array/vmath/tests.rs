@@ -268,6 +268,42 @@ fn explicit_avx512_forms_give_the_compiled_bits() {
     }
 }
 
+/// The AVX-512 `log`, whose bits are its own, gives every value the same bits whether it
+/// sits in a whole block of 128 or in a slice's end (the masked block), subnormal, zero,
+/// negative, infinite and NaN values among them.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx512_log_gives_the_same_bits_at_every_position() {
+    if !std::arch::is_x86_feature_detected!("avx512f") {
+        return;
+    }
+    let mut xs: Vec<f32> = (0..300).map(|i| (i as f32 * 0.37).exp2() * 1e-3).collect();
+    xs[7] = 1e-40;
+    xs[150] = 0.0;
+    xs[151] = -2.0;
+    xs[152] = f32::INFINITY;
+    xs[153] = f32::NAN;
+    let run = |xs: &[f32]| -> Vec<u32> {
+        let mut out = vec![MaybeUninit::uninit(); xs.len()];
+        // SAFETY: the CPU has AVX-512F (checked above).
+        unsafe { map_avx512::<_, false>(Log, xs, &mut out) };
+        // SAFETY: the map writes every element.
+        out.iter()
+            .map(|v| unsafe { v.assume_init() }.to_bits())
+            .collect()
+    };
+    let whole = run(&xs);
+    for start in [0, 1, 7, 128, 140] {
+        for len in 0..xs.len() - start {
+            assert_eq!(
+                run(&xs[start..start + len]),
+                whole[start..start + len],
+                "start {start}, length {len}"
+            );
+        }
+    }
+}
+
 /// The AVX-512 `log`'s tables are what their definition (and `benches/python/log_table.py`)
 /// gives: `1/c` rounded for each interval's middle (1 for the one around 1), and the
 /// logarithm of that rounded value in a head on a 2^-12 grid and a tail.
