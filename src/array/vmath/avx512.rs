@@ -156,18 +156,36 @@ unsafe fn exp_clamped<const CLAMP: bool>(x: [__m512; 8]) -> [__m512; 8] {
         for j in 0..8 {
             r[j] = _mm512_fmadd_ps(n[j], c(-LN2_LO), r[j]);
         }
-        let mut p = [c(EXP_POLY[0]); 8];
+        let q = expm1_reduced(r);
+        let mut e = [c(0.0); 8];
+        for j in 0..8 {
+            e[j] = _mm512_scalef_ps(_mm512_add_ps(q[j], c(1.0)), n[j]);
+        }
+        e
+    }
+}
+
+/// `e^r - 1` of `N` vectors of reduced arguments (`|r| <= ln2/2`), as
+/// [`super::scaled_exp`] takes it: `r + r² P(r)` with Cephes' polynomial, the `N` chains
+/// interleaved. [`exp`] and [`gelu`] finish it each their own way.
+///
+/// # Safety
+/// The CPU has AVX-512F.
+#[inline(always)]
+unsafe fn expm1_reduced<const N: usize>(r: [__m512; N]) -> [__m512; N] {
+    // SAFETY: the CPU has AVX-512F (the caller's promise); nothing here touches memory.
+    unsafe {
+        let mut p = [c(EXP_POLY[0]); N];
         for &k in &EXP_POLY[1..] {
-            for j in 0..8 {
+            for j in 0..N {
                 p[j] = _mm512_fmadd_ps(p[j], r[j], c(k));
             }
         }
-        let mut e = [c(0.0); 8];
-        for j in 0..8 {
-            let q = _mm512_fmadd_ps(p[j], _mm512_mul_ps(r[j], r[j]), r[j]);
-            e[j] = _mm512_scalef_ps(_mm512_add_ps(q, c(1.0)), n[j]);
+        let mut q = [c(0.0); N];
+        for j in 0..N {
+            q[j] = _mm512_fmadd_ps(p[j], _mm512_mul_ps(r[j], r[j]), r[j]);
         }
-        e
+        q
     }
 }
 
@@ -476,17 +494,11 @@ unsafe fn gelu_core(x: [__m512; 4]) -> [__m512; 4] {
             let reduced = _mm512_fmadd_ps(n[j], c(-LN2_HI), hi);
             r[j] = _mm512_add_ps(_mm512_fmadd_ps(n[j], c(-LN2_LO), reduced), lo);
         }
-        let mut p = [c(EXP_POLY[0]); 4];
-        for &k in &EXP_POLY[1..] {
-            for j in 0..4 {
-                p[j] = _mm512_fmadd_ps(p[j], r[j], c(k));
-            }
-        }
+        let q = expm1_reduced(r);
         let mut out = [c(0.0); 4];
         for j in 0..4 {
             let k = _mm512_mul_ps(x[j], mills[j]);
-            let q = _mm512_fmadd_ps(p[j], _mm512_mul_ps(r[j], r[j]), r[j]);
-            let scaled = _mm512_scalef_ps(_mm512_fmadd_ps(q, k, k), n[j]);
+            let scaled = _mm512_scalef_ps(_mm512_fmadd_ps(q[j], k, k), n[j]);
             let positive = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(x[j], c(0.0));
             out[j] = _mm512_mask_sub_ps(scaled, positive, x[j], scaled);
         }
