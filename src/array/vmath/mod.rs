@@ -18,7 +18,7 @@
 //! |---|---|---|
 //! | `exp` | 1 ulp | Cephes' `expf`: `2^n e^r`, `|r| <= ln2/2`, degree-6 polynomial; `2^n` in two factors so results down to the smallest subnormal are right |
 //! | `log` | 1 ulp | Cephes' `logf`: `m 2^e`, `m` in `[√½, √2)`, degree-8 polynomial in `m - 1`; subnormal inputs scaled by `2^23` first. With AVX-512: `2^k z`, `z` in [0.797, 1.594), `ln z = ln c + ln(1 + r)`, `c` from a 16-entry table, `|r| <= 1/32`, degree-5 Taylor series |
-//! | `tanh` | 1 ulp | Cephes' odd polynomial below 0.625, `1 - 2 / (e^2|x| + 1)` above |
+//! | `tanh` | 1 ulp (2 with AVX-512) | Cephes' odd polynomial below 0.625, `1 - 2 / (e^2|x| + 1)` above. With AVX-512: `E / (E + 2)`, `E = e^2|x| - 1` from the reduced exponential without cancellation, the quotient by `vrcp14ps` and one correction |
 //! | `sigmoid` | 2 ulp | `1 / (1 + e^-x)` or `e^x / (1 + e^x)`, whichever cannot overflow |
 //! | `softplus` | 2 ulp | `max(x, 0) + log1p(e^-|x|)`, `log1p` from `log` with Goldberg's correction |
 //! | `gelu` | 5 ulp | `x Φ(x)`; `Φ(-|x|) = e^(-x²/2) M(|x|)`, Mills' ratio `M` a ratio of two degree-4 polynomials up to 5 and `G(1/x²) / |x|` beyond (`benches/python/fit_gelu.py`); `x Φ(x) = x - x Φ(-x)` above 0 |
@@ -40,10 +40,13 @@
 //! loop interleaves four and leaves one of the two AVX-512 units idle, over every element
 //! of the slice (the ends through masked loads and stores), and with `2^n` applied by
 //! `vscalefps`, so no block needs a range test. Each gives the compiled loop's bits,
-//! input for input (tested), except `log`: there a 16-entry table read by `vpermps`
-//! (Tang's method) replaces the degree-8 polynomial, with its own bits and a measured
-//! error of 1 ulp too, so on one machine every `log` gives the same bits for the same
-//! input, and between machines with and without AVX-512 it can differ in the last bit.
+//! input for input (tested), except `log` and `tanh`, which take cheaper methods with
+//! bits of their own. For `log`, a 16-entry table read by `vpermps` (Tang's method)
+//! replaces the degree-8 polynomial, with a measured error of 1 ulp too. `tanh` takes
+//! one path instead of two and no division, with a measured error of 2 ulp. So on one
+//! machine every `log` or `tanh` gives the same bits for the same input, wherever it
+//! sits; between machines with and without AVX-512 they can differ in the last bit
+//! (`tanh` in the last two).
 //!
 //! PyTorch computes GELU as `x/2 (1 + erf(x/√2))`, which loses every digit below about
 //! `x = -5` (`1 + erf` cancels); the tail form here keeps its relative accuracy down to the
@@ -505,6 +508,8 @@ impl Fun for Tanh {
         // SAFETY: the CPU has AVX-512F (the caller's promise).
         unsafe { avx512::tanh(x) }
     }
+    #[cfg(target_arch = "x86_64")]
+    const AVX512_OWN_BITS: bool = true;
 }
 
 /// The logistic function `1 / (1 + e^-x)`.
