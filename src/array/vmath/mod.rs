@@ -46,7 +46,9 @@
 //! one path instead of two and no division, with a measured error of 2 ulp. So on one
 //! machine every `log` or `tanh` gives the same bits for the same input, wherever it
 //! sits; between machines with and without AVX-512 they can differ in the last bit
-//! (`tanh` in the last two).
+//! (`tanh` in the last two). `tanh` starts its quotient from `vrcp14ps`, whose estimate
+//! the instruction set bounds (relative error below 2^-14) but does not fix bit for bit,
+//! so CPUs of different makers may also differ in its last bit.
 //!
 //! PyTorch computes GELU as `x/2 (1 + erf(x/√2))`, which loses every digit below about
 //! `x = -5` (`1 + erf` cancels); the tail form here keeps its relative accuracy down to the
