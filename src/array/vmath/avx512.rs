@@ -127,27 +127,12 @@ fn c(v: f32) -> __m512 {
 /// The CPU has AVX-512F.
 #[inline(always)]
 pub(super) unsafe fn exp(x: [__m512; 8]) -> [__m512; 8] {
-    // SAFETY: the CPU has AVX-512F (the caller's promise).
-    unsafe { exp_clamped::<true>(x) }
-}
-
-/// [`exp`], without its clamps when `CLAMP` is false: for callers whose `x` lie in
-/// [-104, 88.8] (or are NaN) already, where the clamps change nothing.
-///
-/// # Safety
-/// The CPU has AVX-512F.
-#[inline(always)]
-unsafe fn exp_clamped<const CLAMP: bool>(x: [__m512; 8]) -> [__m512; 8] {
     // SAFETY: the CPU has AVX-512F (the caller's promise); nothing here touches memory.
     unsafe {
         let mut n = [c(0.0); 8];
         let mut r = [c(0.0); 8];
         for j in 0..8 {
-            let xj = if CLAMP {
-                _mm512_min_ps(c(88.8), _mm512_max_ps(c(-104.0), x[j]))
-            } else {
-                x[j]
-            };
+            let xj = _mm512_min_ps(c(88.8), _mm512_max_ps(c(-104.0), x[j]));
             n[j] = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
                 _mm512_mul_ps(xj, c(LOG2E)),
             );
@@ -167,7 +152,7 @@ unsafe fn exp_clamped<const CLAMP: bool>(x: [__m512; 8]) -> [__m512; 8] {
 
 /// `e^r - 1` of `N` vectors of reduced arguments (`|r| <= ln2/2`), as
 /// [`super::scaled_exp`] takes it: `r + r² P(r)` with Cephes' polynomial, the `N` chains
-/// interleaved. [`exp`] and [`gelu`] finish it each their own way.
+/// interleaved. [`exp`], [`tanh`] and [`gelu`] finish it each their own way.
 ///
 /// # Safety
 /// The CPU has AVX-512F.
