@@ -296,10 +296,17 @@ pub(crate) fn zip_map<T: Float>(
     b: &Array<T>,
     f: impl Fn(T, T) -> T + Sync,
 ) -> Result<Array<T>> {
-    let shape = broadcast_shapes(op, a.shape(), b.shape())?;
-    let n = numel(&shape);
+    // Operands of one shape (the common case) need no broadcast shape built and returned.
+    let broadcast;
+    let shape = if a.shape() == b.shape() {
+        a.shape()
+    } else {
+        broadcast = broadcast_shapes(op, a.shape(), b.shape())?;
+        &broadcast[..]
+    };
+    let n = numel(shape);
     let (la, lb) = (a.layout(), b.layout());
-    Ok(a.read_with(b, |da, db| zip_map_slices(&shape, n, (la, da), (lb, db), f)))
+    Ok(a.read_with(b, |da, db| zip_map_slices(shape, n, (la, da), (lb, db), f)))
 }
 
 fn zip_map_slices<T: Float>(
