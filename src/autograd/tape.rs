@@ -75,9 +75,14 @@ pub(crate) fn records<T: Element>(inputs: &[&Tensor<T>]) -> bool {
     is_grad_enabled() && inputs.iter().any(|t| t.requires_grad())
 }
 
-/// Wraps `output` as a tensor made by `op`, recorded on the tape: for when [`records`] said
-/// yes (only float tensors can require grad).
-pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array<T>) -> Tensor<T> {
+/// Finishes `handle` (its array written) as a tensor made by `op`, recorded on the tape: for
+/// when [`records`] said yes (only float tensors can require grad).
+pub(crate) fn record<T: Element>(
+    op: Op<T>,
+    inputs: &[&Tensor<T>],
+    handle: crate::tensor::handle::Written<T>,
+) -> Tensor<T> {
+    let output = handle.array();
     let Saves {
         inputs: save_inputs,
         output: save_output,
@@ -140,7 +145,7 @@ pub(crate) fn record<T: Element>(op: Op<T>, inputs: &[&Tensor<T>], output: Array
     }
     // SAFETY: every field was written above.
     let node = NodeRef::new(unsafe { slots::filled(node) });
-    Tensor::from_parts(output, Some(node), true)
+    Tensor(std::mem::ManuallyDrop::new(handle.finish(Some(node), true)))
 }
 
 fn edge_to<T: Element>(t: &Tensor<T>) -> Edge<T> {

@@ -88,6 +88,7 @@ use crate::error::Result;
 use crate::shape::Shape;
 use smallvec::SmallVec;
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 
 /// Which values backward needs besides shapes (which nodes always keep).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -380,8 +381,9 @@ impl<T> Op<T> {
 #[doc(hidden)]
 #[allow(private_interfaces)]
 pub trait Kernels: Element {
-    /// [`Op::eval`].
-    fn eval_op(op: &Op<Self>, x: &[&Array<Self>]) -> Result<Array<Self>>;
+    /// [`Op::eval_into`].
+    fn eval_op(op: &Op<Self>, x: &[&Array<Self>], out: &mut MaybeUninit<Array<Self>>)
+        -> Result<()>;
     /// [`Op::input_grads`] on arrays (a plain backward).
     fn array_grads(op: &Op<Self>, rule: &Rule<'_, Array<Self>>, g: &Array<Self>) -> Written;
     /// [`Op::input_grads`] on tensors (a `create_graph` backward).
@@ -405,8 +407,12 @@ macro_rules! kernels {
         #[allow(private_interfaces)]
         impl Kernels for $t {
             #[inline(never)]
-            fn eval_op(op: &Op<$t>, x: &[&Array<$t>]) -> Result<Array<$t>> {
-                op.eval_here(x)
+            fn eval_op(
+                op: &Op<$t>,
+                x: &[&Array<$t>],
+                out: &mut MaybeUninit<Array<$t>>,
+            ) -> Result<()> {
+                op.eval_here(x, out)
             }
             #[inline(never)]
             fn array_grads(
@@ -512,7 +518,20 @@ macro_rules! op_list {
             /// Computes the op on arrays: the one forward, for tensors and the graph.
             #[inline]
             pub(crate) fn eval(&self, x: &[&Array<T>]) -> Result<Array<T>> {
-                T::eval_op(self, x)
+                let mut out = MaybeUninit::uninit();
+                T::eval_op(self, x, &mut out)?;
+                // SAFETY: `eval_op` returned `Ok`, so it wrote the result.
+                Ok(unsafe { out.assume_init() })
+            }
+
+            /// [`Op::eval`] with the result written to `out` (left as it was on an error).
+            /// A new tensor's array goes straight into its handle so: a 96-byte array
+            /// returned and then moved, frame by frame, was read back while its stores
+            /// were still in flight, and each such stalled copy cost as much as the
+            /// kernel of a small op (perf on the lecture's manual step).
+            #[inline]
+            pub(crate) fn eval_into(&self, x: &[&Array<T>], out: &mut MaybeUninit<Array<T>>) -> Result<()> {
+                T::eval_op(self, x, out)
             }
 
             /// The chain rule: gradients of the inputs given the output's gradient `g`.
@@ -521,11 +540,16 @@ macro_rules! op_list {
                 V::op_grads(self, rule, g)
             }
 
-            /// [`Op::eval`]'s body, reached through [`Kernels`].
-            fn eval_here(&self, x: &[&Array<T>]) -> Result<Array<T>> {
+            /// [`Op::eval_into`]'s body, reached through [`Kernels`]. The result is written
+            /// inside the closure, which returns no more than an error: an array passed
+            /// out through `catch_unwind`'s result was copied twice more on the way.
+            fn eval_here(&self, x: &[&Array<T>], out: &mut MaybeUninit<Array<T>>) -> Result<()> {
                 // A result the allocator refuses is an error, not an abort (see `reserve`).
-                crate::array::catching_alloc_failure(|| self.name(), || match self {
-                    $(Op::$variant(op) => op.forward(x),)*
+                crate::array::catching_alloc_failure(|| self.name(), || {
+                    out.write(match self {
+                        $(Op::$variant(op) => op.forward(x),)*
+                    }?);
+                    Ok(())
                 })
             }
 

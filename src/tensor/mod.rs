@@ -9,7 +9,7 @@
 
 mod create;
 mod display;
-mod handle;
+pub(crate) mod handle;
 pub(crate) mod inplace;
 mod operators;
 mod ops;
@@ -225,17 +225,22 @@ impl<T: Float> Tensor<T> {
     /// Runs `op` on the inputs and records it on the tape when gradients are wanted.
     /// Every differentiable tensor method goes through here.
     pub(crate) fn apply(op: Op<T>, inputs: &[&Tensor<T>]) -> Result<Tensor<T>> {
-        let output = match inputs {
-            [a] => op.eval(&[a.array()])?,
-            [a, b] => op.eval(&[a.array(), b.array()])?,
-            [a, b, c] => op.eval(&[a.array(), b.array(), c.array()])?,
+        // The result is written straight into its handle (see `handle`).
+        let mut handle = handle::Unwritten::new();
+        let out = handle.array();
+        match inputs {
+            [a] => op.eval_into(&[a.array()], out)?,
+            [a, b] => op.eval_into(&[a.array(), b.array()], out)?,
+            [a, b, c] => op.eval_into(&[a.array(), b.array(), c.array()], out)?,
             many => {
                 let arrays: Vec<&Array<T>> = many.iter().map(|t| t.array()).collect();
-                op.eval(&arrays)?
+                op.eval_into(&arrays, out)?
             }
-        };
+        }
+        // SAFETY: `eval_into` returned `Ok`, so it wrote the array.
+        let output = unsafe { handle.written() };
         if !tape::records(inputs) {
-            return Ok(Tensor::from_array(output));
+            return Ok(Tensor(ManuallyDrop::new(output.finish(None, false))));
         }
         Ok(tape::record(op, inputs, output))
     }
@@ -253,7 +258,11 @@ impl<T: Element> Value<T> for Tensor<T> {
         if !tape::records(&[self]) {
             return Ok(Tensor::from_array(output));
         }
-        Ok(tape::record(Op::View(view), &[self], output))
+        Ok(tape::record(
+            Op::View(view),
+            &[self],
+            handle::Written::from_array(output),
+        ))
     }
 
     fn op_grads(op: &Op<T>, rule: &crate::ops::Rule<'_, Self>, g: &Self) -> crate::ops::Written
