@@ -85,12 +85,24 @@ fn zip_slice<T: Copy, B, F: Fn(T, T) -> B>(a: &[T], b: &[T], out: &mut [B], f: &
 
 /// `f` applied to every element; the result is contiguous.
 pub(crate) fn map<T: Float>(a: &Array<T>, f: impl Fn(T) -> T + Sync) -> Array<T> {
+    let mut out = MaybeUninit::uninit();
+    map_into(a, f, &mut out);
+    // SAFETY: `map_into` wrote the array.
+    unsafe { out.assume_init() }
+}
+
+/// [`map`] with the result written to `dst` (an op's [`crate::ops::OpDef::forward_into`]).
+pub(crate) fn map_into<T: Float>(
+    a: &Array<T>,
+    f: impl Fn(T) -> T + Sync,
+    dst: &mut MaybeUninit<Array<T>>,
+) {
     let layout = a.layout();
     let data = a.read();
     // SAFETY: both branches write every output element: the contiguous one element by
     // element, the strided one row by row, one output row per input row.
     unsafe {
-        Array::build_uninit(&layout.shape, |out| {
+        Array::build_uninit_into(dst, &layout.shape, |out| {
             if layout.is_contiguous() {
                 let src = &data[layout.offset..layout.offset + out.len()];
                 split_work(src, out, |src, out| {
@@ -296,6 +308,17 @@ pub(crate) fn zip_map<T: Float>(
     b: &Array<T>,
     f: impl Fn(T, T) -> T + Sync,
 ) -> Result<Array<T>> {
+    crate::ops::returned(|out| zip_map_into(op, a, b, f, out))
+}
+
+/// [`zip_map`] with the result written to `dst` (left as it was on an error).
+pub(crate) fn zip_map_into<T: Float>(
+    op: &'static str,
+    a: &Array<T>,
+    b: &Array<T>,
+    f: impl Fn(T, T) -> T + Sync,
+    dst: &mut MaybeUninit<Array<T>>,
+) -> Result<()> {
     // Operands of one shape (the common case) need no broadcast shape built and returned.
     let broadcast;
     let shape = if a.shape() == b.shape() {
@@ -306,7 +329,10 @@ pub(crate) fn zip_map<T: Float>(
     };
     let n = numel(shape);
     let (la, lb) = (a.layout(), b.layout());
-    Ok(a.read_with(b, |da, db| zip_map_slices(shape, n, (la, da), (lb, db), f)))
+    a.read_with(b, |da, db| {
+        zip_map_slices(shape, n, (la, da), (lb, db), f, dst)
+    });
+    Ok(())
 }
 
 fn zip_map_slices<T: Float>(
@@ -315,10 +341,11 @@ fn zip_map_slices<T: Float>(
     (la, da): (&Layout, &[T]),
     (lb, db): (&Layout, &[T]),
     f: impl Fn(T, T) -> T + Sync,
-) -> Array<T> {
+    dst: &mut MaybeUninit<Array<T>>,
+) {
     let a_dense = la.is_contiguous() && crate::shape::same(&la.shape, shape);
     let b_dense = lb.is_contiguous() && crate::shape::same(&lb.shape, shape);
-    Array::build(shape, |out| {
+    Array::build_into(dst, shape, |out| {
         if a_dense && b_dense {
             // Large ones split across threads (each piece alike: the same bits).
             let (sa, sb) = (&da[la.offset..la.offset + n], &db[lb.offset..lb.offset + n]);

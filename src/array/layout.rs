@@ -52,9 +52,26 @@ impl Clone for Layout {
 impl Layout {
     #[inline]
     pub(crate) fn contiguous(shape: &[usize]) -> Self {
+        let mut layout = std::mem::MaybeUninit::uninit();
+        // SAFETY: `layout` is valid for the write, which initializes it.
+        unsafe {
+            Layout::contiguous_to(shape, layout.as_mut_ptr());
+            layout.assume_init()
+        }
+    }
+
+    /// Writes [`Layout::contiguous`] of `shape` to `dst` (nothing there is dropped), each
+    /// field straight to its place: see [`super::Array::place`].
+    ///
+    /// # Safety
+    /// `dst` is valid for a write of a `Layout`.
+    #[inline(always)]
+    pub(crate) unsafe fn contiguous_to(shape: &[usize], dst: *mut Layout) {
+        use std::ptr::addr_of_mut;
         let nd = shape.len();
         if nd > 4 {
-            return Layout::contiguous_spilled(shape);
+            // SAFETY: the caller's promise.
+            return unsafe { dst.write(Layout::contiguous_spilled(shape)) };
         }
         // Up to 4 dims (every op of the lecture): both arrays built in registers, with no
         // loop over a `SmallVec` and no branch on whether it spilled.
@@ -68,10 +85,11 @@ impl Layout {
         // Dims after the last are padded with 1, so `strides[i]` is the product of the dims
         // after dim i (a dim of size 0 counts as 1, as in `contiguous_strides`).
         let strides: [usize; 4] = std::array::from_fn(|i| if i < nd { strides[i] } else { 0 });
-        Layout {
-            shape: shape_of(shape),
-            strides: Shape::from_buf_and_len(strides, nd),
-            offset: 0,
+        // SAFETY: the caller's promise; each field is written once.
+        unsafe {
+            addr_of_mut!((*dst).shape).write(shape_of(shape));
+            addr_of_mut!((*dst).strides).write(Shape::from_buf_and_len(strides, nd));
+            addr_of_mut!((*dst).offset).write(0);
         }
     }
 

@@ -7,6 +7,7 @@ use crate::array::{self, Array};
 use crate::element::{Element, Float};
 use crate::error::Result;
 use crate::shape::{broadcast_shapes, shape_of, Shape};
+use std::mem::MaybeUninit;
 
 /// Defines a broadcasting binary op: its struct, name, kernel and chain rule.
 macro_rules! binary {
@@ -42,6 +43,12 @@ macro_rules! binary {
                 T: Float,
             {
                 array::zip_map($name, x[0], x[1], |$p, $q| $f)
+            }
+            fn forward_into(&self, x: &[&Array<T>], out: &mut MaybeUninit<Array<T>>) -> Result<()>
+            where
+                T: Float,
+            {
+                array::zip_map_into($name, x[0], x[1], |$p, $q| $f, out)
             }
             fn backward<V: Value<T>>(&self, $rule: &Rule<'_, V>, $g: &V) -> Written
             where
@@ -149,6 +156,14 @@ macro_rules! with_scalar {
             {
                 let $c = self.0;
                 Ok(array::map(x[0], move |$p| $f))
+            }
+            fn forward_into(&self, x: &[&Array<T>], out: &mut MaybeUninit<Array<T>>) -> Result<()>
+            where
+                T: Float,
+            {
+                let $c = self.0;
+                array::map_into(x[0], move |$p| $f, out);
+                Ok(())
             }
             fn backward<V: Value<T>>(&self, $rule: &Rule<'_, V>, $g: &V) -> Written
             where

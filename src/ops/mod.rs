@@ -90,6 +90,18 @@ use smallvec::SmallVec;
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
 
+/// The array `write` writes, returned: [`OpDef::forward`] of an op whose
+/// [`OpDef::forward_into`] is its kernel.
+#[inline]
+pub(crate) fn returned<T: Element>(
+    write: impl FnOnce(&mut MaybeUninit<Array<T>>) -> Result<()>,
+) -> Result<Array<T>> {
+    let mut out = MaybeUninit::uninit();
+    write(&mut out)?;
+    // SAFETY: `write` returned `Ok`, so it wrote the array (`forward_into`'s contract).
+    Ok(unsafe { out.assume_init() })
+}
+
 /// Which values backward needs besides shapes (which nodes always keep).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Saves {
@@ -138,6 +150,19 @@ pub(crate) trait OpDef<T: Element> {
     fn forward(&self, x: &[&Array<T>]) -> Result<Array<T>>
     where
         T: Float;
+    /// [`OpDef::forward`] with the result written to `out` (left as it was on an error);
+    /// `Ok` means it was written.
+    /// The small ops of a training step write theirs in place (`array::map_into`,
+    /// `array::zip_map_into`): their result returned and then moved was read back while
+    /// its stores were still in flight (see `Array::place`).
+    #[inline]
+    fn forward_into(&self, x: &[&Array<T>], out: &mut MaybeUninit<Array<T>>) -> Result<()>
+    where
+        T: Float,
+    {
+        out.write(self.forward(x)?);
+        Ok(())
+    }
     /// The gradient of each input that needs one, given the output's gradient `g`, written
     /// through `rule` ([`Rule::one`], [`Rule::two`], [`Rule::write`]).
     fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
@@ -518,10 +543,7 @@ macro_rules! op_list {
             /// Computes the op on arrays: the one forward, for tensors and the graph.
             #[inline]
             pub(crate) fn eval(&self, x: &[&Array<T>]) -> Result<Array<T>> {
-                let mut out = MaybeUninit::uninit();
-                T::eval_op(self, x, &mut out)?;
-                // SAFETY: `eval_op` returned `Ok`, so it wrote the result.
-                Ok(unsafe { out.assume_init() })
+                returned(|out| T::eval_op(self, x, out))
             }
 
             /// [`Op::eval`] with the result written to `out` (left as it was on an error).
@@ -545,11 +567,8 @@ macro_rules! op_list {
             /// out through `catch_unwind`'s result was copied twice more on the way.
             fn eval_here(&self, x: &[&Array<T>], out: &mut MaybeUninit<Array<T>>) -> Result<()> {
                 // A result the allocator refuses is an error, not an abort (see `reserve`).
-                crate::array::catching_alloc_failure(|| self.name(), || {
-                    out.write(match self {
-                        $(Op::$variant(op) => op.forward(x),)*
-                    }?);
-                    Ok(())
+                crate::array::catching_alloc_failure(|| self.name(), || match self {
+                    $(Op::$variant(op) => op.forward_into(x, out),)*
                 })
             }
 

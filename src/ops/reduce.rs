@@ -8,6 +8,7 @@ use crate::element::{Element, Float};
 use crate::error::{Error, Result};
 use crate::shape::{check_broadcast_to, check_dim, reduced_shape, Shape};
 use smallvec::SmallVec;
+use std::mem::MaybeUninit;
 
 /// The shape after reducing `dim` of `shape` (an error naming `op` if there is no such dim).
 fn along_dim(op: &'static str, shape: &[usize], dim: usize, keepdim: bool) -> Result<Shape> {
@@ -34,7 +35,15 @@ impl<T: Element> OpDef<T> for Sum {
     where
         T: Float,
     {
-        Ok(Array::scalar(array::sum_all(x[0])))
+        super::returned(|out| self.forward_into(x, out))
+    }
+    fn forward_into(&self, x: &[&Array<T>], out: &mut MaybeUninit<Array<T>>) -> Result<()>
+    where
+        T: Float,
+    {
+        let total = array::sum_all(x[0]);
+        Array::build_into(out, &[], |o| o.fill(total));
+        Ok(())
     }
     fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
     where

@@ -8,6 +8,7 @@ use crate::array::{self, vmath, Array};
 use crate::element::{DType, Element, Float};
 use crate::error::Result;
 use crate::shape::{shape_of, Shape};
+use std::mem::MaybeUninit;
 
 /// Defines an elementwise op from its kernel `|p| f(p)` and its chain rule.
 /// An optional `vector: K` names the vectorised f32 kernel (`array::vmath`) that computes
@@ -355,13 +356,20 @@ impl<T: Element> OpDef<T> for Pow<T> {
     where
         T: Float,
     {
+        super::returned(|out| self.forward_into(x, out))
+    }
+    fn forward_into(&self, x: &[&Array<T>], out: &mut MaybeUninit<Array<T>>) -> Result<()>
+    where
+        T: Float,
+    {
         let a = x[0];
         macro_rules! map_by {
             ($f:expr) => {
-                array::map(a, $f)
+                array::map_into(a, $f, out)
             };
         }
-        Ok(pow_cases!(self.0, map_by))
+        pow_cases!(self.0, map_by);
+        Ok(())
     }
     /// d(x^e) = e x^(e-1).
     fn backward<V: Value<T>>(&self, rule: &Rule<'_, V>, g: &V) -> Written
