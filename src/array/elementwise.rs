@@ -551,8 +551,8 @@ pub(crate) fn apply_inplace<T: Float>(dst: &Array<T>, src: &Array<T>, f: impl Fn
                 },
             );
         }
+        dst.bump_version(&guard_d);
     }
-    dst.bump_version();
 }
 
 /// `dst[i] = f(dst[i])` through `dst`'s layout.
@@ -574,6 +574,6 @@ pub(crate) fn apply_inplace_scalar<T: Element>(dst: &Array<T>, f: impl Fn(T) -> 
                 }
             });
         }
+        dst.bump_version(&guard);
     }
-    dst.bump_version();
 }

@@ -352,8 +352,8 @@ fn update_in_place<T: Float>(
             let start = p.layout().offset;
             let gs = g.layout().offset;
             update(&mut values[start..start + n], &grads[gs..gs + n]);
+            p.bump_version(&values);
         }
-        p.bump_version();
     } else {
         // A strided parameter (a view): update a contiguous copy, then write it back.
         let copy = p.private_copy();

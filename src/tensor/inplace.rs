@@ -108,6 +108,6 @@ pub(crate) fn write_values<T: Element>(tensor: &Tensor<T>, values: Vec<T>) {
                 data[at] = value;
             }
         }
+        array.bump_version(&data);
     }
-    array.bump_version();
 }
