@@ -321,7 +321,7 @@ pub(crate) fn zip_map_into<T: Float>(
 ) -> Result<()> {
     // Operands of one shape (the common case) need no broadcast shape built and returned.
     let broadcast;
-    let shape = if a.shape() == b.shape() {
+    let shape = if crate::shape::same(a.shape(), b.shape()) {
         a.shape()
     } else {
         broadcast = broadcast_shapes(op, a.shape(), b.shape())?;
