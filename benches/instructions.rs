@@ -4,7 +4,8 @@
 //! set-up and warm-up cancel out.
 //!
 //! `cargo bench --bench instructions -- W4 1000` runs W4 for 1000 steps (after 10 warm-up
-//! steps). Workloads: W1, W3, W4, W5, W6 (feed dict), W6in (variable + assign).
+//! steps) and prints the time per step. Workloads: W1, W3, W4, W5, W6 (feed dict), W6in
+//! (variable + assign).
 
 use std::hint::black_box;
 use tapegrad::manual_seed;
@@ -20,13 +21,18 @@ mod support {
 }
 use support::workloads::*;
 
+/// Runs the steps and prints their time per step: `benches/python/in_turns.py` runs this
+/// binary in turns with NumPy's step (callgrind's counts do not depend on it).
 fn run<P>(p: &P, step: fn(&P) -> f32, steps: usize) {
     for _ in 0..10 {
         black_box(step(p));
     }
+    let start = std::time::Instant::now();
     for _ in 0..steps {
         black_box(step(p));
     }
+    let per_step = start.elapsed().as_secs_f64() / steps.max(1) as f64;
+    println!("{:.4} us per step", per_step * 1e6);
 }
 
 fn main() {
