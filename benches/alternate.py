@@ -8,8 +8,9 @@ by the median, over rounds, of its time divided by the first build's in the same
     python3 benches/alternate.py OLD_BINARY NEW_BINARY --workload W3 --steps 50000 --rounds 61
 
 The binaries are the `instructions-*` executables that command prints (copy them aside
-between checkouts). One thread (TAPEGRAD_NUM_THREADS=1); a run's time includes the
-process's start, the same for every build.
+between checkouts). One thread (TAPEGRAD_NUM_THREADS=1). A build that prints its time per
+step (from 2026-12-01) is taken at its word; an older one is timed from outside, its
+process's start included.
 """
 import argparse
 import os
@@ -22,6 +23,8 @@ parser.add_argument("binaries", nargs="+")
 parser.add_argument("--workload", default="W3")
 parser.add_argument("--steps", type=int, default=50_000)
 parser.add_argument("--rounds", type=int, default=61)
+parser.add_argument("--outside", action="store_true",
+                    help="time every build from outside (as an older build must be)")
 args = parser.parse_args()
 
 env = dict(os.environ, TAPEGRAD_NUM_THREADS="1")
@@ -30,8 +33,12 @@ for r in range(args.rounds):
     order = args.binaries if r % 2 == 0 else args.binaries[::-1]
     for b in order:
         start = time.perf_counter()
-        subprocess.run([b, args.workload, str(args.steps)], env=env, check=True)
-        times[b].append((time.perf_counter() - start) / args.steps * 1e6)
+        run = subprocess.run([b, args.workload, str(args.steps)], env=env, check=True,
+                             capture_output=True, text=True)
+        outside = (time.perf_counter() - start) / args.steps * 1e6
+        words = run.stdout.split()
+        own = words[1:3] == ["us", "per"] and not args.outside
+        times[b].append(float(words[0]) if own else outside)
 
 first = times[args.binaries[0]]
 print(f"{args.workload}, {args.rounds} rounds of {args.steps} steps, µs per step")
