@@ -308,7 +308,8 @@ pub(crate) fn zip_map<T: Float>(
     b: &Array<T>,
     f: impl Fn(T, T) -> T + Sync,
 ) -> Result<Array<T>> {
-    crate::ops::returned(|out| zip_map_into(op, a, b, f, out))
+    // SAFETY: `zip_map_into` writes the array whenever it returns `Ok`.
+    unsafe { crate::ops::returned(|out| zip_map_into(op, a, b, f, out)) }
 }
 
 /// [`zip_map`] with the result written to `dst` (left as it was on an error).

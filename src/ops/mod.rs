@@ -92,13 +92,17 @@ use std::mem::MaybeUninit;
 
 /// The array `write` writes, returned: [`OpDef::forward`] of an op whose
 /// [`OpDef::forward_into`] is its kernel.
+///
+/// # Safety
+/// `write` writes an array to its argument whenever it returns `Ok` (as
+/// [`OpDef::forward_into`] and [`Op::eval_into`] promise).
 #[inline]
-pub(crate) fn returned<T: Element>(
+pub(crate) unsafe fn returned<T: Element>(
     write: impl FnOnce(&mut MaybeUninit<Array<T>>) -> Result<()>,
 ) -> Result<Array<T>> {
     let mut out = MaybeUninit::uninit();
     write(&mut out)?;
-    // SAFETY: `write` returned `Ok`, so it wrote the array (`forward_into`'s contract).
+    // SAFETY: `write` returned `Ok`, so it wrote the array (the caller's promise).
     Ok(unsafe { out.assume_init() })
 }
 
@@ -543,7 +547,9 @@ macro_rules! op_list {
             /// Computes the op on arrays: the one forward, for tensors and the graph.
             #[inline]
             pub(crate) fn eval(&self, x: &[&Array<T>]) -> Result<Array<T>> {
-                returned(|out| T::eval_op(self, x, out))
+                // SAFETY: `eval_op` writes the result when it returns `Ok` (it passes on
+                // `forward_into`'s `Ok`, which promises as much).
+                unsafe { returned(|out| T::eval_op(self, x, out)) }
             }
 
             /// [`Op::eval`] with the result written to `out` (left as it was on an error).

@@ -35,7 +35,8 @@ impl<T: Element> OpDef<T> for Sum {
     where
         T: Float,
     {
-        super::returned(|out| self.forward_into(x, out))
+        // SAFETY: this op's `forward_into` writes the array whenever it returns `Ok`.
+        unsafe { super::returned(|out| self.forward_into(x, out)) }
     }
     fn forward_into(&self, x: &[&Array<T>], out: &mut MaybeUninit<Array<T>>) -> Result<()>
     where
