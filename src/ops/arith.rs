@@ -42,7 +42,8 @@ macro_rules! binary {
             where
                 T: Float,
             {
-                array::zip_map($name, x[0], x[1], |$p, $q| $f)
+                // SAFETY: `forward_into` below writes the array whenever it returns `Ok`.
+                unsafe { super::returned(|out| self.forward_into(x, out)) }
             }
             fn forward_into(&self, x: &[&Array<T>], out: &mut MaybeUninit<Array<T>>) -> Result<()>
             where
@@ -154,8 +155,8 @@ macro_rules! with_scalar {
             where
                 T: Float,
             {
-                let $c = self.0;
-                Ok(array::map(x[0], move |$p| $f))
+                // SAFETY: `forward_into` below writes the array whenever it returns `Ok`.
+                unsafe { super::returned(|out| self.forward_into(x, out)) }
             }
             fn forward_into(&self, x: &[&Array<T>], out: &mut MaybeUninit<Array<T>>) -> Result<()>
             where
