@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex};
 type Slot<T> = Arc<MaybeUninit<TensorImpl<T>>>;
 
 /// A handle's allocation, taken from the thread's cache, with nothing written in it yet.
-/// Dropped, it goes back to the cache.
+/// Dropped, it goes back to the cache; an array written to it without
+/// [`Unwritten::written`] following (a kernel that panicked after writing) is leaked, never
+/// dropped.
 pub(crate) struct Unwritten<T: Element>(ManuallyDrop<Slot<T>>);
 
 /// A handle's allocation with its array written and nothing else: [`Written::finish`]

@@ -37,12 +37,42 @@ impl<T: Float> Tensor<T> {
         /// ```
         sub_ / try_sub_ => |a, b| a - b;
         /// `self += other` in place.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x: Tensor = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+        /// x.add_(&Tensor::from_vec(vec![10.0, 20.0], &[2])); // broadcast over the rows
+        /// assert_eq!(x.to_vec(), vec![11.0, 22.0, 13.0, 24.0]);
+        /// ```
         add_ / try_add_ => |a, b| a + b;
         /// `self *= other` in place.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x: Tensor = Tensor::from_vec(vec![1.0, 2.0], &[2]);
+        /// x.mul_(&Tensor::from_vec(vec![3.0, 0.5], &[2]));
+        /// assert_eq!(x.to_vec(), vec![3.0, 1.0]);
+        /// ```
         mul_ / try_mul_ => |a, b| a * b;
         /// `self /= other` in place.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x: Tensor = Tensor::from_vec(vec![1.0, 3.0], &[2]);
+        /// x.div_(&Tensor::full(&[2], 2.0));
+        /// assert_eq!(x.to_vec(), vec![0.5, 1.5]);
+        /// assert!(x.try_div_(&Tensor::ones(&[3])).is_err()); // [3] does not broadcast to [2]
+        /// ```
         div_ / try_div_ => |a, b| a / b;
         /// Copies `other`'s values into `self` (broadcasting), like PyTorch's `copy_`.
+        ///
+        /// ```
+        /// use tapegrad::Tensor;
+        /// let x: Tensor = Tensor::zeros(&[2, 2]);
+        /// let view = x.t(); // shares x's storage
+        /// x.copy_(&Tensor::from_vec(vec![1.0, 2.0], &[2]));
+        /// assert_eq!(view.to_vec(), vec![1.0, 1.0, 2.0, 2.0]);
+        /// ```
         copy_ / try_copy_ => |_a, b| b;
     }
 
