@@ -5,7 +5,8 @@
 //!
 //! `cargo bench --bench instructions -- W4 1000` runs W4 for 1000 steps (after 10 warm-up
 //! steps) and prints the time per step. Workloads: W1, W3, W4, W5, W6 (feed dict), W6in
-//! (variable + assign).
+//! (variable + assign), and S2 (the MLP; threads from TAPEGRAD_NUM_THREADS, where the
+//! others are run on one).
 
 use std::hint::black_box;
 use tapegrad::manual_seed;
@@ -42,7 +43,7 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let (Some(workload), Some(steps)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: instructions <W1|W3|W4|W5|W6|W6in> <steps>");
+        eprintln!("usage: instructions <W1|W3|W4|W5|W6|W6in|S2> <steps>");
         std::process::exit(2);
     };
     let steps: usize = steps.parse().expect("a step count");
@@ -63,6 +64,7 @@ fn main() {
         }
         "W6" => run(&feed_dict_graph(), feed_dict_step, steps),
         "W6in" => run(&in_graph(), in_graph_step, steps),
+        "S2" => run(&mlp_problem(), adam_step, steps),
         other => {
             eprintln!("unknown workload {other}");
             std::process::exit(2);

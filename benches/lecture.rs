@@ -10,6 +10,8 @@ use tapegrad::manual_seed;
 use tapegrad::nn::{Linear, Sequential};
 
 mod support {
+    // W1-W6 only: S2 is for the MLP bench.
+    #[allow(dead_code)]
     pub mod workloads;
 }
 use support::workloads::*;

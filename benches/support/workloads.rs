@@ -1,9 +1,10 @@
-//! The lecture's training steps (workloads W1-W6 of `../shared/anchors`), shared by the
-//! timing bench (`lecture.rs`) and the instruction counts (`instructions.rs`).
+//! The lecture's training steps (workloads W1-W6 of `../shared/anchors`) and the S2 MLP's,
+//! shared by the timing benches (`lecture.rs`, `mlp.rs`) and the runner that other
+//! programs time in turns (`instructions.rs`).
 
 use std::cell::RefCell;
 use tapegrad::graph::{Graph, Node, Session};
-use tapegrad::nn::{functional::mse_loss, Module};
+use tapegrad::nn::{functional::mse_loss, Linear, Module, Relu, Sequential};
 use tapegrad::optim::{Adam, Optimizer};
 use tapegrad::{manual_seed, no_grad, Tensor};
 
@@ -139,6 +140,25 @@ pub fn adam_problem<M: Module>(model: M) -> AdamStep<M> {
     let x = Tensor::randn(&[64, 4]);
     let y = Tensor::randn(&[64, 2]);
     let optimizer = RefCell::new(Adam::new(model.parameters(), 1e-4));
+    AdamStep {
+        model,
+        optimizer,
+        x,
+        y,
+    }
+}
+
+/// S2 of ../shared/anchors: a 784-256-10 ReLU MLP, batch 128, `mse_loss`, Adam (lr 1e-3),
+/// stepped by [`adam_step`].
+pub fn mlp_problem() -> AdamStep<Sequential> {
+    manual_seed(0);
+    let x = Tensor::randn(&[128, 784]);
+    let y = Tensor::randn(&[128, 10]);
+    let model = Sequential::new()
+        .add(Linear::new(784, 256))
+        .add(Relu)
+        .add(Linear::new(256, 10));
+    let optimizer = RefCell::new(Adam::new(model.parameters(), 1e-3));
     AdamStep {
         model,
         optimizer,
