@@ -8,7 +8,7 @@ by the median, over rounds, of its time divided by the first build's in the same
     python3 benches/alternate.py OLD_BINARY NEW_BINARY --workload W3 --steps 50000 --rounds 61
 
 The binaries are the `instructions-*` executables that command prints (copy them aside
-between checkouts). One thread (TAPEGRAD_NUM_THREADS=1). A build that prints its time per
+between checkouts). One thread (TAPEGRAD_NUM_THREADS=1) unless `--threads` says otherwise. A build that prints its time per
 step (from 2026-12-01) is taken at its word; an older one is timed from outside, its
 process's start included.
 """
@@ -23,11 +23,12 @@ parser.add_argument("binaries", nargs="+")
 parser.add_argument("--workload", default="W3")
 parser.add_argument("--steps", type=int, default=50_000)
 parser.add_argument("--rounds", type=int, default=61)
+parser.add_argument("--threads", type=int, default=1, help="TAPEGRAD_NUM_THREADS (default 1)")
 parser.add_argument("--outside", action="store_true",
                     help="time every build from outside (as an older build must be)")
 args = parser.parse_args()
 
-env = dict(os.environ, TAPEGRAD_NUM_THREADS="1")
+env = dict(os.environ, TAPEGRAD_NUM_THREADS=str(args.threads))
 times = {b: [] for b in args.binaries}
 for r in range(args.rounds):
     order = args.binaries if r % 2 == 0 else args.binaries[::-1]
