@@ -114,6 +114,11 @@ fn two_threads_give_the_same_bits_as_one() {
         |x, _| x.max_dim(1, false).0,
         |x, _| x.argmax_dim(1, false).to_dtype::<f32>(),
         |x, t| tapegrad::nn::functional::cross_entropy(x, t),
+        // Products: bands of rows (512³), bands of columns (more columns than rows, one
+        // operand transposed, the last band narrower).
+        |x, _| x.mm(x),
+        |x, _| x.narrow(0, 0, 100).mm(&x.t()),
+        |x, _| x.narrow(1, 0, 200).t().mm(&x.narrow(1, 0, 300)),
     ];
     let _setting = THREAD_SETTING.lock().unwrap_or_else(|e| e.into_inner());
     let run = |threads| {

@@ -310,12 +310,10 @@ pub(crate) fn for_sample_chunks<T: Float>(
         body(0, out);
         return;
     }
-    rayon::scope(|scope| {
-        for (i, part) in out.chunks_mut(chunk * per_sample).enumerate() {
-            let body = &body;
-            scope.spawn(move |_| body(i * chunk, part));
-        }
-    });
+    super::fork::fork_join(
+        out.chunks_mut(chunk * per_sample).enumerate(),
+        |(i, part)| body(i * chunk, part),
+    );
 }
 
 /// How many samples go into one column matrix: as many as fit the budget, at least one.

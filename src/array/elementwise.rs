@@ -199,11 +199,8 @@ pub(crate) fn split_work<A: Sync, B: Send>(
     }
     // Pieces of whole cache lines (16 f32), so no two threads write one line.
     let piece = src.len().div_ceil(threads).next_multiple_of(16);
-    let kernel = &kernel;
-    rayon::scope(|scope| {
-        for (s, d) in src.chunks(piece).zip(dst.chunks_mut(piece)) {
-            scope.spawn(move |_| kernel(s, d));
-        }
+    super::fork::fork_join(src.chunks(piece).zip(dst.chunks_mut(piece)), |(s, d)| {
+        kernel(s, d)
     });
 }
 
@@ -227,16 +224,11 @@ pub(crate) fn split_rows<S: Sync, O: Send>(
         return block(0, src, out);
     }
     let rows = n.div_ceil(threads);
-    let block = &block;
-    rayon::scope(|scope| {
-        for (i, (s, o)) in src
-            .chunks(rows * width)
-            .zip(out.chunks_mut(rows * per_row))
-            .enumerate()
-        {
-            scope.spawn(move |_| block(i * rows, s, o));
-        }
-    });
+    let pieces = src
+        .chunks(rows * width)
+        .zip(out.chunks_mut(rows * per_row))
+        .enumerate();
+    super::fork::fork_join(pieces, |(i, (s, o))| block(i * rows, s, o));
 }
 
 /// The `h` × `w` tile at `offset` of an operand with strides `(rs, cs)`, as rows: the

@@ -261,10 +261,12 @@ pub(crate) fn gemm_slices<T: Float>(
 }
 
 /// A product through the `gemm` crate, for `E` = f32 or f64. A large one runs on several
-/// threads, each computing a band of `c`'s rows with the single-threaded GEMM: measured
-/// on the S2 MLP's shapes (128x784 by 784x256, and the weight gradient's 256x128 by
-/// 128x784, with transposed operands), gemm's own threading gained little over one thread
-/// or even lost to it, while bands of rows scale.
+/// threads, each computing a band of `c` with the single-threaded GEMM: measured on the
+/// S2 MLP's shapes (128x784 by 784x256, and the weight gradient's 256x128 by 128x784,
+/// with transposed operands), gemm's own threading gained little over one thread or even
+/// lost to it, while bands scale. Each thread packs the whole of the operand its band
+/// does not split, so the bands split the longer side: bands of columns where `c` has
+/// more columns than rows (each thread then packs all of `a`, the smaller), else of rows.
 fn gemm_typed<E: GemmElement>(
     m: usize,
     n: usize,
@@ -274,29 +276,70 @@ fn gemm_typed<E: GemmElement>(
     c: &mut [E],
 ) {
     let threads = num_threads();
-    if m * n * k < PARALLEL_PRODUCT || threads < 2 || m < 2 * MIN_ROWS_PER_THREAD {
+    let split_columns = n > m && n >= 2 * MIN_ROWS_PER_THREAD;
+    if m * n * k < PARALLEL_PRODUCT
+        || threads < 2
+        || !(split_columns || m >= 2 * MIN_ROWS_PER_THREAD)
+    {
         // SAFETY: the caller checked `fits` for both operands and `c.len() == m * n`.
         unsafe { gemm_raw(m, n, k, a, b, c) };
         return;
     }
-    let rows = m.div_ceil(threads).max(MIN_ROWS_PER_THREAD);
-    rayon::scope(|s| {
-        for (band, c_band) in c.chunks_mut(rows * n).enumerate() {
-            let a_band = Operand {
-                data: &a.data[band * rows * a.rs..],
-                rs: a.rs,
-                cs: a.cs,
+    if split_columns {
+        // More columns than rows: bands of columns, so each thread packs only its own
+        // columns of `b` (bands of rows would each pack all of it).
+        let cols = n.div_ceil(threads).next_multiple_of(16);
+        let dst = SendPtr(c.as_mut_ptr());
+        let band = |j0: usize| {
+            let n_band = cols.min(n - j0);
+            let b_band = Operand {
+                data: &b.data[j0 * b.cs..],
+                rs: b.rs,
+                cs: b.cs,
             };
-            let m_band = c_band.len() / n;
-            assert!(a_band.fits(m_band, k), "matmul: band outside its buffer");
-            // SAFETY: `a_band` fits (checked), `b` fits (checked by the caller), and
-            // `c_band` holds `m_band * n` elements.
-            s.spawn(move |_| unsafe { gemm_raw(m_band, n, k, &a_band, b, c_band) });
-        }
-    });
+            assert!(b_band.fits(k, n_band), "matmul: band outside its buffer");
+            // SAFETY: `a` fits (checked by the caller), `b_band` fits (checked); the band
+            // writes columns j0..j0 + n_band of rows 0..m of `c` (m * n elements, the
+            // caller's guarantee), which no other band writes.
+            unsafe { gemm_raw_strided(m, n_band, k, a, &b_band, dst.at(j0), n, false) }
+        };
+        super::fork::fork_join((0..n).step_by(cols), band);
+        return;
+    }
+    let rows = m.div_ceil(threads).max(MIN_ROWS_PER_THREAD);
+    let band = |(i, c_band): (usize, &mut [E])| {
+        let a_band = Operand {
+            data: &a.data[i * rows * a.rs..],
+            rs: a.rs,
+            cs: a.cs,
+        };
+        let m_band = c_band.len() / n;
+        assert!(a_band.fits(m_band, k), "matmul: band outside its buffer");
+        // SAFETY: `a_band` fits (checked), `b` fits (checked by the caller), and `c_band`
+        // holds `m_band * n` elements.
+        unsafe { gemm_raw(m_band, n, k, &a_band, b, c_band) }
+    };
+    super::fork::fork_join(c.chunks_mut(rows * n).enumerate(), band);
 }
 
-/// Fewer rows than this per thread would starve the GEMM's register tiles.
+/// The destination of a band of columns, shared by the threads that write disjoint
+/// columns of it.
+#[derive(Clone, Copy)]
+struct SendPtr<E>(*mut E);
+
+impl<E> SendPtr<E> {
+    /// The address `i` elements on (a method, so closures capture the whole `SendPtr`).
+    fn at(self, i: usize) -> *mut E {
+        self.0.wrapping_add(i)
+    }
+}
+// SAFETY: each thread writes only its own band's elements (see `gemm_typed`); the pointer
+// itself is only copied.
+unsafe impl<E: Send> Send for SendPtr<E> {}
+// SAFETY: as above.
+unsafe impl<E: Send> Sync for SendPtr<E> {}
+
+/// Fewer rows (or columns) than this per thread would starve the GEMM's register tiles.
 const MIN_ROWS_PER_THREAD: usize = 32;
 
 /// The element types the `gemm` crate multiplies (and threads may share).
@@ -434,8 +477,8 @@ unsafe fn gemm_raw<E: GemmElement>(
     b: &Operand<E>,
     c: &mut [E],
 ) {
-    // SAFETY: the caller's guarantee, passed on.
-    unsafe { gemm_raw_into(m, n, k, a, b, c, false) }
+    // SAFETY: the caller's guarantee, passed on; `c` holds m rows of n.
+    unsafe { gemm_raw_strided(m, n, k, a, b, c.as_mut_ptr(), n, false) }
 }
 
 /// `c = a @ b`, or `c += a @ b` if `accumulate`.
@@ -451,6 +494,25 @@ unsafe fn gemm_raw_into<E: GemmElement>(
     c: &mut [E],
     accumulate: bool,
 ) {
+    // SAFETY: the caller's guarantee, passed on; `c` holds m rows of n.
+    unsafe { gemm_raw_strided(m, n, k, a, b, c.as_mut_ptr(), n, accumulate) }
+}
+
+/// [`gemm_raw_into`] into `m` rows of `n` at `c`, `c_rs` apart.
+///
+/// # Safety
+/// As [`gemm_raw`], with `c + i * c_rs + j` writable for `i < m`, `j < n`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_raw_strided<E: GemmElement>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &Operand<E>,
+    b: &Operand<E>,
+    c: *mut E,
+    c_rs: usize,
+    accumulate: bool,
+) {
     let (alpha, beta) = (if accumulate { E::one() } else { E::zero() }, E::one());
     // gemm's kernels prefer a column-major destination: a row-major one (ours, n > 1) is
     // computed as its transpose, c^T = b^T a^T, by swapping the operands and their strides
@@ -459,7 +521,7 @@ unsafe fn gemm_raw_into<E: GemmElement>(
         (
             n,
             m,
-            n as isize,
+            c_rs as isize,
             1,
             (b.data, b.rs, b.cs),
             (a.data, a.rs, a.cs),
@@ -469,7 +531,7 @@ unsafe fn gemm_raw_into<E: GemmElement>(
             m,
             n,
             1,
-            n as isize,
+            c_rs as isize,
             (a.data, a.cs, a.rs),
             (b.data, b.cs, b.rs),
         )
@@ -481,7 +543,7 @@ unsafe fn gemm_raw_into<E: GemmElement>(
             rows,
             cols,
             k,
-            c.as_mut_ptr(),
+            c,
             dst_cs,
             dst_rs,
             accumulate,

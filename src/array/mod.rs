@@ -65,6 +65,7 @@ macro_rules! multiversion {
 mod buffer;
 pub(crate) mod conv;
 mod elementwise;
+pub(crate) mod fork;
 pub(crate) mod index;
 mod layout;
 pub(crate) mod matmul;

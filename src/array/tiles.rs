@@ -81,15 +81,10 @@ pub(crate) fn for_each_tile<const N: usize, O: Send, S>(
         bands.push((this, h, at));
     });
     let per_thread = bands.len().div_ceil(threads);
-    let (band, scratch) = (&band, &scratch);
-    rayon::scope(|scope| {
-        for run in bands.chunks_mut(per_thread) {
-            scope.spawn(move |_| {
-                let mut s = scratch();
-                for (i, (out, h, at)) in run.iter_mut().enumerate() {
-                    band(&mut s, out, *h, *at, i % 2 == 1);
-                }
-            });
+    super::fork::fork_join(bands.chunks_mut(per_thread), |run| {
+        let mut s = scratch();
+        for (i, (out, h, at)) in run.iter_mut().enumerate() {
+            band(&mut s, out, *h, *at, i % 2 == 1);
         }
     });
 }

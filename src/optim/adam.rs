@@ -264,28 +264,23 @@ fn dispatch<T: Float, const DECAY: u8, const AMSGRAD: bool>(b: Buffers<'_, T>, k
         v_max,
     } = b;
     let mut v_max = v_max.chunks_mut(if AMSGRAD { piece } else { 1 });
-    rayon::scope(|scope| {
-        for (((theta, grads), m), v) in theta
-            .chunks_mut(piece)
-            .zip(grads.chunks(piece))
-            .zip(m.chunks_mut(piece))
-            .zip(v.chunks_mut(piece))
-        {
-            let v_max = if AMSGRAD {
+    let pieces = theta
+        .chunks_mut(piece)
+        .zip(grads.chunks(piece))
+        .zip(m.chunks_mut(piece))
+        .zip(v.chunks_mut(piece))
+        .map(|(((theta, grads), m), v)| Buffers {
+            theta,
+            grads,
+            m,
+            v,
+            v_max: if AMSGRAD {
                 v_max.next().unwrap_or_default()
             } else {
                 Default::default()
-            };
-            let b = Buffers {
-                theta,
-                grads,
-                m,
-                v,
-                v_max,
-            };
-            scope.spawn(move |_| dispatch_piece::<T, DECAY, AMSGRAD>(b, k));
-        }
-    });
+            },
+        });
+    crate::array::fork::fork_join(pieces, |b| dispatch_piece::<T, DECAY, AMSGRAD>(b, k));
 }
 
 /// [`update`], with AVX-512 where the CPU has it (detected at run time; the same IEEE
