@@ -295,7 +295,8 @@ fn col2im<T: Float>(col: &[T], ld: usize, s: &ConvSizes, win: &Window, x: &mut [
 }
 
 /// Runs `body(first_sample, chunk)` over `out` split into per-thread chunks of whole
-/// samples (`per_sample` elements each), on rayon's pool when there is more than one.
+/// samples (`per_sample` elements each), shared by this thread and rayon's pool when
+/// there is more than one ([`super::fork::fork_join`]).
 pub(crate) fn for_sample_chunks<T: Float>(
     out: &mut [T],
     per_sample: usize,

@@ -181,8 +181,8 @@ pub(crate) fn map_into<T: Float>(
 pub(crate) const PARALLEL_ELEMENTS: usize = 1 << 17;
 
 /// `kernel(src piece, dst piece)` over matching pieces of two equally long slices: one
-/// piece when they are short or one thread is set, else one per thread on rayon's pool.
-/// An elementwise kernel gives the same bits whichever way the work is cut.
+/// piece when they are short or one thread is set, else one per thread, shared by this
+/// thread and rayon's pool ([`super::fork::fork_join`]). An elementwise kernel gives the same bits whichever way the work is cut.
 pub(crate) fn split_work<A: Sync, B: Send>(
     src: &[A],
     dst: &mut [B],
@@ -206,8 +206,9 @@ pub(crate) fn split_work<A: Sync, B: Send>(
 
 /// `block(first row, its rows of src, their outputs)` over blocks of rows of a contiguous
 /// buffer of `width`-element rows and of `out` (`per_row` elements per row): one block, or
-/// one per thread on rayon's pool when the work is large. Each row is computed alike
-/// whatever the split, so the bits do not depend on the thread count.
+/// one per thread (this one and rayon's, [`super::fork::fork_join`]) when the work is
+/// large. Each row is computed alike whatever the split, so the bits do not depend on the
+/// thread count.
 pub(crate) fn split_rows<S: Sync, O: Send>(
     src: &[S],
     width: usize,
