@@ -282,7 +282,7 @@ fn gemm_typed<E: GemmElement>(
         || !(split_columns || m >= 2 * MIN_ROWS_PER_THREAD)
     {
         // SAFETY: the caller checked `fits` for both operands and `c.len() == m * n`.
-        unsafe { gemm_raw(m, n, k, a, b, c) };
+        unsafe { gemm_raw_into(m, n, k, a, b, c, false) };
         return;
     }
     if split_columns {
@@ -317,7 +317,7 @@ fn gemm_typed<E: GemmElement>(
         assert!(a_band.fits(m_band, k), "matmul: band outside its buffer");
         // SAFETY: `a_band` fits (checked), `b` fits (checked by the caller), and `c_band`
         // holds `m_band * n` elements.
-        unsafe { gemm_raw(m_band, n, k, &a_band, b, c_band) }
+        unsafe { gemm_raw_into(m_band, n, k, &a_band, b, c_band, false) }
     };
     super::fork::fork_join(c.chunks_mut(rows * n).enumerate(), band);
 }
@@ -466,25 +466,11 @@ pub(crate) fn gemm_into<T: Float>(
     small_gemm(m, n, k, a, b, c);
 }
 
-/// # Safety
-/// The operands must satisfy [`Operand::fits`] for (m x k) and (k x n), and `c` must hold
-/// `m * n` elements; strides then fit in `isize` because they index allocated buffers.
-unsafe fn gemm_raw<E: GemmElement>(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &Operand<E>,
-    b: &Operand<E>,
-    c: &mut [E],
-) {
-    // SAFETY: the caller's guarantee, passed on; `c` holds m rows of n.
-    unsafe { gemm_raw_strided(m, n, k, a, b, c.as_mut_ptr(), n, false) }
-}
-
 /// `c = a @ b`, or `c += a @ b` if `accumulate`.
 ///
 /// # Safety
-/// As [`gemm_raw`].
+/// The operands must satisfy [`Operand::fits`] for (m x k) and (k x n), and `c` must hold
+/// `m * n` elements; strides then fit in `isize` because they index allocated buffers.
 unsafe fn gemm_raw_into<E: GemmElement>(
     m: usize,
     n: usize,
@@ -501,7 +487,7 @@ unsafe fn gemm_raw_into<E: GemmElement>(
 /// [`gemm_raw_into`] into `m` rows of `n` at `c`, `c_rs` apart.
 ///
 /// # Safety
-/// As [`gemm_raw`], with `c + i * c_rs + j` writable for `i < m`, `j < n`.
+/// As [`gemm_raw_into`], with `c + i * c_rs + j` writable for `i < m`, `j < n`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_raw_strided<E: GemmElement>(
     m: usize,
